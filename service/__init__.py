@@ -1,0 +1,2 @@
+"""Gatehouse: identity and auth for commerce customers."""
+__version__ = "0.1.0"

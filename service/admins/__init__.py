@@ -1,0 +1,1 @@
+"""Platform and tenant administrators: their accounts, their bearer tokens, what each may touch."""

@@ -1,0 +1,168 @@
+"""Admin sign-in, admin bearer tokens, and the rule of who may manage which tenant."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import msgspec
+from redis.asyncio import Redis
+
+from service import audit
+from service.admins import repository as repo
+from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate
+from service.audit import Actor
+from service.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
+from service.redis_client import PREFIX, Keys
+from service.security import Passwords, new_token, token_digest
+from service.tenants.service import tenant_not_found
+
+PLATFORM_ADMIN = "platform-admin"
+ADMIN_TOKEN_PREFIX = "gha_"
+MAX_SIGN_IN_FAILURES = 10
+SIGN_IN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPrincipal:
+    admin_id: int
+    tenant_id: int | None
+    role: str
+
+    @property
+    def actor_name(self) -> str:
+        return f"admin:{self.admin_id}"
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == PLATFORM_ADMIN
+
+    def require_platform(self) -> None:
+        if not self.is_platform_admin:
+            raise Forbidden("Only platform administrators may do this.", code="PLATFORM_ADMIN_REQUIRED")
+
+    def require_tenant(self, tenant_id: int, *, write: bool) -> None:
+        """Platform admins reach every tenant; a tenant admin only its own, and a viewer only reads.
+
+        Another tenant answers exactly like a tenant that does not exist.
+        """
+        if self.is_platform_admin:
+            return
+        if self.tenant_id != tenant_id:
+            raise tenant_not_found()
+        if write and self.role != "admin":
+            raise Forbidden("This admin user may only read.", code="READ_ONLY_ADMIN")
+
+
+async def sign_in(
+    pool: asyncpg.Pool, redis: Redis, passwords: Passwords, *, username: str, password: str,
+    tenant_id: int | None, client_address: str | None, token_minutes: int,
+) -> AdminToken:
+    failures_key = _failures_key(tenant_id, username, client_address)
+    if int(await redis.get(failures_key) or 0) >= MAX_SIGN_IN_FAILURES:
+        raise TooManyRequests(
+            "Too many failed sign-ins. Try again later.",
+            headers={"Retry-After": str(max(await redis.ttl(failures_key), 1))},
+        )
+    row = await repo.find_for_login(pool, tenant_id, username)
+    # Verify even when there is no such user, so both cases cost the same Argon2 time.
+    valid = await passwords.verify(row["password_hash"] if row else None, password)
+    if not valid or row is None or not row["is_enabled"]:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr(failures_key)
+            pipe.expire(failures_key, SIGN_IN_FAILURE_WINDOW_SECONDS)
+            await pipe.execute()
+        raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
+    await redis.delete(failures_key)
+    token = new_token(ADMIN_TOKEN_PREFIX)
+    await redis.set(Keys.admin_token(token_digest(token)), str(row["id"]), ex=token_minutes * 60)
+    return AdminToken(
+        access_token=token,
+        token_type="Bearer",
+        expires_in=token_minutes * 60,
+        expires_at=datetime.now(timezone.utc) + timedelta(minutes=token_minutes),
+    )
+
+
+def _failures_key(tenant_id: int | None, username: str, client_address: str | None) -> str:
+    subject = f"{tenant_id or 0}|{username.lower()}|{client_address or '-'}"
+    return f"{PREFIX}adminfail:{hashlib.sha256(subject.encode()).hexdigest()}"
+
+
+async def sign_out(redis: Redis, token: str) -> None:
+    await redis.delete(Keys.admin_token(token_digest(token)))
+
+
+async def authenticate(pool: asyncpg.Pool, redis: Redis, token: str) -> AdminPrincipal:
+    """The admin behind a bearer token. The user row is re-read so disabling an admin takes effect at once."""
+    if not token.startswith(ADMIN_TOKEN_PREFIX):
+        raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
+    admin_id = await redis.get(Keys.admin_token(token_digest(token)))
+    row = await repo.get_active(pool, int(admin_id)) if admin_id else None
+    if row is None:
+        raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
+    return AdminPrincipal(admin_id=row["id"], tenant_id=row["tenant_id"], role=row["role"])
+
+
+async def create_platform_admin(pool: asyncpg.Pool, passwords: Passwords, actor: Actor, username: str, password: str) -> AdminUser:
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            row = await repo.insert(conn, None, username, await passwords.hash(password), PLATFORM_ADMIN)
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"A platform admin named '{username}' exists.", code="ADMIN_USER_EXISTS") from None
+        await audit.record(conn, actor, None, "admin_user.created", "admin_user", row["id"], {"role": PLATFORM_ADMIN})
+        return AdminUser(**dict(row))
+
+
+async def create_tenant_admin(
+    pool: asyncpg.Pool, passwords: Passwords, actor: Actor, tenant_id: int, data: AdminUserCreate
+) -> AdminUser:
+    password_hash = await passwords.hash(data.password)
+    async with pool.acquire() as conn, conn.transaction():
+        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id) is None:
+            raise tenant_not_found()
+        try:
+            row = await repo.insert(conn, tenant_id, data.username, password_hash, data.role.value)
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"An admin user named '{data.username}' exists.", code="ADMIN_USER_EXISTS") from None
+        await audit.record(conn, actor, tenant_id, "admin_user.created", "admin_user", row["id"], {"role": data.role.value})
+        return AdminUser(**dict(row))
+
+
+async def list_tenant_admins(pool: asyncpg.Pool, tenant_id: int) -> list[AdminUser]:
+    return [AdminUser(**dict(row)) for row in await repo.list_for_tenant(pool, tenant_id)]
+
+
+def admin_user_not_found() -> NotFound:
+    return NotFound("Admin user not found.", code="ADMIN_USER_NOT_FOUND")
+
+
+async def get_tenant_admin(pool: asyncpg.Pool, tenant_id: int, admin_id: int) -> AdminUser:
+    row = await repo.get_for_tenant(pool, tenant_id, admin_id)
+    if row is None:
+        raise admin_user_not_found()
+    return AdminUser(**dict(row))
+
+
+async def update_tenant_admin(
+    pool: asyncpg.Pool, passwords: Passwords, actor: Actor, tenant_id: int, admin_id: int, data: AdminUserUpdate
+) -> AdminUser:
+    password_hash = await passwords.hash(data.password) if data.password is not msgspec.UNSET else None
+    role = data.role.value if data.role is not msgspec.UNSET else None
+    is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.update(conn, tenant_id, admin_id, password_hash, role, is_enabled)
+        if row is None:
+            raise admin_user_not_found()
+        changed = [name for name, value in (("password", password_hash), ("role", role), ("isEnabled", is_enabled)) if value is not None]
+        await audit.record(conn, actor, tenant_id, "admin_user.updated", "admin_user", admin_id, {"changed": changed})
+        return AdminUser(**dict(row))
+
+
+async def delete_tenant_admin(pool: asyncpg.Pool, actor: Actor, tenant_id: int, admin_id: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await repo.delete(conn, tenant_id, admin_id):
+            raise admin_user_not_found()
+        await audit.record(conn, actor, tenant_id, "admin_user.deleted", "admin_user", admin_id)

@@ -1,0 +1,107 @@
+"""The Litestar application: routes of every capability, one error mapping, lifecycle of the pools."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server
+
+from service import __version__
+from service.admins.routes import AdminTokenController, AdminUserController
+from service.applications.kibo_routes import AppAuthTicketController, KiboTenantController
+from service.applications.routes import ApplicationController, BehaviorController
+from service.applications.tokens import AppTickets
+from service.config import Settings, load_settings
+from service.db import create_pool
+from service.error_handlers import handle_error
+from service.health import HealthController
+from service.redis_client import create_redis
+from service.request_context import RequestContextMiddleware
+from service.runtime import Runtime
+from service.security import Passwords
+from service.tenants.routes import CustomerSetController, SiteController, TenantController
+
+ROUTES = [
+    HealthController,
+    AdminTokenController,
+    BehaviorController,
+    TenantController,
+    CustomerSetController,
+    SiteController,
+    ApplicationController,
+    AdminUserController,
+    AppAuthTicketController,
+    KiboTenantController,
+]
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Gatehouse",
+        version=__version__,
+        description="Identity and auth for commerce customers: Kibo-compatible customer accounts and auth "
+        "tickets, Magento-compatible REST, and an admin API for tenant operators.",
+        servers=[Server(url="/")],
+        path="/docs",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "adminBearer": SecurityScheme(
+                    type="http", scheme="bearer", description="Admin token from POST /admin/v1/token."
+                ),
+                "appBearer": SecurityScheme(
+                    type="http", scheme="bearer", description="Application token from the app auth-ticket routes."
+                ),
+                "appClaims": SecurityScheme(
+                    type="apiKey", name="x-vol-app-claims", security_scheme_in="header",
+                    description="The application token, as Kibo's legacy SDKs send it.",
+                ),
+            }
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        assert settings.database_url and settings.redis_url, "serve() resolves the URLs before the app starts"
+        pool = await create_pool(settings.database_url)
+        redis = create_redis(settings.redis_url)
+        app.state.runtime = Runtime(
+            settings=settings,
+            pool=pool,
+            redis=redis,
+            passwords=Passwords(),
+            app_tickets=AppTickets(pool, redis, settings.app_token_minutes, settings.app_refresh_token_minutes),
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await pool.close()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[lifespan],
+        exception_handlers={Exception: handle_error},
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,  # service.logs configures JSON logging for the whole process
+    )
+
+
+def asgi_app() -> RequestContextMiddleware:
+    """What uvicorn serves: the app inside the request-context middleware.
+
+    The middleware sits outside Litestar so that even requests no route matches get a request id
+    and an access-log line.
+    """
+    settings = load_settings()
+    return RequestContextMiddleware(create_app(settings), settings.trusted_proxies)

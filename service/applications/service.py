@@ -1,0 +1,95 @@
+"""Application lifecycle for the admin API: the secret is shown once and stored as a digest."""
+
+from __future__ import annotations
+
+import secrets
+
+import asyncpg
+import msgspec
+from redis.asyncio import Redis
+
+from service import audit
+from service.applications import repository as repo
+from service.applications.models import Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret
+from service.audit import Actor
+from service.errors import NotFound
+from service.redis_client import Keys
+from service.security import new_token, token_digest
+from service.tenants.service import tenant_not_found
+
+SECRET_PREFIX = "ghs_"
+
+
+def application_not_found() -> NotFound:
+    return NotFound("Application not found.", code="APPLICATION_NOT_FOUND")
+
+
+def _new_client_id(tenant_id: int) -> str:
+    return f"gh.{tenant_id}.{secrets.token_hex(8)}"
+
+
+async def create_application(pool: asyncpg.Pool, actor: Actor, tenant_id: int, data: ApplicationCreate) -> ApplicationWithSecret:
+    secret = new_token(SECRET_PREFIX)
+    behaviors = sorted({b.value for b in data.behaviors})
+    async with pool.acquire() as conn, conn.transaction():
+        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id) is None:
+            raise tenant_not_found()
+        row = await repo.insert(conn, tenant_id, _new_client_id(tenant_id), data.name, token_digest(secret), behaviors)
+        await audit.record(conn, actor, tenant_id, "application.created", "application", row["id"], {"behaviors": behaviors})
+    return ApplicationWithSecret(**dict(row), client_secret=secret)
+
+
+async def list_applications(pool: asyncpg.Pool, tenant_id: int) -> list[Application]:
+    return [Application(**dict(row)) for row in await repo.list_for_tenant(pool, tenant_id)]
+
+
+async def get_application(pool: asyncpg.Pool, tenant_id: int, application_id: int) -> Application:
+    row = await repo.get(pool, tenant_id, application_id)
+    if row is None:
+        raise application_not_found()
+    return Application(**dict(row))
+
+
+async def update_application(
+    pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
+) -> Application:
+    behaviors = sorted({b.value for b in data.behaviors}) if data.behaviors is not msgspec.UNSET else None
+    name = data.name if data.name is not msgspec.UNSET else None
+    is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.update(conn, tenant_id, application_id, name, behaviors, is_enabled)
+        if row is None:
+            raise application_not_found()
+        await audit.record(
+            conn, actor, tenant_id, "application.updated", "application", application_id,
+            {k: v for k, v in (("name", name), ("behaviors", behaviors), ("isEnabled", is_enabled)) if v is not None},
+        )
+    await forget_cached_state(redis, application_id)
+    return Application(**dict(row))
+
+
+async def rotate_secret(
+    pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int, application_id: int
+) -> ApplicationWithSecret:
+    secret = new_token(SECRET_PREFIX)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.set_secret(conn, tenant_id, application_id, token_digest(secret))
+        if row is None:
+            raise application_not_found()
+        await audit.record(conn, actor, tenant_id, "application.secret_rotated", "application", application_id)
+    await forget_cached_state(redis, application_id)
+    return ApplicationWithSecret(**dict(row), client_secret=secret)
+
+
+async def delete_application(pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int, application_id: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await repo.delete(conn, tenant_id, application_id):
+            raise application_not_found()
+        await audit.record(conn, actor, tenant_id, "application.deleted", "application", application_id)
+    await forget_cached_state(redis, application_id)
+
+
+async def forget_cached_state(redis: Redis, *application_ids: int) -> None:
+    """Drop the Redis copy of applications' state; the next call re-reads PostgreSQL."""
+    if application_ids:
+        await redis.delete(*(Keys.app_state(app_id) for app_id in application_ids))

@@ -1,0 +1,163 @@
+"""Application auth tickets: opaque bearer tokens for API clients, kept in Redis.
+
+A ticket is an access token and a refresh token, each 256 random bits, stored only as SHA-256
+digests. The refresh token is single-use: refreshing deletes it atomically (GETDEL) and issues a
+new pair, so a stolen refresh token works at most once. Tokens carry the application's
+generation; disabling the application or rotating its secret bumps it and ends every ticket.
+
+The application's state (enabled, behaviors, generation) is cached in Redis so that
+authenticating a call costs two Redis reads and no PostgreSQL query.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+from redis.asyncio import Redis
+
+from service.applications import repository as repo
+from service.behaviors import Behavior
+from service.errors import Forbidden, Unauthenticated
+from service.redis_client import Keys
+from service.security import constant_time_equals, new_token, token_digest
+
+ACCESS_PREFIX = "gh_at_"
+REFRESH_PREFIX = "gh_rt_"
+STATE_CACHE_SECONDS = 60
+_NO_SUCH_SECRET = token_digest("no application has this secret")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTicket:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+    def seconds_left(self, moment: datetime) -> int:
+        return max(int((moment - datetime.now(timezone.utc)).total_seconds()), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationState:
+    tenant_id: int
+    client_id: str
+    behaviors: frozenset[str]
+    is_enabled: bool
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppPrincipal:
+    """The application behind an `/api/...` call."""
+
+    application_id: int
+    tenant_id: int
+    client_id: str
+    behaviors: frozenset[str]
+
+    @property
+    def actor_name(self) -> str:
+        return f"app:{self.client_id}"
+
+    def require(self, behavior: Behavior) -> None:
+        if behavior.value not in self.behaviors:
+            raise Forbidden(
+                f"The application lacks the behavior '{behavior.value}'.", code="MISSING_BEHAVIOR"
+            )
+
+
+def invalid_client() -> Unauthenticated:
+    return Unauthenticated(
+        "The client id or secret is wrong, or the application is disabled.",
+        code="INVALID_CLIENT", oauth_error="invalid_client",
+    )
+
+
+def invalid_refresh_token() -> Unauthenticated:
+    return Unauthenticated(
+        "The refresh token is unknown, used or expired.", code="INVALID_REFRESH_TOKEN", oauth_error="invalid_grant"
+    )
+
+
+def invalid_app_token() -> Unauthenticated:
+    return Unauthenticated("A valid application token is required.", code="INVALID_APP_TOKEN")
+
+
+class AppTickets:
+    def __init__(self, pool: asyncpg.Pool, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
+        self.pool = pool
+        self.redis = redis
+        self.access_ttl = access_minutes * 60
+        self.refresh_ttl = refresh_minutes * 60
+
+    async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
+        row = await repo.find_by_client_id(self.pool, client_id)
+        stored = row["secret_hash"] if row else _NO_SUCH_SECRET
+        if not constant_time_equals(stored, token_digest(client_secret)) or row is None or not row["is_enabled"]:
+            raise invalid_client()
+        return await self._issue(row["id"], row["tenant_id"], row["generation"])
+
+    async def refresh(self, refresh_token: str) -> IssuedTicket:
+        raw = await self.redis.getdel(Keys.app_refresh_token(token_digest(refresh_token)))
+        if raw is None:
+            raise invalid_refresh_token()
+        record = json.loads(raw)
+        await self.redis.delete(Keys.app_token(record["at"]))
+        state = await self.state(record["app"])
+        if state is None or not state.is_enabled or state.generation != record["gen"]:
+            raise invalid_refresh_token()
+        return await self._issue(record["app"], state.tenant_id, state.generation)
+
+    async def revoke(self, refresh_token: str) -> None:
+        """End a ticket by its refresh token; unknown tokens are ignored, as RFC 7009 does."""
+        raw = await self.redis.getdel(Keys.app_refresh_token(token_digest(refresh_token)))
+        if raw is not None:
+            await self.redis.delete(Keys.app_token(json.loads(raw)["at"]))
+
+    async def authenticate(self, access_token: str) -> AppPrincipal:
+        if not access_token.startswith(ACCESS_PREFIX):
+            raise invalid_app_token()
+        raw = await self.redis.get(Keys.app_token(token_digest(access_token)))
+        if raw is None:
+            raise invalid_app_token()
+        record = json.loads(raw)
+        state = await self.state(record["app"])
+        if state is None or not state.is_enabled or state.generation != record["gen"]:
+            raise invalid_app_token()
+        return AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
+
+    async def state(self, application_id: int) -> ApplicationState | None:
+        key = Keys.app_state(application_id)
+        cached = await self.redis.get(key)
+        if cached is not None:
+            data = json.loads(cached)
+        else:
+            row = await repo.get_state(self.pool, application_id)
+            if row is None:
+                return None
+            data = {
+                "tenant": row["tenant_id"], "client": row["client_id"], "behaviors": list(row["behaviors"]),
+                "enabled": row["is_enabled"], "gen": row["generation"],
+            }
+            await self.redis.set(key, json.dumps(data), ex=STATE_CACHE_SECONDS)
+        return ApplicationState(
+            data["tenant"], data["client"], frozenset(data["behaviors"]), data["enabled"], data["gen"]
+        )
+
+    async def _issue(self, application_id: int, tenant_id: int, generation: int) -> IssuedTicket:
+        now = datetime.now(timezone.utc)
+        access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
+        access_digest = token_digest(access)
+        access_record = json.dumps({"app": application_id, "tenant": tenant_id, "gen": generation})
+        refresh_record = json.dumps({"app": application_id, "gen": generation, "at": access_digest})
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(Keys.app_token(access_digest), access_record, ex=self.access_ttl)
+            pipe.set(Keys.app_refresh_token(token_digest(refresh)), refresh_record, ex=self.refresh_ttl)
+            await pipe.execute()
+        return IssuedTicket(
+            access, now + timedelta(seconds=self.access_ttl), refresh, now + timedelta(seconds=self.refresh_ttl)
+        )

@@ -1,0 +1,26 @@
+"""The long-lived objects one worker process shares between requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+from litestar import Request
+from redis.asyncio import Redis
+
+from service.applications.tokens import AppTickets
+from service.config import Settings
+from service.security import Passwords
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: Redis
+    passwords: Passwords
+    app_tickets: AppTickets
+
+
+def runtime_of(request: Request) -> Runtime:  # type: ignore[type-arg]
+    return request.app.state.runtime

@@ -1,0 +1,84 @@
+"""Security primitives: random tokens, their digests, constant-time comparison, password hashing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+TOKEN_BYTES = 32  # 256 bits of randomness in every opaque token and secret we issue
+
+
+def new_token(prefix: str = "") -> str:
+    return prefix + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a high-entropy token: what we store and look up instead of the token itself.
+
+    A fast hash is right here (unlike for passwords): tokens carry 256 random bits, so there is
+    nothing to brute-force, and lookups stay O(1) on the hot path.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def constant_time_equals(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True, slots=True)
+class Argon2Parameters:
+    """OWASP's minimum for Argon2id: 19 MiB of memory, 2 iterations, 1 lane."""
+
+    memory_kib: int = 19 * 1024
+    iterations: int = 2
+    parallelism: int = 1
+
+
+class Passwords:
+    """Argon2id hashing that never blocks the event loop.
+
+    argon2-cffi releases the GIL while hashing, so a thread pool gives real parallelism.
+    """
+
+    def __init__(self, parameters: Argon2Parameters = Argon2Parameters()) -> None:
+        self._parameters = parameters
+        self._hasher = self._hasher_for(parameters)
+        # Verified against when the user does not exist, so that "no such user" costs the same
+        # time as "wrong password" and cannot be told apart by timing.
+        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    @staticmethod
+    def _hasher_for(parameters: Argon2Parameters) -> PasswordHasher:
+        return PasswordHasher(
+            time_cost=parameters.iterations,
+            memory_cost=parameters.memory_kib,
+            parallelism=parameters.parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when `password` matches; with no stored hash, burns the same time and says False."""
+        if stored_hash is None:
+            await asyncio.to_thread(self._verify_sync, self._decoy_hash, password)
+            return False
+        return await asyncio.to_thread(self._verify_sync, stored_hash, password)
+
+    def _verify_sync(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)

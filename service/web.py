@@ -1,0 +1,37 @@
+"""Small HTTP helpers shared by every capability's routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.params import Parameter
+
+from service.audit import Actor
+from service.runtime import Runtime
+
+MAX_ID = 2**31 - 1
+MAX_PAGE_SIZE = 200
+
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+StartIndex = Annotated[int, Parameter(query="startIndex", ge=0, le=MAX_ID, default=0, description="Zero-based item offset.")]
+PageSize = Annotated[
+    int, Parameter(query="pageSize", ge=1, le=MAX_PAGE_SIZE, default=20, description=f"At most {MAX_PAGE_SIZE}.")
+]
+
+
+def runtime(request: Request[Any, Any, Any]) -> Runtime:
+    return request.app.state.runtime
+
+
+def actor(request: Request[Any, Any, Any], name: str) -> Actor:
+    return Actor.from_scope(name, request.scope)
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
