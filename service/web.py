@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 
 from service.audit import Actor
 from service.runtime import Runtime
@@ -13,10 +13,10 @@ from service.runtime import Runtime
 MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 
-Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
-StartIndex = Annotated[int, Parameter(query="startIndex", ge=0, le=MAX_ID, default=0, description="Zero-based item offset.")]
+Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+StartIndex = Annotated[int, QueryParameter(name="startIndex", ge=0, le=MAX_ID, default=0, description="Zero-based item offset.")]
 PageSize = Annotated[
-    int, Parameter(query="pageSize", ge=1, le=MAX_PAGE_SIZE, default=20, description=f"At most {MAX_PAGE_SIZE}.")
+    int, QueryParameter(name="pageSize", ge=1, le=MAX_PAGE_SIZE, default=20, description=f"At most {MAX_PAGE_SIZE}.")
 ]
 
 

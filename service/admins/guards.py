@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
@@ -30,6 +30,8 @@ async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 
 def provide_admin(request: Request[Any, Any, Any]) -> AdminPrincipal:
     return request.state.admin
+
+Admin = NamedDependency[AdminPrincipal]
 
 
 class AdminController(Controller):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import JSONBody
 
 from service.admins import service
-from service.admins.guards import ADMIN_SECURITY, AdminController, admin_guard
+from service.admins.guards import Admin, ADMIN_SECURITY, AdminController, admin_guard
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate, TokenRequest
-from service.admins.service import AdminPrincipal
 from service.request_context import client_address_of
 from service.web import Id, actor, bearer_token, runtime
 
@@ -26,7 +26,7 @@ class AdminTokenController(Controller):
         "disabled users all get the same 401. Ten failures for one username from one address in 15 minutes "
         "answer 429 until the window passes.",
     )
-    async def sign_in(self, request: Request[Any, Any, Any], data: TokenRequest) -> AdminToken:
+    async def sign_in(self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> AdminToken:
         rt = runtime(request)
         return await service.sign_in(
             rt.pool, rt.redis, rt.passwords, username=data.username, password=data.password, tenant_id=data.tenant_id,
@@ -44,27 +44,27 @@ class AdminUserController(AdminController):
 
     @post("/", summary="Create a tenant admin user")
     async def create_admin_user(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, data: AdminUserCreate
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, data: JSONBody[AdminUserCreate]
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
         return await service.create_tenant_admin(rt.pool, rt.passwords, actor(request, admin.actor_name), tenant_id, data)
 
     @get("/", summary="List a tenant's admin users")
-    async def list_admin_users(self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id) -> list[AdminUser]:
+    async def list_admin_users(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id) -> list[AdminUser]:
         admin.require_tenant(tenant_id, write=False)
         return await service.list_tenant_admins(runtime(request).pool, tenant_id)
 
     @get("/{admin_id:int}", summary="Get a tenant admin user")
     async def get_admin_user(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, admin_id: Id
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, admin_id: Id
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=False)
         return await service.get_tenant_admin(runtime(request).pool, tenant_id, admin_id)
 
     @patch("/{admin_id:int}", summary="Change a tenant admin user's password, role or enabled state")
     async def update_admin_user(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, admin_id: Id, data: AdminUserUpdate
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, admin_id: Id, data: JSONBody[AdminUserUpdate]
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
@@ -73,6 +73,6 @@ class AdminUserController(AdminController):
         )
 
     @delete("/{admin_id:int}", summary="Delete a tenant admin user")
-    async def delete_admin_user(self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, admin_id: Id) -> None:
+    async def delete_admin_user(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, admin_id: Id) -> None:
         admin.require_tenant(tenant_id, write=True)
         await service.delete_tenant_admin(runtime(request).pool, actor(request, admin.actor_name), tenant_id, admin_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
@@ -52,3 +53,6 @@ async def app_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
 
 def provide_app(request: Request[Any, Any, Any]) -> AppContext:
     return request.state.app
+
+
+App = NamedDependency[AppContext]

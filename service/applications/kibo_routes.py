@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, JSONBody
 from litestar.di import Provide
 
-from service.applications.guards import AppContext, app_guard, provide_app
+from service.applications.guards import App, app_guard, provide_app
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tokens import IssuedTicket
 from service.errors import InvalidInput
@@ -121,12 +122,12 @@ class AppAuthTicketController(Controller):
         return Response(body, status_code=200, headers=NO_STORE)
 
     @post("/", status_code=200, summary="Get an application auth ticket (Kibo's legacy sign-in)")
-    async def create_ticket(self, request: Request[Any, Any, Any], data: AppAuthInfo) -> Response[AppAuthTicket]:
+    async def create_ticket(self, request: Request[Any, Any, Any], data: JSONBody[AppAuthInfo]) -> Response[AppAuthTicket]:
         ticket = await runtime(request).app_tickets.sign_in(data.application_id, data.shared_secret)
         return _app_ticket(ticket)
 
     @put("/refresh-ticket", summary="Exchange a refresh token for a new ticket; the old refresh token is spent")
-    async def refresh_ticket(self, request: Request[Any, Any, Any], data: AuthTicketRequest) -> Response[AppAuthTicket]:
+    async def refresh_ticket(self, request: Request[Any, Any, Any], data: JSONBody[AuthTicketRequest]) -> Response[AppAuthTicket]:
         return _app_ticket(await runtime(request).app_tickets.refresh(data.refresh_token))
 
     @delete(
@@ -134,7 +135,7 @@ class AppAuthTicketController(Controller):
         summary="End a ticket by its refresh token",
         description="Answers 204 whether or not the token was known, so the call reveals nothing.",
     )
-    async def delete_ticket(self, request: Request[Any, Any, Any], refresh_token: str) -> None:
+    async def delete_ticket(self, request: Request[Any, Any, Any], refresh_token: FromPath[str]) -> None:
         await runtime(request).app_tickets.revoke(refresh_token)
 
 
@@ -142,7 +143,7 @@ class KiboTenantSite(msgspec.Struct, rename="camel", kw_only=True):
     id: int
     tenant_id: int
     name: str
-    code: str
+    code: FromPath[str]
     domain: str
     is_default: bool
 
@@ -164,7 +165,7 @@ class KiboTenantController(Controller):
     security = [{"appBearer": []}, {"appClaims": []}]
 
     @get("/{tenant_id:int}", summary="The calling application's tenant, in Kibo's shape")
-    async def get_tenant(self, request: Request[Any, Any, Any], app: AppContext, tenant_id: Id) -> KiboTenant:
+    async def get_tenant(self, request: Request[Any, Any, Any], app: App, tenant_id: Id) -> KiboTenant:
         if tenant_id != app.principal.tenant_id:
             raise tenants.tenant_not_found()
         pool = runtime(request).pool

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
+from litestar.params import JSONBody
 
-from service.admins.guards import AdminController
-from service.admins.service import AdminPrincipal
+from service.admins.guards import Admin, AdminController
 from service.applications import service
 from service.applications.models import (
     Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret, BehaviorDescription,
@@ -21,7 +21,7 @@ class BehaviorController(AdminController):
     tags = ["Admin: applications"]
 
     @get("/", summary="The behaviors (permissions) an application can hold")
-    async def list_behaviors(self, admin: AdminPrincipal) -> list[BehaviorDescription]:
+    async def list_behaviors(self, admin: Admin) -> list[BehaviorDescription]:
         return [BehaviorDescription(name=name, description=text) for name, text in DESCRIPTIONS.items()]
 
 
@@ -31,19 +31,19 @@ class ApplicationController(AdminController):
 
     @post("/", summary="Create an application; the answer holds its client secret, shown this once")
     async def create_application(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, data: ApplicationCreate
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, data: JSONBody[ApplicationCreate]
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
         return await service.create_application(runtime(request).pool, actor(request, admin.actor_name), tenant_id, data)
 
     @get("/", summary="List applications")
-    async def list_applications(self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id) -> list[Application]:
+    async def list_applications(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id) -> list[Application]:
         admin.require_tenant(tenant_id, write=False)
         return await service.list_applications(runtime(request).pool, tenant_id)
 
     @get("/{application_id:int}", summary="Get an application")
     async def get_application(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, application_id: Id
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, application_id: Id
     ) -> Application:
         admin.require_tenant(tenant_id, write=False)
         return await service.get_application(runtime(request).pool, tenant_id, application_id)
@@ -54,8 +54,8 @@ class ApplicationController(AdminController):
         description="Disabling ends every ticket the application holds; enabling again does not revive them.",
     )
     async def update_application(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, application_id: Id,
-        data: ApplicationUpdate,
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, application_id: Id,
+        data: JSONBody[ApplicationUpdate],
     ) -> Application:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
@@ -69,7 +69,7 @@ class ApplicationController(AdminController):
         summary="Replace the client secret; the old one and every ticket issued with it stop working",
     )
     async def rotate_secret(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, application_id: Id
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, application_id: Id
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
@@ -77,7 +77,7 @@ class ApplicationController(AdminController):
 
     @delete("/{application_id:int}", summary="Delete an application and end its tickets")
     async def delete_application(
-        self, request: Request[Any, Any, Any], admin: AdminPrincipal, tenant_id: Id, application_id: Id
+        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, application_id: Id
     ) -> None:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)

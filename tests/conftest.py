@@ -1,0 +1,243 @@
+"""Test harness: real PostgreSQL and Redis, and the real service as a subprocess, over HTTP.
+
+With DATABASE_URL and REDIS_URL set, those servers are used; otherwise embedded ones start in a
+temporary directory for this run. The service is started exactly as `gatehouse serve` runs in
+production, on a free port, and every test talks to it through HTTP. Each test makes its own
+tenant, so tests never see each other's data and can run against a shared database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from service.embedded import embedded_servers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Servers:
+    database_url: str
+    redis_url: str
+
+
+@dataclass
+class ServiceProcess:
+    base_url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    with tempfile.TemporaryDirectory(prefix="gatehouse-test-") as data_dir:
+        with embedded_servers(Path(data_dir), database_url, redis_url) as urls:
+            assert urls.database_url and urls.redis_url
+            yield Servers(urls.database_url, urls.redis_url)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_service(servers: Servers, log_path: Path, **extra_env: str) -> ServiceProcess:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "GATEHOUSE_LOG_LEVEL": "INFO",
+        **extra_env,
+    }
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the service did not become ready:\n{log_path.read_text()}")
+        time.sleep(0.1)
+    return ServiceProcess(base_url, env, process, log_path)
+
+
+def stop_service(service: ServiceProcess) -> int:
+    service.process.terminate()
+    try:
+        return service.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        service.process.kill()
+        return service.process.wait()
+
+
+@pytest.fixture(scope="session")
+def service(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    log_path = tmp_path_factory.mktemp("service") / "service.log"
+    running = start_service(servers, log_path)
+    yield running
+    stop_service(running)
+
+
+@pytest.fixture(scope="session")
+def run_cli(servers: Servers):
+    """Run the `gatehouse` command line against the test servers."""
+
+    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "DATABASE_URL": servers.database_url, "REDIS_URL": servers.redis_url, **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "service", *args], cwd=ROOT, env=full_env, input=stdin,
+            capture_output=True, text=True, timeout=120,
+        )
+
+    return run
+
+
+@pytest.fixture
+async def client(service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as http:
+        yield http
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def platform_admin(run_cli) -> tuple[str, str]:
+    username, password = unique("root"), secrets.token_urlsafe(16)
+    result = run_cli("admin", "create", "--username", username, "--password-stdin", stdin=password + "\n")
+    assert result.returncode == 0, result.stderr
+    return username, password
+
+
+async def admin_token(client: httpx.AsyncClient, username: str, password: str, tenant_id: int | None = None) -> str:
+    body: dict[str, object] = {"username": username, "password": password}
+    if tenant_id is not None:
+        body["tenantId"] = tenant_id
+    response = await client.post("/admin/v1/token", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["accessToken"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def platform_headers(client: httpx.AsyncClient, platform_admin: tuple[str, str]) -> dict[str, str]:
+    return bearer(await admin_token(client, *platform_admin))
+
+
+@dataclass
+class TenantFixture:
+    id: int
+    default_site_id: int
+    admin_headers: dict[str, str]
+    viewer_headers: dict[str, str]
+    client_id: str
+    client_secret: str
+    app_headers: dict[str, str]
+
+
+async def make_tenant(
+    client: httpx.AsyncClient, platform_headers: dict[str, str], behaviors: list[str] | None = None
+) -> TenantFixture:
+    response = await client.post("/admin/v1/tenants", json={"name": unique("tenant")}, headers=platform_headers)
+    assert response.status_code == 201, response.text
+    tenant = response.json()
+    tid = tenant["id"]
+    headers = {}
+    for role in ("admin", "viewer"):
+        username, password = unique(role), secrets.token_urlsafe(16)
+        created = await client.post(
+            f"/admin/v1/tenants/{tid}/admin-users",
+            json={"username": username, "password": password, "role": role},
+            headers=platform_headers,
+        )
+        assert created.status_code == 201, created.text
+        headers[role] = bearer(await admin_token(client, username, password, tid))
+    if behaviors is None:
+        behaviors = (await client.get("/admin/v1/behaviors", headers=platform_headers)).json()
+        behaviors = [b["name"] for b in behaviors]
+    app = await client.post(
+        f"/admin/v1/tenants/{tid}/applications", json={"name": "storefront", "behaviors": behaviors},
+        headers=platform_headers,
+    )
+    assert app.status_code == 201, app.text
+    app_body = app.json()
+    token = await client.post(
+        "/api/platform/applications/authtickets/oauth",
+        json={"client_id": app_body["clientId"], "client_secret": app_body["clientSecret"], "grant_type": "client_credentials"},
+    )
+    assert token.status_code == 200, token.text
+    return TenantFixture(
+        id=tid,
+        default_site_id=tenant["defaultSiteId"],
+        admin_headers=headers["admin"],
+        viewer_headers=headers["viewer"],
+        client_id=app_body["clientId"],
+        client_secret=app_body["clientSecret"],
+        app_headers=bearer(token.json()["access_token"]),
+    )
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient, platform_headers: dict[str, str]) -> TenantFixture:
+    return await make_tenant(client, platform_headers)
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient, platform_headers: dict[str, str]) -> TenantFixture:
+    return await make_tenant(client, platform_headers)
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    """An RFC 9457 problem answer with a stable code, and nothing that looks like a stack trace."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    assert body["status"] == status and isinstance(body["code"], str) and body["requestId"]
+    if code is not None:
+        assert body["code"] == code, body
+    assert "Traceback" not in response.text
+    return body
+
+
+def assert_kibo_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) >= {"message", "errorCode", "applicationName", "items", "additionalErrorData"}, body
+    assert response.headers["x-vol-correlation"]
+    if code is not None:
+        assert body["errorCode"] == code, body
+    assert "Traceback" not in response.text
+    return body
