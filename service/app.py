@@ -11,6 +11,9 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
 from service import __version__
+from service.accounts.admin_routes import AccountAuditController
+from service.accounts.routes import AccountController, ContactController
+from service.accounts.service import Accounts
 from service.admins.routes import AdminTokenController, AdminUserController
 from service.applications.kibo_routes import AppAuthTicketController, KiboTenantController
 from service.applications.routes import ApplicationController, BehaviorController
@@ -19,6 +22,7 @@ from service.config import Settings, load_settings
 from service.db import create_pool
 from service.error_handlers import handle_error
 from service.health import HealthController
+from service.mail import Mailer
 from service.redis_client import create_redis
 from service.request_context import RequestContextMiddleware
 from service.runtime import Runtime
@@ -36,6 +40,9 @@ ROUTES = [
     AdminUserController,
     AppAuthTicketController,
     KiboTenantController,
+    AccountController,
+    ContactController,
+    AccountAuditController,
 ]
 
 
@@ -73,16 +80,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         assert settings.database_url and settings.redis_url, "serve() resolves the URLs before the app starts"
         pool = await create_pool(settings.database_url)
         redis = create_redis(settings.redis_url)
+        passwords = Passwords()
+        mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox")
         app.state.runtime = Runtime(
             settings=settings,
             pool=pool,
             redis=redis,
-            passwords=Passwords(),
+            passwords=passwords,
             app_tickets=AppTickets(pool, redis, settings.app_token_minutes, settings.app_refresh_token_minutes),
+            accounts=Accounts(pool, redis, passwords, mailer),
         )
         try:
             yield
         finally:
+            await mailer.drain()
             await redis.aclose()
             await pool.close()
 

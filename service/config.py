@@ -47,6 +47,8 @@ class Settings:
     log_level: str
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
     graceful_shutdown_seconds: int = 20
+    smtp_url: str | None = None
+    mail_from: str = "Gatehouse <no-reply@localhost>"
 
     @property
     def embedded(self) -> bool:
@@ -105,6 +107,20 @@ def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
 
 
+def _smtp_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError
+    parts.port  # noqa: B018 - raises ValueError on a malformed port
+    return raw
+
+
+def _mail_from(raw: str) -> str:
+    if "@" not in raw or "\n" in raw or "\r" in raw:
+        raise ValueError
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     port = _read(env, "PORT", 8080, _int_in(1, 65535), "an integer between 1 and 65535")
@@ -146,4 +162,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_read(env, "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
         trusted_proxies=_read(env, "GATEHOUSE_TRUSTED_PROXIES", (), _networks, "a comma-separated list of addresses or CIDR networks"),
         graceful_shutdown_seconds=_read(env, "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
+        smtp_url=_read(env, "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
+        mail_from=_read(env, "GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>", _mail_from, "an address like 'Shop <no-reply@shop.example>'"),
     )

@@ -8,6 +8,7 @@ import asyncpg
 from litestar import Request
 from redis.asyncio import Redis
 
+from service.accounts.service import Accounts
 from service.applications.tokens import AppTickets
 from service.config import Settings
 from service.security import Passwords
@@ -20,6 +21,7 @@ class Runtime:
     redis: Redis
     passwords: Passwords
     app_tickets: AppTickets
+    accounts: Accounts
 
 
 def runtime_of(request: Request) -> Runtime:  # type: ignore[type-arg]

@@ -43,42 +43,54 @@ class Argon2Parameters:
 class Passwords:
     """Argon2id hashing that never blocks the event loop.
 
-    argon2-cffi releases the GIL while hashing, so a thread pool gives real parallelism.
+    argon2-cffi releases the GIL while hashing, so a thread pool gives real parallelism. Each
+    tenant may choose stronger parameters; hashers are kept per parameter set.
     """
 
-    def __init__(self, parameters: Argon2Parameters = Argon2Parameters()) -> None:
-        self._parameters = parameters
-        self._hasher = self._hasher_for(parameters)
+    def __init__(self, default: Argon2Parameters = Argon2Parameters()) -> None:
+        self._default = default
+        self._hashers: dict[Argon2Parameters, PasswordHasher] = {}
         # Verified against when the user does not exist, so that "no such user" costs the same
         # time as "wrong password" and cannot be told apart by timing.
-        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._decoy_hashes: dict[Argon2Parameters, str] = {}
+        self._decoy_hash(default)
 
-    @staticmethod
-    def _hasher_for(parameters: Argon2Parameters) -> PasswordHasher:
-        return PasswordHasher(
-            time_cost=parameters.iterations,
-            memory_cost=parameters.memory_kib,
-            parallelism=parameters.parallelism,
-            hash_len=32,
-            salt_len=16,
-            type=Type.ID,
-        )
+    def _hasher(self, parameters: Argon2Parameters | None) -> PasswordHasher:
+        parameters = parameters or self._default
+        hasher = self._hashers.get(parameters)
+        if hasher is None:
+            hasher = self._hashers[parameters] = PasswordHasher(
+                time_cost=parameters.iterations,
+                memory_cost=parameters.memory_kib,
+                parallelism=parameters.parallelism,
+                hash_len=32,
+                salt_len=16,
+                type=Type.ID,
+            )
+        return hasher
 
-    async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+    async def hash(self, password: str, parameters: Argon2Parameters | None = None) -> str:
+        return await asyncio.to_thread(self._hasher(parameters).hash, password)
 
-    async def verify(self, stored_hash: str | None, password: str) -> bool:
+    async def verify(self, stored_hash: str | None, password: str, parameters: Argon2Parameters | None = None) -> bool:
         """True when `password` matches; with no stored hash, burns the same time and says False."""
         if stored_hash is None:
-            await asyncio.to_thread(self._verify_sync, self._decoy_hash, password)
+            await asyncio.to_thread(self._verify_sync, self._decoy_hash(parameters), password)
             return False
         return await asyncio.to_thread(self._verify_sync, stored_hash, password)
 
+    def _decoy_hash(self, parameters: Argon2Parameters | None) -> str:
+        parameters = parameters or self._default
+        decoy = self._decoy_hashes.get(parameters)
+        if decoy is None:
+            decoy = self._decoy_hashes[parameters] = self._hasher(parameters).hash(secrets.token_urlsafe(16))
+        return decoy
+
     def _verify_sync(self, stored_hash: str, password: str) -> bool:
         try:
-            return self._hasher.verify(stored_hash, password)
+            return self._hasher(None).verify(stored_hash, password)  # parameters are read from the hash
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(stored_hash)
+    def needs_rehash(self, stored_hash: str, parameters: Argon2Parameters | None = None) -> bool:
+        return self._hasher(parameters).check_needs_rehash(stored_hash)

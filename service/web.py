@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request
 from litestar.params import PathParameter, QueryParameter
 
 from service.audit import Actor
-from service.runtime import Runtime
+
+if TYPE_CHECKING:  # runtime.py imports the capabilities, which import this module
+    from service.runtime import Runtime
 
 MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
@@ -20,7 +22,7 @@ PageSize = Annotated[
 ]
 
 
-def runtime(request: Request[Any, Any, Any]) -> Runtime:
+def runtime(request: Request[Any, Any, Any]) -> "Runtime":
     return request.app.state.runtime
 
 

@@ -8,6 +8,8 @@ tenant, so tests never see each other's data and can run against a shared databa
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import secrets
 import socket
@@ -99,10 +101,46 @@ def stop_service(service: ServiceProcess) -> int:
         return service.process.wait()
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) in the test process; the service sends its mail here."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler protocol
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def wait_for(self, to: str, after: int = 0, timeout: float = 10.0) -> email.message.EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages[after:]:
+                if message["To"] == to:
+                    return message
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {to} arrived")
+
+    def sent_to(self, to: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == to]
+
+
 @pytest.fixture(scope="session")
-def service(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def service(servers: Servers, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     log_path = tmp_path_factory.mktemp("service") / "service.log"
-    running = start_service(servers, log_path)
+    running = start_service(servers, log_path, SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}")
     yield running
     stop_service(running)
 

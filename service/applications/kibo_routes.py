@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,15 +17,11 @@ from service.applications.guards import App, app_guard, provide_app
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tokens import IssuedTicket
 from service.errors import InvalidInput
+from service.kibo import kibo_datetime
 from service.tenants import service as tenants
 from service.web import Id, runtime
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def kibo_datetime(moment: datetime) -> str:
-    """Kibo's format; its older SDKs parse exactly `%Y-%m-%dT%H:%M:%S.%fZ`."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _app_ticket(ticket: IssuedTicket) -> Response[AppAuthTicket]:
@@ -72,7 +67,7 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: non-ASCII characters in the header
         raise _oauth_invalid_request("The Basic authorization header is malformed.") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:

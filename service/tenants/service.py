@@ -126,7 +126,11 @@ async def delete_customer_set(pool: asyncpg.Pool, actor: Actor, tenant_id: int, 
             raise tenant_not_found()
         if await repo.customer_set_in_use(conn, tenant_id, code):
             raise Conflict("Sites still use this customer set.", code="CUSTOMER_SET_IN_USE")
-        if not await repo.delete_customer_set(conn, tenant_id, code):
+        try:
+            deleted = await repo.delete_customer_set(conn, tenant_id, code)
+        except asyncpg.ForeignKeyViolationError:
+            raise Conflict("Customer accounts still belong to this customer set.", code="CUSTOMER_SET_IN_USE") from None
+        if not deleted:
             raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
         await audit.record(conn, actor, tenant_id, "customer_set.deleted", "customer_set", code)
 

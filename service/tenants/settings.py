@@ -53,6 +53,10 @@ class PasswordPolicy(_Struct):
     min_length: Annotated[int, msgspec.Meta(ge=8, le=128)] = 8
     required_character_classes: Annotated[int, msgspec.Meta(ge=1, le=4)] = 1
     reject_common: bool = True
+    # Argon2id cost; OWASP's minimum is the floor. Raising it re-hashes each password at its next login.
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=19 * 1024, le=1024 * 1024)] = 19 * 1024
+    argon2_iterations: Annotated[int, msgspec.Meta(ge=2, le=10)] = 2
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=8)] = 1
 
 
 class TenantSettings(_Struct):

@@ -1,0 +1,1 @@
+"""Customer accounts, their logins and passwords, and their contacts (Kibo's customer-account API)."""
