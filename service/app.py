@@ -18,6 +18,11 @@ from service.admins.routes import AdminTokenController, AdminUserController
 from service.applications.kibo_routes import AppAuthTicketController, KiboTenantController
 from service.applications.routes import ApplicationController, BehaviorController
 from service.applications.tokens import AppTickets
+from service.auth.routes import AuthTicketController, CustomerLoginController, CurrentAccountController
+from service.auth.service import AuthTickets
+from service.auth.sessions import Sessions
+from service.tokens.keys import KeyCache
+from service.tokens.routes import SigningKeyController, TenantStandardsController
 from service.config import Settings, load_settings
 from service.db import create_pool
 from service.error_handlers import handle_error
@@ -43,6 +48,11 @@ ROUTES = [
     AccountController,
     ContactController,
     AccountAuditController,
+    AuthTicketController,
+    CustomerLoginController,
+    CurrentAccountController,
+    TenantStandardsController,
+    SigningKeyController,
 ]
 
 
@@ -82,13 +92,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         redis = create_redis(settings.redis_url)
         passwords = Passwords()
         mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox")
+        sessions = Sessions(redis)
+        keys = KeyCache(pool)
+        accounts = Accounts(pool, redis, passwords, mailer, sessions)
         app.state.runtime = Runtime(
             settings=settings,
             pool=pool,
             redis=redis,
             passwords=passwords,
             app_tickets=AppTickets(pool, redis, settings.app_token_minutes, settings.app_refresh_token_minutes),
-            accounts=Accounts(pool, redis, passwords, mailer),
+            accounts=accounts,
+            sessions=sessions,
+            keys=keys,
+            auth=AuthTickets(settings, pool, redis, passwords, sessions, keys, accounts),
         )
         try:
             yield

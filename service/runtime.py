@@ -10,6 +10,9 @@ from redis.asyncio import Redis
 
 from service.accounts.service import Accounts
 from service.applications.tokens import AppTickets
+from service.auth.service import AuthTickets
+from service.auth.sessions import Sessions
+from service.tokens.keys import KeyCache
 from service.config import Settings
 from service.security import Passwords
 
@@ -22,6 +25,9 @@ class Runtime:
     passwords: Passwords
     app_tickets: AppTickets
     accounts: Accounts
+    sessions: Sessions
+    keys: KeyCache
+    auth: AuthTickets
 
 
 def runtime_of(request: Request) -> Runtime:  # type: ignore[type-arg]

@@ -100,6 +100,9 @@ class CustomerAccount(KiboModel):
     migration_required: bool | None = None
 
 
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600)]
+
+
 class CustomerAccountAndAuthInfo(KiboModel):
     account: CustomerAccount | None = None
     password: Password | None = None
@@ -107,6 +110,30 @@ class CustomerAccountAndAuthInfo(KiboModel):
     is_import: bool | None = None
     fingerprint: Medium | None = None
     region: Short | None = None
+    auth_ticket_duration_minutes: Minutes | None = None
+    refresh_token_duration_minutes: Minutes | None = None
+
+
+class CustomerUserAuthInfo(KiboModel):
+    username: Email | None = None
+    password: Password | None = None
+    account_id: IntId | None = None
+    fingerprint: Medium | None = None
+    region: Short | None = None
+    auth_ticket_duration_minutes: Minutes | None = None
+    refresh_token_duration_minutes: Minutes | None = None
+
+
+class CustomerLoginInfo(KiboModel):
+    email_address: Email | None = None
+    username: Short | None = None
+    password: Password | None = None
+    external_password: Password | None = None
+    is_import: bool | None = None
+    fingerprint: Medium | None = None
+    region: Short | None = None
+    auth_ticket_duration_minutes: Minutes | None = None
+    refresh_token_duration_minutes: Minutes | None = None
 
 
 class CustomerPasswordInfo(KiboModel):

@@ -150,3 +150,16 @@ async def audit_events(conn: Conn, tenant_id: int, account_id: int, limit: int) 
            ORDER BY occurred_at DESC, id DESC LIMIT $3""",
         tenant_id, str(account_id), limit,
     )
+
+
+async def record_login(conn: Conn, tenant_id: int, account_id: int, new_password_hash: str | None) -> None:
+    """A successful login: its time, and the password re-hashed when the tenant's cost changed."""
+    await conn.execute(
+        """UPDATE customer_logins SET last_login_on = now(), password_hash = coalesce($3, password_hash)
+           WHERE tenant_id = $1 AND account_id = $2""",
+        tenant_id, account_id, new_password_hash,
+    )
+
+
+async def find_account_by_id_for_login(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> asyncpg.Record | None:
+    return await get_account(conn, tenant_id, customer_set_id, account_id)

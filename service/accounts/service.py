@@ -16,6 +16,7 @@ from service.accounts.filters import SqlFilter, add_filter, add_quick_search, or
 from service.accounts.models import ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerPasswordInfo
 from service.accounts.password_policy import argon2_parameters, check_password, normalize_password
 from service.audit import Actor
+from service.auth.sessions import Sessions
 from service.contacts import service as contacts
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.kibo import kibo_datetime
@@ -131,6 +132,7 @@ class Accounts:
     redis: Redis
     passwords: Passwords
     mailer: Mailer
+    sessions: Sessions
 
     # --- accounts -------------------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class Accounts:
             if not await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id):
                 raise account_not_found()
             await audit.record(conn, actor, scope.tenant_id, "account.deleted", "customer_account", account_id)
+        await self.sessions.end_all_for_account(scope.tenant_id, account_id)
 
     async def create_with_login(self, scope: CustomerScope, actor: Actor, data: CustomerAccountAndAuthInfo) -> dict[str, Any]:
         """An account and its login in one transaction: neither exists without the other."""
@@ -215,6 +218,20 @@ class Accounts:
             await repo.insert_login(conn, scope.tenant_id, account_id, secrets.token_hex(16), password_hash)
             await audit.record(conn, actor, scope.tenant_id, "login.created", "customer_account", account_id)
             return await self._body(conn, scope, account_id, with_contacts=True)
+
+    async def set_login_names(self, conn: asyncpg.Connection, scope: CustomerScope, actor: Actor,
+                              current: asyncpg.Record, email: str | None, user_name: str | None) -> None:
+        """Create-Login may name the login: those names become the account's email and user name."""
+        if email is None and user_name is None:
+            if not current["email_normalized"] and not current["user_name_normalized"]:
+                raise InvalidInput("A login needs an emailAddress or a userName.", code="LOGIN_NAME_REQUIRED")
+            return
+        fields = _account_fields(CustomerAccount(email_address=email, user_name=user_name), current)
+        try:
+            async with conn.transaction():
+                await repo.update_account(conn, scope.tenant_id, scope.customer_set_id, current["id"], fields, actor.name)
+        except asyncpg.UniqueViolationError as exc:
+            raise _duplicate(exc) from None
 
     async def _hash_new_password(self, password: str | None, settings: TenantSettings, field: str) -> str:
         if not password:
@@ -245,6 +262,7 @@ class Accounts:
             await repo.set_password(conn, scope.tenant_id, account_id, password_hash, unlock)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
             await audit.record(conn, actor, scope.tenant_id, "password.changed", "customer_account", account_id, {"unlocked": unlock})
+        await self.sessions.end_all_for_account(scope.tenant_id, account_id)
 
     async def reset_password(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None,
                              customer_set_code: str | None) -> None:
@@ -292,6 +310,7 @@ class Accounts:
             await repo.set_password(conn, scope.tenant_id, row["id"], password_hash, True)
             await repo.touch_account(conn, scope.tenant_id, row["id"], actor.name)
             await audit.record(conn, actor, scope.tenant_id, "password.reset", "customer_account", row["id"])
+        await self.sessions.end_all_for_account(scope.tenant_id, row["id"])
 
     async def set_login_locked(self, scope: CustomerScope, actor: Actor, account_id: int, locked: bool) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -300,6 +319,8 @@ class Accounts:
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
             await audit.record(conn, actor, scope.tenant_id, "login.locked" if locked else "login.unlocked",
                                "customer_account", account_id)
+        if locked:
+            await self.sessions.end_all_for_account(scope.tenant_id, account_id)
 
     async def set_password_change_required(self, scope: CustomerScope, actor: Actor, account_id: int, required: bool) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -15,10 +15,11 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from service.applications.tokens import AppPrincipal, invalid_app_token
-from service.errors import Forbidden, InvalidInput
+from service.auth.sessions import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
+from service.errors import Forbidden, InvalidInput, Unauthenticated
 from service.tenants import repository as tenants_repo
+from service.tokens.jwt_tokens import looks_like_jwt
 from service.web import MAX_ID, bearer_token, runtime
-
 
 @dataclass(frozen=True, slots=True)
 class AppContext:
@@ -31,17 +32,44 @@ def _header_id(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> int
     if raw is None or raw.strip() == "":
         return None
     raw = raw.strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    # isascii: str.isdigit() also accepts '²' and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
         raise InvalidInput(f"The {name} header must be a positive integer.", code="INVALID_HEADER")
     return int(raw)
 
 
+def _is_customer_token(token: str) -> bool:
+    return token.startswith(CUSTOMER_ACCESS_PREFIX) or looks_like_jwt(token)
+
+
 async def app_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    token = bearer_token(connection) or connection.headers.get("x-vol-app-claims")  # type: ignore[arg-type]
-    if not token:
-        raise invalid_app_token()
+    """Identify the application, and the customer when a customer token is sent.
+
+    The app token comes as the bearer or as `x-vol-app-claims`; the customer's access token as
+    `x-vol-user-claims` or as the bearer, in which case the application is the one the customer
+    logged in through.
+    """
     rt = runtime(connection)  # type: ignore[arg-type]
-    principal = await rt.app_tickets.authenticate(token.strip())
+    bearer = bearer_token(connection)  # type: ignore[arg-type]
+    app_token = connection.headers.get("x-vol-app-claims")
+    user_token = connection.headers.get("x-vol-user-claims")
+    if bearer and _is_customer_token(bearer):
+        user_token = bearer
+    elif bearer:
+        app_token = bearer
+    shopper = None
+    if user_token:
+        shopper = await rt.auth.customer_for(user_token.strip())
+        if shopper is None:
+            raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
+    if app_token:
+        principal = await rt.app_tickets.authenticate(app_token.strip())
+    elif shopper is not None:
+        principal = await rt.app_tickets.principal_for(shopper.session["app"])
+    else:
+        raise invalid_app_token()
+    if shopper is not None and shopper.tenant_id != principal.tenant_id:
+        raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
     tenant_header = _header_id(connection, "x-vol-tenant")
     if tenant_header is not None and tenant_header != principal.tenant_id:
         raise Forbidden("x-vol-tenant does not match the application's tenant.", code="TENANT_MISMATCH")
@@ -49,6 +77,7 @@ async def app_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     if site_id is not None and await tenants_repo.get_site(rt.pool, principal.tenant_id, site_id) is None:
         raise Forbidden("x-vol-site is not a site of the application's tenant.", code="SITE_MISMATCH")
     connection.state.app = AppContext(principal, site_id)
+    connection.state.shopper = shopper
 
 
 def provide_app(request: Request[Any, Any, Any]) -> AppContext:
@@ -56,3 +85,4 @@ def provide_app(request: Request[Any, Any, Any]) -> AppContext:
 
 
 App = NamedDependency[AppContext]
+

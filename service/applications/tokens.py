@@ -93,6 +93,7 @@ class AppTickets:
         self.redis = redis
         self.access_ttl = access_minutes * 60
         self.refresh_ttl = refresh_minutes * 60
+        self._verified_clients: dict[str, tuple[str, int, int]] = {}
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
         row = await repo.find_by_client_id(self.pool, client_id)
@@ -129,6 +130,35 @@ class AppTickets:
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_app_token()
         return AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
+
+    async def verify_client(self, client_id: str, client_secret: str) -> AppPrincipal:
+        """Client credentials without issuing a ticket (introspection callers).
+
+        A verified (client id, secret digest) is remembered per process together with the
+        application's generation, so repeated calls need no PostgreSQL query and a rotated secret
+        or a disabled application is refused at once.
+        """
+        digest = token_digest(client_secret)
+        remembered = self._verified_clients.get(client_id)
+        if remembered is None or not constant_time_equals(remembered[0], digest):
+            row = await repo.find_by_client_id(self.pool, client_id)
+            stored = row["secret_hash"] if row else _NO_SUCH_SECRET
+            if not constant_time_equals(stored, digest) or row is None:
+                raise invalid_client()
+            remembered = (digest, row["id"], row["generation"])
+            self._verified_clients[client_id] = remembered
+        state = await self.state(remembered[1])
+        if state is None or not state.is_enabled or state.generation != remembered[2]:
+            self._verified_clients.pop(client_id, None)
+            raise invalid_client()
+        return AppPrincipal(remembered[1], state.tenant_id, state.client_id, state.behaviors)
+
+    async def principal_for(self, application_id: int) -> AppPrincipal:
+        """The application a customer session was opened through, while it stays enabled."""
+        state = await self.state(application_id)
+        if state is None or not state.is_enabled:
+            raise invalid_app_token()
+        return AppPrincipal(application_id, state.tenant_id, state.client_id, state.behaviors)
 
     async def state(self, application_id: int) -> ApplicationState | None:
         key = Keys.app_state(application_id)

@@ -31,6 +31,12 @@ class TwoFactorMode(str, Enum):
     NEW_DEVICE_OR_REGION = "newDeviceOrRegion"
 
 
+class SigningAlgorithm(str, Enum):
+    ES256 = "ES256"
+    RS256 = "RS256"
+    EDDSA = "EdDSA"
+
+
 class TwoFactorPolicy(_Struct):
     mode: TwoFactorMode = TwoFactorMode.OFF
     code_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=900)] = 180
@@ -66,6 +72,8 @@ class TenantSettings(_Struct):
     max_requested_access_token_minutes: Minutes = 60
     max_requested_refresh_token_minutes: Minutes = 30 * 24 * 60
     refresh_reuse_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=120)] = 10
+    # Algorithm of the next signing key; changing it takes effect at the next key rotation.
+    signing_algorithm: SigningAlgorithm = SigningAlgorithm.ES256
     two_factor: TwoFactorPolicy = msgspec.field(default_factory=TwoFactorPolicy)
     lockout: LockoutPolicy = msgspec.field(default_factory=LockoutPolicy)
     throttle: ThrottlePolicy = msgspec.field(default_factory=ThrottlePolicy)

@@ -1,0 +1,1 @@
+"""Customer authentication: logins, sessions, refresh rotation, logout (Kibo's auth tickets)."""

@@ -1,0 +1,281 @@
+"""Customer sessions in Redis: one record per login, with its opaque tokens and refresh family.
+
+Keys (digests only, never tokens):
+  gh:sess:{sid}                 the session; expires with its refresh token (idle and absolute limits)
+  gh:acctsess:{tenant}:{acct}   the account's session ids, to end them all at once
+  gh:cat:{digest}               an opaque access token → session id and claims
+  gh:crt:{digest}               a refresh token → session id, current or retired (with its successor)
+
+A token is active only while its session exists and, for access tokens, while its access-token
+version (`atv`) is the session's: revoking one access token bumps the version and so retires every
+access token of that session, opaque and JWT alike.
+
+Refresh rotation runs as one Lua script, so it is atomic across any number of service processes.
+The successor of a retired refresh token is kept for the grace window, encrypted with a key derived
+from the retired token itself: only its holder can read it back, and storage still holds no usable
+token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from redis.asyncio import Redis
+
+from service.redis_client import PREFIX
+from service.security import new_token, token_digest
+
+ACCESS_PREFIX = "gh_cat_"
+REFRESH_PREFIX = "gh_crt_"
+
+
+def session_key(sid: str) -> str:
+    return f"{PREFIX}sess:{sid}"
+
+
+def account_sessions_key(tenant_id: int, account_id: int) -> str:
+    return f"{PREFIX}acctsess:{tenant_id}:{account_id}"
+
+
+def access_key(digest: str) -> str:
+    return f"{PREFIX}cat:{digest}"
+
+
+def refresh_key(digest: str) -> str:
+    return f"{PREFIX}crt:{digest}"
+
+
+_VALIDATE_ACCESS = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local token = cjson.decode(raw)
+local session = redis.call('GET', ARGV[1] .. token.sid)
+if not session then return false end
+local s = cjson.decode(session)
+if s.atv ~= token.atv then return false end
+return {raw, session}
+"""
+
+_SESSION_OF = """
+local session = redis.call('GET', KEYS[1])
+if not session then return false end
+local s = cjson.decode(session)
+if s.atv ~= tonumber(ARGV[1]) then return false end
+return session
+"""
+
+_ROTATE = """
+local parent_raw = redis.call('GET', KEYS[1])
+if not parent_raw then return {'invalid'} end
+local parent = cjson.decode(parent_raw)
+local session_raw = redis.call('GET', KEYS[2])
+if not session_raw then return {'invalid'} end
+local s = cjson.decode(session_raw)
+local now = tonumber(ARGV[2])
+if parent.state == 'retired' or s.rt ~= ARGV[1] then
+  if parent.state == 'retired' and parent.succ == s.rt and (now - parent.retired) <= tonumber(ARGV[3]) then
+    return {'grace', parent.blob}
+  end
+  redis.call('DEL', KEYS[2])
+  redis.call('SREM', KEYS[5], s.sid)
+  return {'reuse'}
+end
+local absolute_left = s.abs - now
+if absolute_left <= 0 then
+  redis.call('DEL', KEYS[2])
+  return {'invalid'}
+end
+local ttl = math.min(s.idle * 1000, absolute_left)
+parent.state = 'retired'
+parent.retired = now
+parent.succ = ARGV[4]
+parent.blob = ARGV[7]
+redis.call('SET', KEYS[1], cjson.encode(parent), 'PX', ttl)
+redis.call('SET', KEYS[3], ARGV[5], 'PX', ttl)
+redis.call('SET', KEYS[4], ARGV[6], 'PX', math.min(tonumber(ARGV[8]), ttl))
+s.rt = ARGV[4]
+s.last = now
+redis.call('SET', KEYS[2], cjson.encode(s), 'PX', ttl)
+redis.call('PEXPIRE', KEYS[5], ttl)
+return {'rotated'}
+"""
+
+_BUMP_ACCESS_VERSION = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+s.atv = s.atv + 1
+redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    access_expires_ms: int
+    refresh_expires_ms: int
+    jti: str
+
+
+@dataclass(frozen=True, slots=True)
+class RotationResult:
+    outcome: str  # "rotated", "grace", "reuse", "invalid"
+    blob: str | None = None
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _grace_cipher(parent_token: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"gatehouse refresh grace\x00" + parent_token.encode()).digest())
+
+
+def seal_for(parent_token: str, payload: dict[str, Any]) -> str:
+    nonce = os.urandom(12)
+    sealed = _grace_cipher(parent_token).encrypt(nonce, json.dumps(payload).encode(), None)
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def open_with(parent_token: str, blob: str) -> dict[str, Any]:
+    raw = base64.b64decode(blob)
+    return json.loads(_grace_cipher(parent_token).decrypt(raw[:12], raw[12:], None))
+
+
+class Sessions:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._validate = redis.register_script(_VALIDATE_ACCESS)
+        self._session_of = redis.register_script(_SESSION_OF)
+        self._rotate = redis.register_script(_ROTATE)
+        self._bump = redis.register_script(_BUMP_ACCESS_VERSION)
+
+    @staticmethod
+    def new_session_id() -> str:
+        return secrets.token_urlsafe(16)
+
+    async def create(self, session: dict[str, Any], access_seconds: int) -> IssuedTokens:
+        """Store a new session with its first token pair. `session` carries sid, tid, acct, idle, abs..."""
+        now = now_ms()
+        ttl = min(session["idle"] * 1000, session["abs"] - now)
+        access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
+        refresh_digest = token_digest(refresh)
+        jti = secrets.token_urlsafe(12)
+        access_ms = min(access_seconds * 1000, ttl)
+        record = {**session, "rt": refresh_digest, "atv": 1, "created": now, "last": now}
+        access_record = self.access_record(record, jti, now, now + access_ms)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(session_key(session["sid"]), json.dumps(record), px=ttl)
+            pipe.sadd(account_sessions_key(session["tid"], session["acct"]), session["sid"])
+            pipe.pexpire(account_sessions_key(session["tid"], session["acct"]), ttl)
+            pipe.set(access_key(token_digest(access)), json.dumps(access_record), px=access_ms)
+            pipe.set(refresh_key(refresh_digest), json.dumps({"sid": session["sid"], "state": "current"}), px=ttl)
+            await pipe.execute()
+        return IssuedTokens(access, refresh, now + access_ms, now + ttl, jti)
+
+    @staticmethod
+    def access_record(session: dict[str, Any], jti: str, issued_ms: int, expires_ms: int) -> dict[str, Any]:
+        return {"sid": session["sid"], "atv": session["atv"], "jti": jti, "iat": issued_ms // 1000, "exp": expires_ms // 1000}
+
+    async def session_for_refresh(self, refresh_token: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(refresh_key(token_digest(refresh_token)))
+        if raw is None:
+            return None
+        session = await self.redis.get(session_key(json.loads(raw)["sid"]))
+        return json.loads(session) if session else None
+
+    def prepare_successor(self, session: dict[str, Any]) -> tuple[IssuedTokens, dict[str, Any], int]:
+        now = now_ms()
+        ttl = min(session["idle"] * 1000, session["abs"] - now)
+        access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
+        jti = secrets.token_urlsafe(12)
+        access_ms = max(min(session["access"] * 1000, ttl), 0)
+        tokens = IssuedTokens(access, refresh, now + access_ms, now + ttl, jti)
+        return tokens, self.access_record(session, jti, now, now + access_ms), access_ms
+
+    async def rotate(
+        self, parent_token: str, session: dict[str, Any], successor: IssuedTokens, access_record: dict[str, Any],
+        access_ms: int, blob: str, grace_seconds: int,
+    ) -> RotationResult:
+        parent_digest = token_digest(parent_token)
+        successor_digest = token_digest(successor.refresh_token)
+        result = await self._rotate(
+            keys=[
+                refresh_key(parent_digest), session_key(session["sid"]), refresh_key(successor_digest),
+                access_key(token_digest(successor.access_token)), account_sessions_key(session["tid"], session["acct"]),
+            ],
+            args=[
+                parent_digest, now_ms(), grace_seconds * 1000, successor_digest,
+                json.dumps({"sid": session["sid"], "state": "current"}), json.dumps(access_record), blob, max(access_ms, 1),
+            ],
+        )
+        outcome = result[0]
+        return RotationResult(outcome, result[1] if len(result) > 1 else None)
+
+    async def validate_access(self, access_token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(token record, session) of an active opaque access token, else None."""
+        if not access_token.startswith(ACCESS_PREFIX):
+            return None
+        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[f"{PREFIX}sess:"])
+        if not found:
+            return None
+        return json.loads(found[0]), json.loads(found[1])
+
+    async def session_if_current(self, sid: str, access_version: int) -> dict[str, Any] | None:
+        """The session of a JWT access token, when the session lives and its access tokens are current."""
+        raw = await self._session_of(keys=[session_key(sid)], args=[access_version])
+        return json.loads(raw) if raw else None
+
+    async def refresh_session(self, refresh_token: str) -> dict[str, Any] | None:
+        """The session of a refresh token that can still be used."""
+        raw = await self.redis.get(refresh_key(token_digest(refresh_token)))
+        if raw is None or json.loads(raw)["state"] != "current":
+            return None
+        session = await self.redis.get(session_key(json.loads(raw)["sid"]))
+        return json.loads(session) if session else None
+
+    async def expires_at_ms(self, sid: str) -> int:
+        return now_ms() + max(await self.redis.pttl(session_key(sid)), 0)
+
+    async def get(self, sid: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(session_key(sid))
+        return json.loads(raw) if raw else None
+
+    async def end(self, session: dict[str, Any]) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(session_key(session["sid"]))
+            pipe.srem(account_sessions_key(session["tid"], session["acct"]), session["sid"])
+            await pipe.execute()
+
+    async def end_access_tokens(self, sid: str) -> None:
+        await self._bump(keys=[session_key(sid)])
+
+    async def list_for_account(self, tenant_id: int, account_id: int) -> list[dict[str, Any]]:
+        sids = sorted(await self.redis.smembers(account_sessions_key(tenant_id, account_id)))
+        if not sids:
+            return []
+        raws = await self.redis.mget([session_key(sid) for sid in sids])
+        stale = [sid for sid, raw in zip(sids, raws) if raw is None]
+        if stale:
+            await self.redis.srem(account_sessions_key(tenant_id, account_id), *stale)
+        return [json.loads(raw) for raw in raws if raw]
+
+    async def end_all_for_account(self, tenant_id: int, account_id: int) -> int:
+        key = account_sessions_key(tenant_id, account_id)
+        sids = await self.redis.smembers(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for sid in sids:
+                pipe.delete(session_key(sid))
+            pipe.delete(key)
+            await pipe.execute()
+        return len(sids)
