@@ -1,0 +1,311 @@
+"""Customer auth tickets over HTTP: login, refresh rotation, sessions, JWTs, introspection, revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.conftest import TenantFixture, assert_kibo_error, assert_problem, make_tenant, unique
+
+TICKETS = "/api/commerce/customer/authtickets"
+ACCOUNTS = "/api/commerce/customer/accounts"
+PASSWORD = "a perfectly good passphrase"
+
+
+async def signup(client: httpx.AsyncClient, tenant: TenantFixture, **extra: object) -> dict:
+    email = f"{unique('cust')}@example.com"
+    response = await client.post(
+        f"{ACCOUNTS}/Add-Account-And-Login",
+        json={"account": {"emailAddress": email, "firstName": "Cy"}, "password": PASSWORD, **extra},
+        headers=tenant.app_headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def login(client: httpx.AsyncClient, tenant: TenantFixture, username: str, password: str = PASSWORD, **extra: object) -> httpx.Response:
+    return await client.post(TICKETS, json={"username": username, "password": password, **extra}, headers=tenant.app_headers)
+
+
+def introspector(tenant: TenantFixture) -> dict[str, str]:
+    basic = base64.b64encode(f"{tenant.client_id}:{tenant.client_secret}".encode()).decode()
+    return {"Authorization": f"Basic {basic}"}
+
+
+async def introspect(client: httpx.AsyncClient, tenant: TenantFixture, token: str) -> dict:
+    response = await client.post(
+        f"/tenants/{tenant.id}/oauth2/introspect", data={"token": token}, headers=introspector(tenant)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_signup_and_login_return_a_full_ticket(client: httpx.AsyncClient, tenant: TenantFixture, service) -> None:
+    ticket = await signup(client, tenant)
+    assert set(ticket) == {
+        "accessToken", "accessTokenExpiration", "jwtAccessToken", "refreshToken", "refreshTokenExpiration",
+        "userId", "requires2FA", "customerAccount",
+    }
+    assert ticket["requires2FA"] is False and ticket["customerAccount"]["userId"] == ticket["userId"]
+    assert len(ticket["accessToken"]) >= 43 and len(ticket["refreshToken"]) >= 43  # >= 256 bits, base64url
+
+    email = ticket["customerAccount"]["emailAddress"]
+    response = await login(client, tenant, email.upper())
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    again = response.json()
+    assert again["accessToken"] != ticket["accessToken"] and again["userId"] == ticket["userId"]
+
+    header = jwt.get_unverified_header(again["jwtAccessToken"])
+    assert header["typ"] == "at+jwt" and header["alg"] == "ES256" and header["kid"]
+    issuer = f"{service.base_url}/tenants/{tenant.id}"
+    discovery = (await client.get(f"/tenants/{tenant.id}/.well-known/openid-configuration")).json()
+    assert discovery["issuer"] == issuer and discovery["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
+    jwks_client = jwt.PyJWKClient(discovery["jwks_uri"])
+    key = await asyncio.to_thread(jwks_client.get_signing_key_from_jwt, again["jwtAccessToken"])
+    claims = jwt.decode(again["jwtAccessToken"], key.key, algorithms=["ES256"], audience=f"{issuer}/api", issuer=issuer)
+    assert claims["sub"] == ticket["userId"] and claims["tid"] == tenant.id
+    assert claims["account_id"] == ticket["customerAccount"]["id"] and claims["customer_set"] == "default"
+    assert claims["amr"] == ["pwd"] and claims["sid"] and claims["jti"] and claims["exp"] - claims["iat"] == 15 * 60
+
+    trimmed = await client.post(f"{TICKETS}?responseFields=userId,requires2FA", json={"username": email, "password": PASSWORD}, headers=tenant.app_headers)
+    assert trimmed.json() == {"userId": ticket["userId"], "requires2FA": False}
+
+
+async def test_failed_logins_are_indistinguishable(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    locked = await signup(client, tenant)
+    await client.post(f"{ACCOUNTS}/{locked['customerAccount']['id']}/Set-Login-Locked", json=True, headers=tenant.app_headers)
+    no_login = await client.post(ACCOUNTS, json={"emailAddress": f"{unique('nl')}@example.com"}, headers=tenant.app_headers)
+    known = await signup(client, tenant)
+    attempts = [
+        await login(client, tenant, f"{unique('ghost')}@example.com"),
+        await login(client, tenant, known["customerAccount"]["emailAddress"], "wrong password!!"),
+        await login(client, tenant, locked["customerAccount"]["emailAddress"]),
+        await login(client, tenant, no_login.json()["emailAddress"]),
+    ]
+    bodies = []
+    for response in attempts:
+        body = assert_kibo_error(response, 401, "INVALID_CREDENTIALS")
+        body.pop("additionalErrorData")
+        bodies.append(body)
+    assert all(b == bodies[0] for b in bodies)
+    assert_kibo_error(await client.post(TICKETS, json={"username": "x", "password": 5}, headers=tenant.app_headers), 400)
+    assert_kibo_error(await client.post(TICKETS, json={"username": "x", "pwd": "y"}, headers=tenant.app_headers), 400)
+
+
+async def test_refresh_rotates_and_reuse_ends_the_session(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json={"refreshReuseGraceSeconds": 0}, headers=tenant.admin_headers)
+    first = await signup(client, tenant)
+    second = await client.put(f"{TICKETS}/refresh", params={"refreshToken": first["refreshToken"]}, headers=tenant.app_headers)
+    assert second.status_code == 200, second.text
+    second = second.json()
+    assert second["refreshToken"] != first["refreshToken"] and second["accessToken"] != first["accessToken"]
+    assert (await introspect(client, tenant, second["accessToken"]))["active"] is True
+
+    reuse = await client.put(f"{TICKETS}/refresh", params={"refreshToken": first["refreshToken"]}, headers=tenant.app_headers)
+    assert_kibo_error(reuse, 401, "INVALID_REFRESH_TOKEN")
+    # The reuse looked like theft: the whole session is gone, successor included.
+    for token in (second["accessToken"], second["jwtAccessToken"], second["refreshToken"]):
+        assert await introspect(client, tenant, token) == {"active": False}
+    assert_kibo_error(await client.put(f"{TICKETS}/refresh", params={"refreshToken": second["refreshToken"]}, headers=tenant.app_headers), 401)
+
+
+async def test_concurrent_refreshes_yield_one_successor(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    ticket = await signup(client, tenant)
+    responses = await asyncio.gather(*(
+        client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+        for _ in range(50)
+    ))
+    assert all(r.status_code == 200 for r in responses), {r.status_code for r in responses}
+    successors = {r.json()["refreshToken"] for r in responses}
+    assert len(successors) == 1
+    successor = successors.pop()
+    assert (await introspect(client, tenant, successor))["active"] is True
+    onward = await client.put(f"{TICKETS}/refresh", params={"refreshToken": successor}, headers=tenant.app_headers)
+    assert onward.status_code == 200
+
+
+async def test_logout_and_customer_sessions(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    first = await signup(client, tenant)
+    email = first["customerAccount"]["emailAddress"]
+    second = (await login(client, tenant, email, fingerprint="laptop", region="EU")).json()
+    claims_headers = {**tenant.app_headers, "x-vol-user-claims": second["accessToken"]}
+
+    current = await client.get(f"{ACCOUNTS}/current", headers=claims_headers)
+    assert current.status_code == 200 and current.json()["emailAddress"] == email
+    as_bearer = await client.get(f"{ACCOUNTS}/current", headers={"Authorization": f"Bearer {second['jwtAccessToken']}"})
+    assert as_bearer.status_code == 200 and as_bearer.json()["id"] == first["customerAccount"]["id"]
+    assert_kibo_error(await client.get(f"{ACCOUNTS}/current", headers=tenant.app_headers), 401, "MISSING_USER_TOKEN")
+
+    sessions = (await client.get(f"{TICKETS}/sessions", headers=claims_headers)).json()
+    assert len(sessions) == 2 and [s["current"] for s in sessions] == [False, True]
+    assert sessions[1]["fingerprint"] == "laptop" and sessions[1]["region"] == "EU"
+    ended = await client.delete(f"{TICKETS}/sessions/{sessions[0]['id']}", headers=claims_headers)
+    assert ended.status_code == 204
+    assert await introspect(client, tenant, first["accessToken"]) == {"active": False}
+
+    logout = await client.delete(TICKETS, params={"refreshToken": second["refreshToken"]}, headers=tenant.app_headers)
+    assert logout.status_code == 204
+    assert_kibo_error(await client.get(f"{ACCOUNTS}/current", headers=claims_headers), 401, "INVALID_USER_TOKEN")
+    assert await introspect(client, tenant, second["jwtAccessToken"]) == {"active": False}
+
+
+async def test_account_changes_end_sessions(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    for change in ("password", "lock", "delete"):
+        ticket = await signup(client, tenant)
+        account_id = ticket["customerAccount"]["id"]
+        if change == "password":
+            response = await client.post(f"{ACCOUNTS}/{account_id}/Change-Password",
+                                         json={"oldPassword": PASSWORD, "newPassword": "another good passphrase"}, headers=tenant.app_headers)
+        elif change == "lock":
+            response = await client.post(f"{ACCOUNTS}/{account_id}/Set-Login-Locked", json=True, headers=tenant.app_headers)
+        else:
+            response = await client.delete(f"{ACCOUNTS}/{account_id}", headers=tenant.app_headers)
+        assert response.status_code == 204, response.text
+        for token in (ticket["accessToken"], ticket["jwtAccessToken"], ticket["refreshToken"]):
+            assert await introspect(client, tenant, token) == {"active": False}, change
+
+
+async def test_durations_need_the_behavior_and_respect_caps(client: httpx.AsyncClient, platform_headers, tenant: TenantFixture) -> None:
+    plain = await make_tenant(client, platform_headers, behaviors=["customer:accounts:write", "customer:authtickets"])
+    body = {"account": {"emailAddress": f"{unique('d')}@example.com"}, "password": PASSWORD, "authTicketDurationMinutes": 5}
+    assert_kibo_error(await client.post(f"{ACCOUNTS}/Add-Account-And-Login", json=body, headers=plain.app_headers), 403, "MISSING_BEHAVIOR")
+
+    ticket = await signup(client, tenant, authTicketDurationMinutes=5, refreshTokenDurationMinutes=60)
+    claims = jwt.decode(ticket["jwtAccessToken"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 300
+    email = ticket["customerAccount"]["emailAddress"]
+    too_long = await client.post(f"{TICKETS}?authTicketDurationMinutes=61", json={"username": email, "password": PASSWORD}, headers=tenant.app_headers)
+    body = assert_kibo_error(too_long, 400, "DURATION_ABOVE_CAP")
+    assert "maxRequestedAccessTokenMinutes" in body["message"]
+    refresh_too_long = await login(client, tenant, email, refreshTokenDurationMinutes=10**5)
+    assert "refreshTokenDurationMinutes" in assert_kibo_error(refresh_too_long, 400)["message"]
+
+
+async def test_introspection_rules(client: httpx.AsyncClient, platform_headers, tenant: TenantFixture, other_tenant: TenantFixture) -> None:
+    ticket = await signup(client, tenant)
+    url = f"/tenants/{tenant.id}/oauth2/introspect"
+    active = await introspect(client, tenant, ticket["accessToken"])
+    assert active["active"] is True and active["token_type"] == "access_token"
+    assert active["sub"] == ticket["userId"] and active["tid"] == tenant.id and active["account_id"] == ticket["customerAccount"]["id"]
+    assert {"exp", "iat", "jti", "sid", "scope", "username"} <= active.keys()
+    assert (await introspect(client, tenant, ticket["jwtAccessToken"]))["sid"] == active["sid"]
+    assert (await introspect(client, tenant, ticket["refreshToken"]))["token_type"] == "refresh_token"
+    for junk in ("nope", "gh_cat_" + "A" * 43, "eyJ.eyJ.sig", ticket["accessToken"] + "x"):
+        assert await introspect(client, tenant, junk) == {"active": False}
+    # Another tenant's application cannot introspect, and this tenant's token is not active there.
+    cross = await client.post(url, data={"token": ticket["accessToken"]}, headers=introspector(other_tenant))
+    assert_problem(cross, 401, "INVALID_CLIENT")
+    assert await introspect(client, other_tenant, ticket["accessToken"]) == {"active": False}
+    assert_problem(await client.post(url, data={"token": ticket["accessToken"]}), 401)
+    no_behavior = await make_tenant(client, platform_headers, behaviors=[])
+    assert_problem(await client.post(f"/tenants/{no_behavior.id}/oauth2/introspect", data={"token": "x"}, headers=introspector(no_behavior)), 401)
+    by_app_token = await client.post(url, data={"token": ticket["accessToken"]}, headers=tenant.app_headers)
+    assert by_app_token.json()["active"] is True
+    assert_problem(await client.post(url, json={"token": "x"}, headers=introspector(tenant)), 400)
+
+
+async def test_revocation(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    url = f"/tenants/{tenant.id}/oauth2/revoke"
+    ticket = await signup(client, tenant)
+    revoked = await client.post(url, data={"token": ticket["jwtAccessToken"]}, headers=introspector(tenant))
+    assert revoked.status_code == 200
+    assert await introspect(client, tenant, ticket["accessToken"]) == {"active": False}
+    assert (await introspect(client, tenant, ticket["refreshToken"]))["active"] is True
+    renewed = (await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)).json()
+    assert (await introspect(client, tenant, renewed["accessToken"]))["active"] is True
+
+    assert (await client.post(url, data={"token": renewed["refreshToken"]}, headers=introspector(tenant))).status_code == 200
+    assert await introspect(client, tenant, renewed["accessToken"]) == {"active": False}
+    assert (await client.post(url, data={"token": "unknown"}, headers=introspector(tenant))).status_code == 200
+
+
+def _forge(claims: dict, key, algorithm: str, headers: dict) -> str:
+    return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
+
+
+async def test_jwt_attacks_are_refused(client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, service) -> None:
+    ticket = await signup(client, tenant)
+    good = ticket["jwtAccessToken"]
+    header = jwt.get_unverified_header(good)
+    claims = jwt.decode(good, options={"verify_signature": False})
+    jwks = (await client.get(f"/tenants/{tenant.id}/.well-known/jwks.json")).json()["keys"]
+    public_pem = jwt.PyJWK(jwks[0]).key.public_bytes(
+        encoding=serialization.Encoding.PEM, format=serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    attacker = ec.generate_private_key(ec.SECP256R1())
+    now = int(time.time())
+
+    def unsigned(claims_: dict, header_: dict) -> str:
+        encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        return f"{encode(header_)}.{encode(claims_)}."
+
+    def hmac_with_public_key() -> str:
+        signing_input = ".".join(
+            base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode()
+            for p in ({"alg": "HS256", "typ": "at+jwt", "kid": header["kid"]}, claims)
+        )
+        sig = base64.urlsafe_b64encode(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+        return f"{signing_input}.{sig}"
+
+    forged = {
+        "alg none": unsigned(claims, {"alg": "none", "typ": "at+jwt", "kid": header["kid"]}),
+        "HS256 with the public key": hmac_with_public_key(),
+        "foreign kid": _forge(claims, attacker, "ES256", {"kid": "attacker", "typ": "at+jwt"}),
+        "real kid, wrong key": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}),
+        "injected kid": _forge(claims, attacker, "ES256", {"kid": "../../etc/passwd' OR 1=1", "typ": "at+jwt"}),
+        "jku header": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt", "jku": "http://evil/jwks"}),
+        "jwk header": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt", "jwk": json.loads(jwt.algorithms.ECAlgorithm.to_jwk(attacker.public_key()))}),
+        "expired": _forge({**claims, "exp": now - 3600, "iat": now - 7200, "nbf": now - 7200}, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}),
+        "other tenant claim": _forge({**claims, "tid": other_tenant.id}, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}),
+        "wrong typ": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "JWT"}),
+    }
+    for name, token in forged.items():
+        assert await introspect(client, tenant, token) == {"active": False}, name
+        response = await client.get(f"{ACCOUNTS}/current", headers={**tenant.app_headers, "x-vol-user-claims": token})
+        assert_kibo_error(response, 401)
+    # A genuine token is refused by another tenant's introspection and for the wrong issuer.
+    assert await introspect(client, other_tenant, good) == {"active": False}
+    assert (await introspect(client, tenant, good))["active"] is True
+
+
+async def test_signed_tokens_survive_a_key_rotation(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    before = await signup(client, tenant)
+    old_kid = jwt.get_unverified_header(before["jwtAccessToken"])["kid"]
+    rotated = await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.admin_headers)
+    assert rotated.status_code == 201 and rotated.json()["kid"] != old_kid
+    assert_problem(await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.viewer_headers), 403)
+    kids = [k["kid"] for k in (await client.get(f"/tenants/{tenant.id}/.well-known/jwks.json")).json()["keys"]]
+    assert kids == [rotated.json()["kid"], old_kid]
+    assert all("d" not in k for k in (await client.get(f"/tenants/{tenant.id}/.well-known/jwks.json")).json()["keys"])
+    assert (await introspect(client, tenant, before["jwtAccessToken"]))["active"] is True
+    after = (await login(client, tenant, before["customerAccount"]["emailAddress"])).json()
+    assert jwt.get_unverified_header(after["jwtAccessToken"])["kid"] == rotated.json()["kid"]
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "EdDSA"])
+async def test_tenant_selects_signing_algorithm(client: httpx.AsyncClient, tenant: TenantFixture, algorithm: str) -> None:
+    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json={"signingAlgorithm": algorithm}, headers=tenant.admin_headers)
+    await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.admin_headers)
+    ticket = await signup(client, tenant)
+    assert jwt.get_unverified_header(ticket["jwtAccessToken"])["alg"] == algorithm
+    assert (await introspect(client, tenant, ticket["jwtAccessToken"]))["active"] is True
+
+
+async def test_create_login_for_existing_account(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    account = (await client.post(ACCOUNTS, json={"emailAddress": f"{unique('cl')}@example.com"}, headers=tenant.app_headers)).json()
+    url = f"{ACCOUNTS}/{account['id']}/Create-Login"
+    ticket = await client.post(url, json={"emailAddress": account["emailAddress"], "password": PASSWORD}, headers=tenant.app_headers)
+    assert ticket.status_code == 200 and ticket.json()["customerAccount"]["id"] == account["id"]
+    assert_kibo_error(await client.post(url, json={"password": PASSWORD}, headers=tenant.app_headers), 409, "LOGIN_EXISTS")
+    assert (await login(client, tenant, account["emailAddress"])).status_code == 200
+    assert_kibo_error(await client.post(f"{ACCOUNTS}/2147480000/Create-Login", json={"password": PASSWORD}, headers=tenant.app_headers), 404)
