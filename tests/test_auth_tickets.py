@@ -309,3 +309,35 @@ async def test_create_login_for_existing_account(client: httpx.AsyncClient, tena
     assert_kibo_error(await client.post(url, json={"password": PASSWORD}, headers=tenant.app_headers), 409, "LOGIN_EXISTS")
     assert (await login(client, tenant, account["emailAddress"])).status_code == 200
     assert_kibo_error(await client.post(f"{ACCOUNTS}/2147480000/Create-Login", json={"password": PASSWORD}, headers=tenant.app_headers), 404)
+
+
+async def test_genuinely_signed_but_invalid_claims_are_refused(client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, servers) -> None:
+    """Signed with the tenant's real key (read from the database), so only the claim checks can refuse them."""
+    import asyncpg
+
+    ticket = await signup(client, tenant)
+    header = jwt.get_unverified_header(ticket["jwtAccessToken"])
+    claims = jwt.decode(ticket["jwtAccessToken"], options={"verify_signature": False})
+    conn = await asyncpg.connect(servers.database_url)
+    try:
+        pem = await conn.fetchval("SELECT private_pem FROM signing_keys WHERE kid = $1", header["kid"])
+    finally:
+        await conn.close()
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    now = int(time.time())
+    cases = {
+        "expired": {"exp": now - 60, "iat": now - 3600, "nbf": now - 3600},
+        "not yet valid": {"nbf": now + 3600, "iat": now + 3600, "exp": now + 7200},
+        "wrong issuer": {"iss": "https://evil.example/tenants/1"},
+        "wrong audience": {"aud": "someone-else"},
+        "other tenant": {"tid": other_tenant.id},
+        "no session id": {"sid": None},
+    }
+    control = jwt.encode(claims, key, algorithm="ES256", headers={"kid": header["kid"], "typ": "at+jwt"})
+    assert (await introspect(client, tenant, control))["active"] is True  # the harness itself can make a good one
+    for name, change in cases.items():
+        forged_claims = {k: v for k, v in {**claims, **change}.items() if v is not None}
+        token = jwt.encode(forged_claims, key, algorithm="ES256", headers={"kid": header["kid"], "typ": "at+jwt"})
+        assert await introspect(client, tenant, token) == {"active": False}, name
+        response = await client.get(f"{ACCOUNTS}/current", headers={**tenant.app_headers, "x-vol-user-claims": token})
+        assert_kibo_error(response, 401)

@@ -1,0 +1,54 @@
+"""With Redis gone, login, refresh and introspection answer 503 — never a ticket, never active: true —
+and recover by themselves when Redis is back."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from service.embedded import _start_redis
+from tests.conftest import Servers, make_tenant, start_service, stop_service, unique
+
+TICKETS = "/api/commerce/customer/authtickets"
+
+
+async def test_fail_closed_while_redis_is_down(servers: Servers, tmp_path, platform_admin) -> None:
+    redis_dir = tmp_path / "redis"
+    redis_url, redis_process = _start_redis(redis_dir)
+    service = start_service(Servers(servers.database_url, redis_url), tmp_path / "service.log")
+    try:
+        async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
+            token = (await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1]})).json()
+            tenant = await make_tenant(client, {"Authorization": f"Bearer {token['accessToken']}"})
+            email = f"{unique('fc')}@example.com"
+            ticket = (await client.post("/api/commerce/customer/accounts/Add-Account-And-Login",
+                                        json={"account": {"emailAddress": email}, "password": "redis outage drill"},
+                                        headers=tenant.app_headers)).json()
+            basic = base64.b64encode(f"{tenant.client_id}:{tenant.client_secret}".encode()).decode()
+
+            async def attempts() -> list[httpx.Response]:
+                return [
+                    await client.post(TICKETS, json={"username": email, "password": "redis outage drill"}, headers=tenant.app_headers),
+                    await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers),
+                    await client.post(f"/tenants/{tenant.id}/oauth2/introspect", data={"token": ticket["accessToken"]},
+                                      headers={"Authorization": f"Basic {basic}"}),
+                ]
+
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            for response in await attempts():
+                assert response.status_code == 503, response.text
+                assert "active" not in response.json() and "accessToken" not in response.json()
+            assert (await client.get("/health/ready")).status_code == 503
+
+            redis_url_again, redis_process = _start_redis(redis_dir)
+            assert redis_url_again == redis_url
+            login, refresh, introspection = await attempts()
+            assert login.status_code == 200 and refresh.status_code == 200, (login.text, refresh.text)
+            # The session survived the outage (Redis keeps its data on disk), so its access token is active again.
+            assert introspection.status_code == 200 and introspection.json()["active"] is True
+    finally:
+        stop_service(service)
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
