@@ -33,6 +33,8 @@ class Keys:
     def app_refresh_token(digest: str) -> str:
         return f"{PREFIX}apprt:{digest}"
 
+    APP_STATE_PREFIX = f"{PREFIX}app:"
+
     @staticmethod
     def app_state(application_id: int) -> str:
-        return f"{PREFIX}app:{application_id}"
+        return f"{Keys.APP_STATE_PREFIX}{application_id}"

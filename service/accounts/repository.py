@@ -21,6 +21,22 @@ _SELECT = """SELECT a.*, c.code AS customer_set_code, l.user_id, l.is_locked
              LEFT JOIN customer_logins l ON l.tenant_id = a.tenant_id AND l.account_id = a.id"""
 
 
+# For logins only: the password hash never leaves the auth service.
+_SELECT_FOR_LOGIN = _SELECT.replace("l.user_id, l.is_locked", "l.user_id, l.is_locked, l.password_hash")
+
+
+async def find_for_login(conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None,
+                         account_id: int | None) -> asyncpg.Record | None:
+    """An account with its login, by email or user name (either, as a login form accepts) or by id."""
+    return await conn.fetchrow(
+        f"""{_SELECT_FOR_LOGIN} WHERE a.tenant_id = $1 AND a.customer_set_id = $2
+               AND ($3::text IS NULL OR a.email_normalized = $3 OR a.user_name_normalized = $3)
+               AND ($4::int IS NULL OR a.id = $4)
+            ORDER BY (a.email_normalized = $3) DESC NULLS LAST LIMIT 1""",
+        tenant_id, customer_set_id, login_name, account_id,
+    )
+
+
 async def insert_account(conn: Conn, tenant_id: int, customer_set_id: int, fields: dict[str, Any], actor: str) -> int:
     return await conn.fetchval(
         """INSERT INTO customer_accounts (tenant_id, customer_set_id, email_address, email_normalized, user_name,
@@ -159,7 +175,3 @@ async def record_login(conn: Conn, tenant_id: int, account_id: int, new_password
            WHERE tenant_id = $1 AND account_id = $2""",
         tenant_id, account_id, new_password_hash,
     )
-
-
-async def find_account_by_id_for_login(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> asyncpg.Record | None:
-    return await get_account(conn, tenant_id, customer_set_id, account_id)

@@ -24,7 +24,6 @@ from service.mail import Mailer
 from service.redis_client import PREFIX
 from service.security import Passwords, token_digest
 from service.tenants.scope import CustomerScope
-from service.tenants.service import get_settings
 from service.tenants.settings import TenantSettings
 
 RESET_CODE_MINUTES = 30
@@ -206,7 +205,7 @@ class Accounts:
     async def create_with_login(self, scope: CustomerScope, actor: Actor, data: CustomerAccountAndAuthInfo) -> dict[str, Any]:
         """An account and its login in one transaction: neither exists without the other."""
         account = data.account or CustomerAccount()
-        settings = await get_settings(self.pool, scope.tenant_id)
+        settings = scope.settings
         password_hash = await self._hash_new_password(data.password, settings, "password")
         fields = _account_fields(account, None)
         if not fields["email_normalized"] and not fields["user_name_normalized"]:
@@ -252,7 +251,7 @@ class Accounts:
     async def change_password(
         self, scope: CustomerScope, actor: Actor, account_id: int, data: CustomerPasswordInfo, unlock: bool
     ) -> None:
-        settings = await get_settings(self.pool, scope.tenant_id)
+        settings = scope.settings
         login = await self._login_of(self.pool, scope, account_id)
         if not await self.passwords.verify(login["password_hash"], normalize_password(data.old_password or "")):
             raise InvalidInput("The old password is wrong.", code="INVALID_OLD_PASSWORD",
@@ -295,7 +294,7 @@ class Accounts:
         invalid = InvalidInput("The user name or confirmation code is wrong, or the code expired.", code="INVALID_CONFIRMATION_CODE")
         if not data.user_name or not data.confirmation_code:
             raise invalid
-        settings = await get_settings(self.pool, scope.tenant_id)
+        settings = scope.settings
         password_hash = await self._hash_new_password(data.new_password, settings, "newPassword")
         row = await repo.find_account_by_login_name(
             self.pool, scope.tenant_id, scope.customer_set_id, normalize_user_name(data.user_name)
@@ -331,7 +330,7 @@ class Accounts:
                                account_id, {"required": required})
 
     async def login_state(self, scope: CustomerScope, account_id: int) -> dict[str, Any]:
-        settings = await get_settings(self.pool, scope.tenant_id)
+        settings = scope.settings
         return _login_state(await self._login_of(self.pool, scope, account_id), settings)
 
     async def login_state_by(self, scope: CustomerScope, *, email: str | None = None, user_name: str | None = None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import asyncpg
 from redis.asyncio import Redis
@@ -28,6 +29,13 @@ ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
 STATE_CACHE_SECONDS = 60
 _NO_SUCH_SECRET = token_digest("no application has this secret")
+_TOKEN_AND_STATE = """
+local token = redis.call('GET', KEYS[1])
+if not token then return false end
+local state = redis.call('GET', ARGV[1] .. cjson.decode(token).app)
+if not state then return {token} end
+return {token, state}
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,7 @@ class AppTickets:
         self.access_ttl = access_minutes * 60
         self.refresh_ttl = refresh_minutes * 60
         self._verified_clients: dict[str, tuple[str, int, int]] = {}
+        self._token_and_state = redis.register_script(_TOKEN_AND_STATE)
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
         row = await repo.find_by_client_id(self.pool, client_id)
@@ -122,11 +131,12 @@ class AppTickets:
     async def authenticate(self, access_token: str) -> AppPrincipal:
         if not access_token.startswith(ACCESS_PREFIX):
             raise invalid_app_token()
-        raw = await self.redis.get(Keys.app_token(token_digest(access_token)))
-        if raw is None:
+        # One round trip: the token and, when cached, its application's state.
+        found = await self._token_and_state(keys=[Keys.app_token(token_digest(access_token))], args=[Keys.APP_STATE_PREFIX])
+        if not found:
             raise invalid_app_token()
-        record = json.loads(raw)
-        state = await self.state(record["app"])
+        record = json.loads(found[0])
+        state = self._state_from(json.loads(found[1])) if len(found) > 1 else await self.state(record["app"])
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_app_token()
         return AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
@@ -164,19 +174,20 @@ class AppTickets:
         key = Keys.app_state(application_id)
         cached = await self.redis.get(key)
         if cached is not None:
-            data = json.loads(cached)
-        else:
-            row = await repo.get_state(self.pool, application_id)
-            if row is None:
-                return None
-            data = {
-                "tenant": row["tenant_id"], "client": row["client_id"], "behaviors": list(row["behaviors"]),
-                "enabled": row["is_enabled"], "gen": row["generation"],
-            }
-            await self.redis.set(key, json.dumps(data), ex=STATE_CACHE_SECONDS)
-        return ApplicationState(
-            data["tenant"], data["client"], frozenset(data["behaviors"]), data["enabled"], data["gen"]
-        )
+            return self._state_from(json.loads(cached))
+        row = await repo.get_state(self.pool, application_id)
+        if row is None:
+            return None
+        data = {
+            "tenant": row["tenant_id"], "client": row["client_id"], "behaviors": list(row["behaviors"]),
+            "enabled": row["is_enabled"], "gen": row["generation"],
+        }
+        await self.redis.set(key, json.dumps(data), ex=STATE_CACHE_SECONDS)
+        return self._state_from(data)
+
+    @staticmethod
+    def _state_from(data: dict[str, Any]) -> ApplicationState:
+        return ApplicationState(data["tenant"], data["client"], frozenset(data["behaviors"]), data["enabled"], data["gen"])
 
     async def _issue(self, application_id: int, tenant_id: int, generation: int) -> IssuedTicket:
         now = datetime.now(timezone.utc)

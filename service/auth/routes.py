@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.accounts.models import CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo, CustomerUserAuthInfo
 from service.accounts.routes import KiboController, _actor
+from service.applications.guards import App
 from service.behaviors import Behavior
 from service.errors import NotFound, Unauthenticated
 from service.auth.service import CustomerPrincipal, iso_from_ms
@@ -94,17 +95,18 @@ class AuthTicketController(KiboController):
         "successor.",
     )
     async def refresh_user_auth_ticket(
-        self, request: Request[Any, Any, Any], customer: Customer, refresh_token: RefreshTokenParam,
+        self, request: Request[Any, Any, Any], app: App, refresh_token: RefreshTokenParam,
         account_id: Annotated[int | None, QueryParameter(name="accountId", ge=1, le=2**31 - 1)] = None,
     ) -> Response[CustomerAuthTicket]:
-        customer.app.require(Behavior.AUTHTICKETS)
-        ticket = await runtime(request).auth.refresh(customer.tenant_id, refresh_token)
+        # No customer scope here: refresh must not touch PostgreSQL, and the session knows its scope.
+        app.principal.require(Behavior.AUTHTICKETS)
+        ticket = await runtime(request).auth.refresh(app.principal.tenant_id, refresh_token)
         return _ticket_response(request, ticket)
 
     @delete("/", summary="Log out: end the session of a refresh token", description="Answers 204 for unknown tokens too.")
-    async def delete_user_auth_ticket(self, request: Request[Any, Any, Any], customer: Customer, refresh_token: RefreshTokenParam) -> None:
-        customer.app.require(Behavior.AUTHTICKETS)
-        await runtime(request).auth.logout(customer.tenant_id, refresh_token)
+    async def delete_user_auth_ticket(self, request: Request[Any, Any, Any], app: App, refresh_token: RefreshTokenParam) -> None:
+        app.principal.require(Behavior.AUTHTICKETS)
+        await runtime(request).auth.logout(app.principal.tenant_id, refresh_token)
 
     @get("/sessions", summary="The calling customer's sessions")
     async def list_sessions(self, request: Request[Any, Any, Any], shopper: Shopper) -> list[SessionInfo]:

@@ -27,7 +27,6 @@ from service.errors import Conflict, InvalidInput, Unauthenticated
 from service.kibo import kibo_datetime
 from service.security import Passwords
 from service.tenants.scope import CustomerScope
-from service.tenants.service import get_settings
 from service.tokens import jwt_tokens
 from service.tokens.keys import KeyCache
 
@@ -68,43 +67,34 @@ class AuthTickets:
 
     async def login(self, scope: CustomerScope, actor: Actor, info: CustomerUserAuthInfo,
                     requested: tuple[int | None, int | None]) -> dict[str, Any]:
-        tenant_settings = await get_settings(self.pool, scope.tenant_id)
+        tenant_settings = scope.settings
         durations = resolve_durations(tenant_settings, self.settings.caps, scope.app, *requested)
         parameters = argon2_parameters(tenant_settings.password)
-        row = await self._find_login_account(scope, info)
-        login = await accounts_repo.get_login(self.pool, scope.tenant_id, row["id"]) if row else None
+        row = None
+        if info.username or info.account_id is not None:
+            row = await accounts_repo.find_for_login(
+                self.pool, scope.tenant_id, scope.customer_set_id,
+                login_name=normalize_user_name(info.username) if info.username else None, account_id=info.account_id,
+            )
+        stored_hash = row["password_hash"] if row is not None else None
         password = normalize_password(info.password or "")
-        valid = await self.passwords.verify(login["password_hash"] if login else None, password, parameters)
-        if not valid or row is None or login is None or login["is_locked"] or not row["is_active"]:
+        # Verify even when there is nothing to verify against, so every failure costs the same time.
+        valid = await self.passwords.verify(stored_hash, password, parameters)
+        if not valid or row is None or row["is_locked"] or not row["is_active"]:
             async with self.pool.acquire() as conn:
                 await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account",
                                    row["id"] if row else "unknown")
             raise login_failed()
-        rehash = None
-        if self.passwords.needs_rehash(login["password_hash"], parameters):
-            rehash = await self.passwords.hash(password, parameters)
+        rehash = await self.passwords.hash(password, parameters) if self.passwords.needs_rehash(stored_hash, parameters) else None
         async with self.pool.acquire() as conn, conn.transaction():
             await accounts_repo.record_login(conn, scope.tenant_id, row["id"], rehash)
             await audit.record(conn, actor, scope.tenant_id, "login.succeeded", "customer_account", row["id"])
-            account = account_body(await accounts_repo.get_account(conn, scope.tenant_id, scope.customer_set_id, row["id"]))
-        return await self._open_session(scope, account, durations, info.fingerprint, info.region, ["pwd"])
-
-    async def _find_login_account(self, scope: CustomerScope, info: CustomerUserAuthInfo) -> asyncpg.Record | None:
-        row = None
-        if info.username:
-            row = await accounts_repo.find_account_by_login_name(
-                self.pool, scope.tenant_id, scope.customer_set_id, normalize_user_name(info.username)
-            )
-            if row is not None and info.account_id is not None and row["id"] != info.account_id:
-                row = None
-        elif info.account_id is not None:
-            row = await accounts_repo.get_account(self.pool, scope.tenant_id, scope.customer_set_id, info.account_id)
-        return row
+        return await self._open_session(scope, account_body(row), durations, info.fingerprint, info.region, ["pwd"])
 
     async def create_login(self, scope: CustomerScope, actor: Actor, account_id: int, info: CustomerLoginInfo,
                            requested: tuple[int | None, int | None]) -> dict[str, Any]:
         """Give an existing account its login, and log it in."""
-        tenant_settings = await get_settings(self.pool, scope.tenant_id)
+        tenant_settings = scope.settings
         durations = resolve_durations(tenant_settings, self.settings.caps, scope.app, *requested)
         password_hash = await self._hash(info.password, tenant_settings)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -121,7 +111,7 @@ class AuthTickets:
 
     async def add_account_and_login(self, scope: CustomerScope, actor: Actor, data: CustomerAccountAndAuthInfo,
                                     requested: tuple[int | None, int | None]) -> dict[str, Any]:
-        tenant_settings = await get_settings(self.pool, scope.tenant_id)
+        tenant_settings = scope.settings
         durations = resolve_durations(tenant_settings, self.settings.caps, scope.app, *requested)
         account = await self.accounts.create_with_login(scope, actor, data)
         return await self._open_session(scope, account, durations, data.fingerprint, data.region, ["pwd"])
@@ -134,7 +124,7 @@ class AuthTickets:
 
     async def _open_session(self, scope: CustomerScope, account: dict[str, Any], durations: Durations,
                             fingerprint: str | None, region: str | None, amr: list[str]) -> dict[str, Any]:
-        grace = (await get_settings(self.pool, scope.tenant_id)).refresh_reuse_grace_seconds
+        grace = scope.settings.refresh_reuse_grace_seconds
         session = {
             "sid": self.sessions.new_session_id(), "tid": scope.tenant_id, "acct": account["id"],
             "uid": account["userId"], "cid": scope.app.client_id, "app": scope.app.application_id,

@@ -64,6 +64,14 @@ if s.atv ~= token.atv then return false end
 return {raw, session}
 """
 
+_REFRESH_SESSION = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local session = redis.call('GET', ARGV[1] .. cjson.decode(raw).sid)
+if not session then return false end
+return {raw, session}
+"""
+
 _SESSION_OF = """
 local session = redis.call('GET', KEYS[1])
 if not session then return false end
@@ -157,6 +165,7 @@ class Sessions:
         self.redis = redis
         self._validate = redis.register_script(_VALIDATE_ACCESS)
         self._session_of = redis.register_script(_SESSION_OF)
+        self._refresh_session = redis.register_script(_REFRESH_SESSION)
         self._rotate = redis.register_script(_ROTATE)
         self._bump = redis.register_script(_BUMP_ACCESS_VERSION)
 
@@ -188,11 +197,9 @@ class Sessions:
         return {"sid": session["sid"], "atv": session["atv"], "jti": jti, "iat": issued_ms // 1000, "exp": expires_ms // 1000}
 
     async def session_for_refresh(self, refresh_token: str) -> dict[str, Any] | None:
-        raw = await self.redis.get(refresh_key(token_digest(refresh_token)))
-        if raw is None:
-            return None
-        session = await self.redis.get(session_key(json.loads(raw)["sid"]))
-        return json.loads(session) if session else None
+        """The session of a refresh token, current or retired (rotation decides what a retired one gets)."""
+        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
+        return json.loads(found[1]) if found else None
 
     def prepare_successor(self, session: dict[str, Any]) -> tuple[IssuedTokens, dict[str, Any], int]:
         now = now_ms()
@@ -226,7 +233,7 @@ class Sessions:
         """(token record, session) of an active opaque access token, else None."""
         if not access_token.startswith(ACCESS_PREFIX):
             return None
-        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[f"{PREFIX}sess:"])
+        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[session_key("")])
         if not found:
             return None
         return json.loads(found[0]), json.loads(found[1])
@@ -238,11 +245,10 @@ class Sessions:
 
     async def refresh_session(self, refresh_token: str) -> dict[str, Any] | None:
         """The session of a refresh token that can still be used."""
-        raw = await self.redis.get(refresh_key(token_digest(refresh_token)))
-        if raw is None or json.loads(raw)["state"] != "current":
+        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
+        if not found or json.loads(found[0])["state"] != "current":
             return None
-        session = await self.redis.get(session_key(json.loads(raw)["sid"]))
-        return json.loads(session) if session else None
+        return json.loads(found[1])
 
     async def expires_at_ms(self, sid: str) -> int:
         return now_ms() + max(await self.redis.pttl(session_key(sid)), 0)

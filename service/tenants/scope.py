@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from service.applications.guards import AppContext
 from service.applications.tokens import AppPrincipal
+from service.tenants.settings import TenantSettings, settings_from_row
 from service.web import runtime
 
 
@@ -21,18 +22,22 @@ class CustomerScope:
     site_id: int
     customer_set_id: int
     customer_set_code: str
+    settings: TenantSettings  # read with the site, so a call needs no second query for them
 
 
 async def resolve_scope(pool: asyncpg.Pool, context: AppContext) -> CustomerScope:
     """`x-vol-site` when sent (the guard checked it belongs to the tenant), else the default site."""
     tenant_id = context.principal.tenant_id
     row = await pool.fetchrow(
-        """SELECT s.id, s.customer_set_id, c.code FROM sites s
+        """SELECT s.id, s.customer_set_id, c.code, t.settings FROM sites s
            JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
+           JOIN tenants t ON t.id = s.tenant_id
            WHERE s.tenant_id = $1 AND (s.id = $2 OR ($2::int IS NULL AND s.is_default))""",
         tenant_id, context.site_id,
     )
-    return CustomerScope(context.principal, tenant_id, row["id"], row["customer_set_id"], row["code"])
+    return CustomerScope(
+        context.principal, tenant_id, row["id"], row["customer_set_id"], row["code"], settings_from_row(row["settings"])
+    )
 
 
 async def provide_scope(request: Request[Any, Any, Any]) -> CustomerScope:

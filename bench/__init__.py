@@ -1,0 +1,1 @@
+"""Load benchmark for Gatehouse: `make bench` (or `python -m bench`)."""

@@ -1,0 +1,313 @@
+"""Measure logins/s, refreshes/s and introspections/s against a multi-worker Gatehouse.
+
+Starts real PostgreSQL and Redis (embedded, or DATABASE_URL / REDIS_URL), starts the service with
+several worker processes exactly as `gatehouse serve` does, prepares accounts through the API, then
+drives each operation with a small keep-alive HTTP/1.1 client for a fixed time. Next to the login
+rate it prints Argon2id verifications/s with the same parameters on the same machine: the physical
+limit of login. The table is printed and written into bench/README.md.
+
+    python -m bench [--seconds 10] [--workers 2] [--accounts 64] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "benchmark passphrase 1"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+class HttpConnection:
+    """A minimal keep-alive HTTP/1.1 client: the load generator must cost far less than the server."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}", f"content-length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await self.writer.drain()
+        assert self.reader is not None
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length) if length else b""
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(int(len(ordered) * p), len(ordered) - 1)] * 1000
+
+
+async def drive(name: str, host: str, port: int, concurrency: int, seconds: float, make_call) -> Result:
+    """Run `make_call(connection, worker_index)` in `concurrency` loops for `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def loop(index: int) -> None:
+        nonlocal errors
+        connection = HttpConnection(host, port)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            ok = await make_call(connection, index)
+            latencies.append(time.perf_counter() - started)
+            errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(concurrency)))
+    return Result(name, len(latencies) - errors, errors, time.perf_counter() - started, latencies)
+
+
+def _argon2_burst(seconds: float) -> int:
+    from argon2 import PasswordHasher, Type
+
+    from service.security import Argon2Parameters
+
+    p = Argon2Parameters()
+    hasher = PasswordHasher(time_cost=p.iterations, memory_cost=p.memory_kib, parallelism=p.parallelism, type=Type.ID)
+    stored = hasher.hash(PASSWORD)
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        hasher.verify(stored, PASSWORD)
+        count += 1
+    return count
+
+
+def argon2_limit(seconds: float) -> float:
+    """Verifications/s with every core busy: what login can never beat on this machine."""
+    cores = os.cpu_count() or 1
+    with ProcessPoolExecutor(cores) as pool:
+        counts = list(pool.map(_argon2_burst, [seconds] * cores))
+    return sum(counts) / seconds
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -> dict:
+    c = HttpConnection(host, port)
+    json_headers = {"content-type": "application/json"}
+
+    async def call(method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None) -> dict:
+        status, raw = await c.request(method, path, {**json_headers, **(headers or {})}, json.dumps(body).encode() if body is not None else b"")
+        if status >= 300:
+            raise RuntimeError(f"{method} {path} answered {status}: {raw[:300]!r}")
+        return json.loads(raw) if raw else {}
+
+    token = (await call("POST", "/admin/v1/token", {"username": admin[0], "password": admin[1]}))["accessToken"]
+    admin_headers = {"authorization": f"Bearer {token}"}
+    tenant = await call("POST", "/admin/v1/tenants", {"name": "bench"}, admin_headers)
+    behaviors = [b["name"] for b in await call_list(c, "/admin/v1/behaviors", admin_headers)]
+    app = await call("POST", f"/admin/v1/tenants/{tenant['id']}/applications", {"name": "bench", "behaviors": behaviors}, admin_headers)
+    ticket = await call("POST", "/api/platform/applications/authtickets/oauth",
+                        {"client_id": app["clientId"], "client_secret": app["clientSecret"], "grant_type": "client_credentials"})
+    app_headers = {"authorization": f"Bearer {ticket['access_token']}"}
+    emails = []
+    for i in range(accounts):
+        email = f"bench-{i}-{secrets.token_hex(3)}@example.com"
+        await call("POST", "/api/commerce/customer/accounts/Add-Account-And-Login",
+                   {"account": {"emailAddress": email}, "password": PASSWORD}, app_headers)
+        emails.append(email)
+        if (i + 1) % 16 == 0:
+            log(f"prepared {i + 1}/{accounts} accounts")
+    basic = base64.b64encode(f"{app['clientId']}:{app['clientSecret']}".encode()).decode()
+    return {"tenant": tenant["id"], "app_headers": app_headers, "emails": emails, "basic": basic}
+
+
+async def call_list(c: HttpConnection, path: str, headers: dict[str, str]) -> list:
+    status, raw = await c.request("GET", path, headers)
+    assert status == 200, raw
+    return json.loads(raw)
+
+
+async def run(args: argparse.Namespace, base_url: str) -> list[Result]:
+    host, port = base_url.removeprefix("http://").split(":")
+    port_number = int(port)
+    setup = await prepare(host, port_number, (args.admin_user, args.admin_password), args.accounts)
+    json_app = {**setup["app_headers"], "content-type": "application/json"}
+    emails = setup["emails"]
+    results = []
+
+    log(f"logins for {args.seconds}s")
+    tokens: list[dict] = []
+
+    async def login(conn: HttpConnection, index: int) -> bool:
+        email = emails[(index + len(tokens)) % len(emails)]
+        status, raw = await conn.request("POST", "/api/commerce/customer/authtickets", json_app,
+                                         json.dumps({"username": email, "password": PASSWORD}).encode())
+        if status == 200 and len(tokens) < 4096:
+            tokens.append(json.loads(raw))
+        return status == 200
+
+    results.append(await drive("login", host, port_number, args.login_concurrency, args.seconds, login))
+
+    log(f"refreshes for {args.seconds}s")
+    chains = [t["refreshToken"] for t in tokens[: args.concurrency]]
+
+    async def refresh(conn: HttpConnection, index: int) -> bool:
+        query = urlencode({"refreshToken": chains[index], "responseFields": "refreshToken"})
+        status, raw = await conn.request("PUT", f"/api/commerce/customer/authtickets/refresh?{query}", setup["app_headers"])
+        if status == 200:
+            chains[index] = json.loads(raw)["refreshToken"]
+        return status == 200
+
+    results.append(await drive("refresh", host, port_number, min(args.concurrency, len(chains)), args.seconds, refresh))
+
+    log(f"introspections for {args.seconds}s")
+    fresh = [t["accessToken"] for t in tokens[args.concurrency:]] or [t["accessToken"] for t in tokens]
+    introspect_headers = {"authorization": f"Basic {setup['basic']}", "content-type": "application/x-www-form-urlencoded"}
+    path = f"/tenants/{setup['tenant']}/oauth2/introspect"
+
+    async def introspect(conn: HttpConnection, index: int) -> bool:
+        status, raw = await conn.request("POST", path, introspect_headers, urlencode({"token": fresh[index % len(fresh)]}).encode())
+        return status == 200 and raw.startswith(b'{"active":true')
+
+    results.append(await drive("introspection", host, port_number, args.concurrency, args.seconds, introspect))
+    return results
+
+
+def render(results: list[Result], argon2: float, args: argparse.Namespace) -> str:
+    goals = {"login": f">= {0.85 * argon2:.0f}/s (85% of Argon2)", "refresh": ">= 1500/s, p99 < 50 ms",
+             "introspection": ">= 2500/s, p99 < 50 ms"}
+    rows = [
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, {args.workers} service workers, "
+        f"{args.seconds:.0f} s per operation, {args.concurrency} concurrent connections "
+        f"({args.login_concurrency} for logins).",
+        "",
+        "| operation | per second | p50 ms | p99 ms | errors | goal |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| Argon2id verify (m=19 MiB, t=2, p=1), all cores | {argon2:.0f} | | | | physical limit of login |",
+    ]
+    for r in results:
+        rows.append(f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.errors} | {goals[r.name]} |")
+    return "\n".join(rows)
+
+
+def write_readme(table: str) -> None:
+    readme = ROOT / "bench" / "README.md"
+    marker = "<!-- latest results -->"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else f"# Benchmarks\n\n{marker}\n"
+    head = text.split(marker)[0]
+    readme.write_text(f"{head}{marker}\n{table}\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--accounts", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--login-concurrency", type=int, default=8)
+    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
+    args = parser.parse_args()
+    args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
+
+    from service.embedded import embedded_servers
+
+    with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir, embedded_servers(
+        Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    ) as urls:
+        port = free_port()
+        env = {
+            **os.environ, "DATABASE_URL": urls.database_url or "", "REDIS_URL": urls.redis_url or "", "PORT": str(port),
+            "GATEHOUSE_WORKERS": str(args.workers), "GATEHOUSE_LOG_LEVEL": "WARNING",
+            "GATEHOUSE_ADMIN_USERNAME": args.admin_user, "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
+        }
+        log(f"starting Gatehouse with {args.workers} workers on port {port}")
+        server = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            wait_ready(base_url, server)
+            results = _run_loop(run(args, base_url))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    log("measuring Argon2id verifications/s on all cores")
+    table = render(results, argon2_limit(min(args.seconds, 5)), args)
+    print(table)
+    if not args.no_readme:
+        write_readme(table)
+        log("wrote bench/README.md")
+    failed = [r.name for r in results if r.errors]
+    if failed:
+        log(f"errors during: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+def _run_loop(coroutine):  # type: ignore[no-untyped-def]
+    """uvloop when present (it is a service dependency): the load generator must stay cheap."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def wait_ready(base_url: str, server: subprocess.Popen) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the service exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/health/ready", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the service did not become ready")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
