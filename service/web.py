@@ -16,9 +16,9 @@ MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
-StartIndex = Annotated[int, QueryParameter(name="startIndex", ge=0, le=MAX_ID, default=0, description="Zero-based item offset.")]
+StartIndex = Annotated[int, QueryParameter(name="startIndex", ge=0, le=MAX_ID, description="Zero-based item offset.")]
 PageSize = Annotated[
-    int, QueryParameter(name="pageSize", ge=1, le=MAX_PAGE_SIZE, default=20, description=f"At most {MAX_PAGE_SIZE}.")
+    int, QueryParameter(name="pageSize", ge=1, le=MAX_PAGE_SIZE, description=f"At most {MAX_PAGE_SIZE}; default 20.")
 ]
 
 

@@ -67,7 +67,7 @@ class AccountController(KiboController):
 
     @get("/", summary="List customer accounts (C7)")
     async def get_accounts(
-        self, request: Request[Any, Any, Any], customer: Customer, start_index: StartIndex, page_size: PageSize,
+        self, request: Request[Any, Any, Any], customer: Customer, start_index: StartIndex = 0, page_size: PageSize = 20,
         sort_by: Annotated[str | None, QueryParameter(name="sortBy", max_length=100)] = None,
         filter: Text = None, q: Text = None, response_groups: ResponseGroups = None,
     ) -> Response[Any]:
@@ -167,7 +167,7 @@ class ContactController(KiboController):
 
     @get("/", summary="List an account's contacts")
     async def get_contacts(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, start_index: StartIndex, page_size: PageSize
+        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, start_index: StartIndex = 0, page_size: PageSize = 20
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         items, total = await contacts.list_contacts(runtime(request).pool, customer, account_id, start_index, page_size)

@@ -37,7 +37,7 @@ class TenantController(AdminController):
 
     @get("/", summary="List the tenants the caller may see")
     async def list_tenants(
-        self, request: Request[Any, Any, Any], admin: Admin, start_index: StartIndex, page_size: PageSize
+        self, request: Request[Any, Any, Any], admin: Admin, start_index: StartIndex = 0, page_size: PageSize = 20
     ) -> TenantPage:
         only = None if admin.is_platform_admin else admin.tenant_id
         items, total = await service.list_tenants(runtime(request).pool, only, start_index, page_size)
