@@ -341,3 +341,41 @@ async def test_genuinely_signed_but_invalid_claims_are_refused(client: httpx.Asy
         assert await introspect(client, tenant, token) == {"active": False}, name
         response = await client.get(f"{ACCOUNTS}/current", headers={**tenant.app_headers, "x-vol-user-claims": token})
         assert_kibo_error(response, 401)
+
+
+async def test_customer_changes_own_password_with_their_token(client: httpx.AsyncClient, platform_headers) -> None:
+    shop = await make_tenant(client, platform_headers, behaviors=["customer:accounts:write", "customer:authtickets", "tokens:introspect"])
+    ticket = await signup(client, shop)
+    other = await signup(client, shop)
+    # A customer's token opens that customer's own account, never the application's behaviors.
+    as_customer = {"Authorization": f"Bearer {ticket['accessToken']}"}
+    assert_kibo_error(await client.get(ACCOUNTS, headers=as_customer), 403, "MISSING_BEHAVIOR")
+    assert_kibo_error(await client.get(f"{ACCOUNTS}/{other['customerAccount']['id']}", headers=as_customer), 403)
+    url = f"{ACCOUNTS}/{ticket['customerAccount']['id']}/Change-Password"
+    body = {"oldPassword": PASSWORD, "newPassword": "my own new passphrase"}
+    assert_kibo_error(await client.post(f"{ACCOUNTS}/{other['customerAccount']['id']}/Change-Password", json=body,
+                                        headers={"Authorization": f"Bearer {ticket['accessToken']}"}), 403, "MISSING_BEHAVIOR")
+    changed = await client.post(url, json=body, headers={"Authorization": f"Bearer {ticket['jwtAccessToken']}"})
+    assert changed.status_code == 204, changed.text
+    assert await introspect(client, shop, ticket["refreshToken"]) == {"active": False}
+    assert (await login(client, shop, ticket["customerAccount"]["emailAddress"], "my own new passphrase")).status_code == 200
+
+
+async def test_password_is_rehashed_when_the_tenant_raises_argon2_cost(client: httpx.AsyncClient, tenant: TenantFixture, servers) -> None:
+    import asyncpg
+
+    ticket = await signup(client, tenant)
+    account_id = ticket["customerAccount"]["id"]
+
+    async def stored_hash() -> str:
+        conn = await asyncpg.connect(servers.database_url)
+        try:
+            return await conn.fetchval("SELECT password_hash FROM customer_logins WHERE account_id = $1", account_id)
+        finally:
+            await conn.close()
+
+    assert "m=19456,t=2,p=1" in await stored_hash()
+    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json={"password": {"argon2Iterations": 3}}, headers=tenant.admin_headers)
+    assert (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).status_code == 200
+    assert "m=19456,t=3,p=1" in await stored_hash()
+    assert (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).status_code == 200

@@ -100,13 +100,22 @@ class AccountController(KiboController):
 
     # --- passwords and login state -----------------------------------------------------------------
 
-    @post("/{account_id:int}/Change-Password", status_code=204, summary="Change a password, knowing the old one")
+    @post(
+        "/{account_id:int}/Change-Password", status_code=204, summary="Change a password, knowing the old one",
+        description="An application with `customer:accounts:write` may change any account's password; a customer, "
+        "with their own access token (x-vol-user-claims or bearer), their own. Every session of the account ends.",
+    )
     async def change_password(
         self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerPasswordInfo],
         unlock_account: Annotated[bool, QueryParameter(name="unlockAccount")] = False,
     ) -> None:
-        customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).change_password(customer, _actor(request, customer), account_id, data, unlock_account)
+        shopper = request.state.shopper
+        if shopper is not None and shopper.account_id == account_id and not unlock_account:
+            who = actor(request, f"customer:{account_id}")
+        else:
+            customer.app.require(Behavior.ACCOUNTS_WRITE)
+            who = _actor(request, customer)
+        await accounts_of(request).change_password(customer, who, account_id, data, unlock_account)
 
     @post(
         "/Reset-Password", status_code=204, summary="Mail a single-use password reset code",

@@ -6,7 +6,7 @@ the token's; `x-vol-tenant` and `x-vol-site`, when sent, must agree with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import Request
@@ -65,7 +65,9 @@ async def app_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     if app_token:
         principal = await rt.app_tickets.authenticate(app_token.strip())
     elif shopper is not None:
-        principal = await rt.app_tickets.principal_for(shopper.session["app"])
+        # Only a customer token: the call acts for that customer alone, with none of the
+        # application's behaviors (a customer's token must never open the whole tenant).
+        principal = replace(await rt.app_tickets.principal_for(shopper.session["app"]), behaviors=frozenset())
     else:
         raise invalid_app_token()
     if shopper is not None and shopper.tenant_id != principal.tenant_id:
