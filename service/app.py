@@ -22,6 +22,10 @@ from service.auth.routes import AuthTicketController, CustomerLoginController, C
 from service.auth.service import AuthTickets
 from service.auth.sessions import Sessions
 from service.tokens.keys import KeyCache
+from service.twofactor.challenges import Challenges
+from service.twofactor.lockout import Lockout
+from service.twofactor.routes import CustomerFactorsController
+from service.twofactor.service import TwoFactor
 from service.tokens.routes import SigningKeyController, TenantStandardsController
 from service.config import Settings, load_settings
 from service.db import create_pool
@@ -53,6 +57,7 @@ ROUTES = [
     CurrentAccountController,
     TenantStandardsController,
     SigningKeyController,
+    CustomerFactorsController,
 ]
 
 
@@ -94,7 +99,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox")
         sessions = Sessions(redis)
         keys = KeyCache(pool)
-        accounts = Accounts(pool, redis, passwords, mailer, sessions)
+        lockout = Lockout(redis)
+        twofactor = TwoFactor(pool, Challenges(redis), mailer)
+        accounts = Accounts(pool, redis, passwords, mailer, sessions, lockout)
         app.state.runtime = Runtime(
             settings=settings,
             pool=pool,
@@ -104,7 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             accounts=accounts,
             sessions=sessions,
             keys=keys,
-            auth=AuthTickets(settings, pool, redis, passwords, sessions, keys, accounts),
+            twofactor=twofactor,
+            auth=AuthTickets(settings, pool, redis, passwords, sessions, keys, accounts, lockout, twofactor, mailer),
         )
         try:
             yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
@@ -20,6 +20,10 @@ def kibo_datetime(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def kibo_datetime_ms(epoch_ms: int) -> str | None:
+    return kibo_datetime(datetime.fromtimestamp(epoch_ms / 1000, timezone.utc))
 
 
 def collection(items: list[Any], start_index: int, page_size: int, total_count: int) -> dict[str, Any]:

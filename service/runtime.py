@@ -13,6 +13,7 @@ from service.applications.tokens import AppTickets
 from service.auth.service import AuthTickets
 from service.auth.sessions import Sessions
 from service.tokens.keys import KeyCache
+from service.twofactor.service import TwoFactor
 from service.config import Settings
 from service.security import Passwords
 
@@ -27,6 +28,7 @@ class Runtime:
     accounts: Accounts
     sessions: Sessions
     keys: KeyCache
+    twofactor: TwoFactor
     auth: AuthTickets
 
 

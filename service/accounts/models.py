@@ -152,3 +152,29 @@ class ConfirmationInfo(KiboModel):
     user_name: Short | None = None
     confirmation_code: Medium | None = None
     new_password: Password | None = None
+
+
+class AuthTicket2FAInfo(KiboModel):
+    user_id: Short | None = None
+    otp_code: Short | None = None
+
+
+class OtpRequest(KiboModel):
+    email: Email | None = None
+
+
+class AuthTicketOtpInfo(KiboModel):
+    email: Email | None = None
+    otp_code: Short | None = None
+    region: Short | None = None
+    fingerprint: Medium | None = None
+
+
+class PasswordConfirmation(KiboModel):
+    """Gatehouse's own: a customer re-enters their password before changing their second factors."""
+
+    password: Password
+
+
+class AuthenticatorConfirmation(KiboModel):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]

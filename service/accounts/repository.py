@@ -22,7 +22,7 @@ _SELECT = """SELECT a.*, c.code AS customer_set_code, l.user_id, l.is_locked
 
 
 # For logins only: the password hash never leaves the auth service.
-_SELECT_FOR_LOGIN = _SELECT.replace("l.user_id, l.is_locked", "l.user_id, l.is_locked, l.password_hash")
+_SELECT_FOR_LOGIN = _SELECT.replace("l.user_id, l.is_locked", "l.user_id, l.is_locked, l.password_hash, l.last_region")
 
 
 async def find_for_login(conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None,
@@ -125,9 +125,7 @@ async def set_password(conn: Conn, tenant_id: int, account_id: int, password_has
     await conn.execute(
         """UPDATE customer_logins SET password_hash = $3, last_password_change_on = now(),
                is_password_change_required = false, updated_at = now(),
-               is_locked = CASE WHEN $4 THEN false ELSE is_locked END,
-               failed_login_attempt_count = CASE WHEN $4 THEN 0 ELSE failed_login_attempt_count END,
-               first_failed_login_attempt_on = CASE WHEN $4 THEN NULL ELSE first_failed_login_attempt_on END
+               is_locked = CASE WHEN $4 THEN false ELSE is_locked END
            WHERE tenant_id = $1 AND account_id = $2""",
         tenant_id, account_id, password_hash, unlock,
     )
@@ -136,9 +134,7 @@ async def set_password(conn: Conn, tenant_id: int, account_id: int, password_has
 async def set_locked(conn: Conn, tenant_id: int, account_id: int, locked: bool) -> None:
     await conn.execute(
         """UPDATE customer_logins SET is_locked = $3, updated_at = now(),
-               last_locked_on = CASE WHEN $3 THEN now() ELSE last_locked_on END,
-               failed_login_attempt_count = CASE WHEN $3 THEN failed_login_attempt_count ELSE 0 END,
-               first_failed_login_attempt_on = CASE WHEN $3 THEN first_failed_login_attempt_on ELSE NULL END
+               last_locked_on = CASE WHEN $3 THEN now() ELSE last_locked_on END
            WHERE tenant_id = $1 AND account_id = $2""",
         tenant_id, account_id, locked,
     )
@@ -168,10 +164,17 @@ async def audit_events(conn: Conn, tenant_id: int, account_id: int, limit: int) 
     )
 
 
-async def record_login(conn: Conn, tenant_id: int, account_id: int, new_password_hash: str | None) -> None:
-    """A successful login: its time, and the password re-hashed when the tenant's cost changed."""
+async def record_login(conn: Conn, tenant_id: int, account_id: int, new_password_hash: str | None, region: str | None) -> None:
+    """A successful login: its time and region, and the password re-hashed when the tenant's cost changed."""
     await conn.execute(
-        """UPDATE customer_logins SET last_login_on = now(), password_hash = coalesce($3, password_hash)
+        """UPDATE customer_logins SET last_login_on = now(), password_hash = coalesce($3, password_hash),
+               last_region = coalesce($4, last_region)
            WHERE tenant_id = $1 AND account_id = $2""",
-        tenant_id, account_id, new_password_hash,
+        tenant_id, account_id, new_password_hash, region,
+    )
+
+
+async def mark_locked_out(conn: Conn, tenant_id: int, account_id: int) -> None:
+    await conn.execute(
+        "UPDATE customer_logins SET last_locked_on = now() WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
     )

@@ -19,12 +19,13 @@ from service.audit import Actor
 from service.auth.sessions import Sessions
 from service.contacts import service as contacts
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
-from service.kibo import kibo_datetime
+from service.kibo import kibo_datetime, kibo_datetime_ms
 from service.mail import Mailer
 from service.redis_client import PREFIX
 from service.security import Passwords, token_digest
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
+from service.twofactor.lockout import AccountCounters, Lockout
 
 RESET_CODE_MINUTES = 30
 _EMAIL_SHAPE = (lambda e: e.count("@") == 1 and "." in e.rsplit("@", 1)[1] and " " not in e and len(e) <= 254)
@@ -132,6 +133,7 @@ class Accounts:
     passwords: Passwords
     mailer: Mailer
     sessions: Sessions
+    lockout: Lockout
 
     # --- accounts -------------------------------------------------------------------------------
 
@@ -248,20 +250,27 @@ class Accounts:
             raise NotFound("This account has no login.", code="LOGIN_NOT_FOUND")
         return login
 
+    async def check_password(self, scope: CustomerScope, account_id: int, password: str | None, field: str) -> None:
+        """The account's current password, re-entered before a sensitive change."""
+        login = await self._login_of(self.pool, scope, account_id)
+        if not await self.passwords.verify(login["password_hash"], normalize_password(password or "")):
+            code = "INVALID_OLD_PASSWORD" if field == "oldPassword" else "INVALID_PASSWORD"
+            raise InvalidInput(f"The {'old ' if field == 'oldPassword' else ''}password is wrong.", code=code,
+                               field_errors=(FieldError(field, "is wrong"),))
+
     async def change_password(
         self, scope: CustomerScope, actor: Actor, account_id: int, data: CustomerPasswordInfo, unlock: bool
     ) -> None:
         settings = scope.settings
-        login = await self._login_of(self.pool, scope, account_id)
-        if not await self.passwords.verify(login["password_hash"], normalize_password(data.old_password or "")):
-            raise InvalidInput("The old password is wrong.", code="INVALID_OLD_PASSWORD",
-                               field_errors=(FieldError("oldPassword", "is wrong"),))
+        await self.check_password(scope, account_id, data.old_password, "oldPassword")
         password_hash = await self._hash_new_password(data.new_password, settings, "newPassword")
         async with self.pool.acquire() as conn, conn.transaction():
             await repo.set_password(conn, scope.tenant_id, account_id, password_hash, unlock)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
             await audit.record(conn, actor, scope.tenant_id, "password.changed", "customer_account", account_id, {"unlocked": unlock})
         await self.sessions.end_all_for_account(scope.tenant_id, account_id)
+        if unlock:
+            await self.lockout.unlock(scope.tenant_id, account_id)
 
     async def reset_password(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None,
                              customer_set_code: str | None) -> None:
@@ -310,6 +319,7 @@ class Accounts:
             await repo.touch_account(conn, scope.tenant_id, row["id"], actor.name)
             await audit.record(conn, actor, scope.tenant_id, "password.reset", "customer_account", row["id"])
         await self.sessions.end_all_for_account(scope.tenant_id, row["id"])
+        await self.lockout.unlock(scope.tenant_id, row["id"])
 
     async def set_login_locked(self, scope: CustomerScope, actor: Actor, account_id: int, locked: bool) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -320,6 +330,8 @@ class Accounts:
                                "customer_account", account_id)
         if locked:
             await self.sessions.end_all_for_account(scope.tenant_id, account_id)
+        else:
+            await self.lockout.unlock(scope.tenant_id, account_id)
 
     async def set_password_change_required(self, scope: CustomerScope, actor: Actor, account_id: int, required: bool) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -330,8 +342,9 @@ class Accounts:
                                account_id, {"required": required})
 
     async def login_state(self, scope: CustomerScope, account_id: int) -> dict[str, Any]:
-        settings = scope.settings
-        return _login_state(await self._login_of(self.pool, scope, account_id), settings)
+        login = await self._login_of(self.pool, scope, account_id)
+        counters = await self.lockout.counters(scope.tenant_id, account_id, scope.settings.lockout)
+        return _login_state(login, counters, scope.settings)
 
     async def login_state_by(self, scope: CustomerScope, *, email: str | None = None, user_name: str | None = None,
                              customer_set_code: str | None = None) -> dict[str, Any]:
@@ -347,16 +360,18 @@ class Accounts:
         return await self.login_state(scope, row["id"])
 
 
-def _login_state(login: asyncpg.Record, settings: TenantSettings) -> dict[str, Any]:
-    failures = login["failed_login_attempt_count"]
+def _login_state(login: asyncpg.Record, counters: AccountCounters, settings: TenantSettings) -> dict[str, Any]:
+    """Admin locks live in PostgreSQL; failure counts and lockouts by failures in Redis."""
+    failures = counters.failures
+    locked = login["is_locked"] or counters.locked_seconds_left > 0
     return {
         "isPasswordChangeRequired": login["is_password_change_required"],
         "lastPasswordChangeOn": kibo_datetime(login["last_password_change_on"]),
-        "isLocked": login["is_locked"],
+        "isLocked": locked,
         "lastLockedOn": kibo_datetime(login["last_locked_on"]),
         "failedLoginAttemptCount": failures,
-        "remainingLoginAttempts": max(settings.lockout.max_failures - failures, 0),
-        "firstFailedLoginAttemptOn": kibo_datetime(login["first_failed_login_attempt_on"]),
+        "remainingLoginAttempts": 0 if locked else max(settings.lockout.max_failures - failures, 0),
+        "firstFailedLoginAttemptOn": kibo_datetime_ms(counters.first_failure_ms) if counters.first_failure_ms else None,
         "lastLoginOn": kibo_datetime(login["last_login_on"]),
         "createdOn": kibo_datetime(login["created_at"]),
         "updatedOn": kibo_datetime(login["updated_at"]),

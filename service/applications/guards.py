@@ -17,9 +17,17 @@ from litestar.handlers import BaseRouteHandler
 from service.applications.tokens import AppPrincipal, invalid_app_token
 from service.auth.sessions import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
 from service.errors import Forbidden, InvalidInput, Unauthenticated
+from service.security import token_digest
 from service.tenants import repository as tenants_repo
 from service.tokens.jwt_tokens import looks_like_jwt
+from service.twofactor.challenges import PENDING_PREFIX
 from service.web import MAX_ID, bearer_token, runtime
+
+@dataclass(frozen=True, slots=True)
+class PendingLogin:
+    digest: str
+    tenant_id: int
+
 
 @dataclass(frozen=True, slots=True)
 class AppContext:
@@ -38,39 +46,49 @@ def _header_id(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> int
     return int(raw)
 
 
-def _is_customer_token(token: str) -> bool:
-    return token.startswith(CUSTOMER_ACCESS_PREFIX) or looks_like_jwt(token)
+def _is_user_token(token: str) -> bool:
+    return token.startswith((CUSTOMER_ACCESS_PREFIX, PENDING_PREFIX)) or looks_like_jwt(token)
 
 
 async def app_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Identify the application, and the customer when a customer token is sent.
 
-    The app token comes as the bearer or as `x-vol-app-claims`; the customer's access token as
-    `x-vol-user-claims` or as the bearer, in which case the application is the one the customer
-    logged in through.
+    The app token comes as the bearer or as `x-vol-app-claims`; the customer's access token (or a
+    pending-login token, between password and second factor) as `x-vol-user-claims` or as the
+    bearer, in which case the application is the one the customer logged in through.
     """
     rt = runtime(connection)  # type: ignore[arg-type]
     bearer = bearer_token(connection)  # type: ignore[arg-type]
     app_token = connection.headers.get("x-vol-app-claims")
     user_token = connection.headers.get("x-vol-user-claims")
-    if bearer and _is_customer_token(bearer):
+    if bearer and _is_user_token(bearer):
         user_token = bearer
     elif bearer:
         app_token = bearer
-    shopper = None
-    if user_token:
+    shopper = pending = None
+    session_app = None
+    if user_token and user_token.strip().startswith(PENDING_PREFIX):
+        # A pending login opens the second step and nothing else: no customer, no behaviors.
+        digest = token_digest(user_token.strip())
+        record = await rt.twofactor.challenges.peek_pending(digest)
+        if record is None:
+            raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
+        pending, session_app = PendingLogin(digest, record["tid"]), record["app"]
+    elif user_token:
         shopper = await rt.auth.customer_for(user_token.strip())
         if shopper is None:
             raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
+        session_app = shopper.session["app"]
     if app_token:
         principal = await rt.app_tickets.authenticate(app_token.strip())
-    elif shopper is not None:
+    elif session_app is not None:
         # Only a customer token: the call acts for that customer alone, with none of the
         # application's behaviors (a customer's token must never open the whole tenant).
-        principal = replace(await rt.app_tickets.principal_for(shopper.session["app"]), behaviors=frozenset())
+        principal = replace(await rt.app_tickets.principal_for(session_app), behaviors=frozenset())
     else:
         raise invalid_app_token()
-    if shopper is not None and shopper.tenant_id != principal.tenant_id:
+    user_tenant = shopper.tenant_id if shopper else pending.tenant_id if pending else principal.tenant_id
+    if user_tenant != principal.tenant_id:
         raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
     tenant_header = _header_id(connection, "x-vol-tenant")
     if tenant_header is not None and tenant_header != principal.tenant_id:
@@ -80,6 +98,7 @@ async def app_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
         raise Forbidden("x-vol-site is not a site of the application's tenant.", code="SITE_MISMATCH")
     connection.state.app = AppContext(principal, site_id)
     connection.state.shopper = shopper
+    connection.state.pending = pending
 
 
 def provide_app(request: Request[Any, Any, Any]) -> AppContext:

@@ -10,15 +10,20 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from service.accounts.models import CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo, CustomerUserAuthInfo
+from service.accounts.models import (
+    AuthTicket2FAInfo, AuthTicketOtpInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo,
+    CustomerUserAuthInfo, OtpRequest,
+)
 from service.accounts.routes import KiboController, _actor
 from service.applications.guards import App
 from service.behaviors import Behavior
-from service.errors import NotFound, Unauthenticated
-from service.auth.service import CustomerPrincipal, iso_from_ms
+from service.errors import InvalidInput, NotFound, Unauthenticated
+from service.auth.service import CustomerPrincipal
+from service.kibo import kibo_datetime_ms
 from service.kibo import kibo_response
 from service.tenants.scope import Customer
-from service.web import Id, runtime
+from service.twofactor.challenges import PENDING_PREFIX
+from service.web import Id, actor, bearer_token, runtime
 
 RefreshTokenParam = Annotated[str, QueryParameter(name="refreshToken", min_length=1, max_length=200)]
 
@@ -62,6 +67,11 @@ def _ticket_response(request: Request[Any, Any, Any], ticket: dict[str, Any]) ->
     response = kibo_response(request, ticket)
     response.headers.update(NO_STORE)
     return response
+
+
+def _pending_token(request: Request[Any, Any, Any]) -> str:
+    token = bearer_token(request) or ""
+    return token if token.startswith(PENDING_PREFIX) else (request.headers.get("x-vol-user-claims") or "").strip()
 
 
 def _requested(body_access: int | None, body_refresh: int | None, query_access: int | None, query_refresh: int | None):
@@ -108,13 +118,63 @@ class AuthTicketController(KiboController):
         app.principal.require(Behavior.AUTHTICKETS)
         await runtime(request).auth.logout(app.principal.tenant_id, refresh_token)
 
+    @post(
+        "/2fa/request", status_code=204, summary="Mail a fresh 6-digit code for a pending login (A5)",
+        description="Needs the pending-login token (from a login that answered `requires2FA: true`) as bearer or "
+        "`x-vol-user-claims`: nobody can have codes sent without passing the password step first.",
+    )
+    async def generate_and_send_2fa_otp(self, request: Request[Any, Any, Any], app: App) -> None:
+        pending = request.state.pending
+        if pending is None:
+            raise Unauthenticated("The pending-login token is required.", code="MISSING_PENDING_LOGIN")
+        await runtime(request).auth.send_two_factor_code(app.principal.tenant_id, pending.digest)
+
+    @post(
+        "/2fa/auth", status_code=200, summary="Complete a pending login with a second factor (A6)",
+        description="Accepts the mailed code, a code of an enrolled authenticator app, or a recovery code. Three wrong "
+        "codes end the pending login.",
+    )
+    async def validate_2fa_and_create_auth_ticket(
+        self, request: Request[Any, Any, Any], app: App, data: JSONBody[AuthTicket2FAInfo]
+    ) -> Response[CustomerAuthTicket]:
+        pending = request.state.pending
+        if pending is None:
+            app.principal.require(Behavior.AUTHTICKETS)
+        if not data.otp_code or (pending is None and not data.user_id):
+            raise InvalidInput("userId and otpCode are required.", code="VALIDATION_FAILED")
+        pending_token = _pending_token(request) if pending is not None else None
+        ticket = await runtime(request).auth.complete_two_factor(
+            app.principal.tenant_id, actor(request, app.principal.actor_name), pending_token, data.user_id, data.otp_code
+        )
+        return _ticket_response(request, ticket)
+
+    @post("/otp/request", status_code=204, summary="Mail a sign-in code (passwordless, A7)",
+          description="Answers 204 whether or not the address belongs to an account.")
+    async def generate_and_send_otp(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[OtpRequest]) -> None:
+        customer.app.require(Behavior.AUTHTICKETS)
+        if not data.email:
+            raise InvalidInput("email is required.", code="VALIDATION_FAILED")
+        await runtime(request).auth.request_email_login(customer, _actor(request, customer), data.email)
+
+    @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)")
+    async def validate_otp_and_create_auth_ticket(
+        self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[AuthTicketOtpInfo]
+    ) -> Response[CustomerAuthTicket]:
+        customer.app.require(Behavior.AUTHTICKETS)
+        if not data.email or not data.otp_code:
+            raise InvalidInput("email and otpCode are required.", code="VALIDATION_FAILED")
+        ticket = await runtime(request).auth.email_login(
+            customer, _actor(request, customer), data.email, data.otp_code, data.fingerprint, data.region
+        )
+        return _ticket_response(request, ticket)
+
     @get("/sessions", summary="The calling customer's sessions")
     async def list_sessions(self, request: Request[Any, Any, Any], shopper: Shopper) -> list[SessionInfo]:
         sessions = await runtime(request).sessions.list_for_account(shopper.tenant_id, shopper.account_id)
         return [
             SessionInfo(
                 id=s["sid"], client_id=s["cid"], fingerprint=s.get("fp"), region=s.get("region"),
-                created_on=iso_from_ms(s["created"]), last_used_on=iso_from_ms(s["last"]), current=s["sid"] == shopper.session_id,
+                created_on=kibo_datetime_ms(s["created"]), last_used_on=kibo_datetime_ms(s["last"]), current=s["sid"] == shopper.session_id,
             )
             for s in sorted(sessions, key=lambda s: s["created"])
         ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
@@ -18,17 +17,22 @@ from service import audit
 from service.accounts import repository as accounts_repo
 from service.accounts.models import CustomerAccountAndAuthInfo, CustomerLoginInfo, CustomerUserAuthInfo
 from service.accounts.password_policy import argon2_parameters, check_password, normalize_password
-from service.accounts.service import Accounts, account_body, account_not_found, normalize_user_name
+from service.accounts.service import Accounts, account_body, account_not_found, normalize_email, normalize_user_name
 from service.audit import Actor
 from service.auth.durations import Durations, resolve_durations
 from service.auth.sessions import IssuedTokens, Sessions, now_ms, open_with, seal_for
 from service.config import Settings
-from service.errors import Conflict, InvalidInput, Unauthenticated
-from service.kibo import kibo_datetime
+from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
+from service.kibo import kibo_datetime_ms
 from service.security import Passwords
 from service.tenants.scope import CustomerScope
 from service.tokens import jwt_tokens
+from service.mail import Mailer
+from service.tenants.service import get_settings
 from service.tokens.keys import KeyCache
+from service.twofactor.challenges import code_matches, email_code_key
+from service.twofactor.lockout import Lockout
+from service.twofactor.service import TwoFactor
 
 
 def login_failed() -> Unauthenticated:
@@ -37,10 +41,6 @@ def login_failed() -> Unauthenticated:
 
 def invalid_refresh_token() -> Unauthenticated:
     return Unauthenticated("The refresh token is unknown, used or expired.", code="INVALID_REFRESH_TOKEN")
-
-
-def iso_from_ms(ms: int) -> str | None:
-    return kibo_datetime(datetime.fromtimestamp(ms / 1000, timezone.utc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +62,151 @@ class AuthTickets:
     sessions: Sessions
     keys: KeyCache
     accounts: Accounts
+    lockout: Lockout
+    twofactor: TwoFactor
+    mailer: Mailer
 
     # --- logging in -----------------------------------------------------------------------------
 
     async def login(self, scope: CustomerScope, actor: Actor, info: CustomerUserAuthInfo,
                     requested: tuple[int | None, int | None]) -> dict[str, Any]:
-        tenant_settings = scope.settings
-        durations = resolve_durations(tenant_settings, self.settings.caps, scope.app, *requested)
-        parameters = argon2_parameters(tenant_settings.password)
+        settings = scope.settings
+        durations = resolve_durations(settings, self.settings.caps, scope.app, *requested)
+        wait = await self.lockout.address_blocked_for(scope.tenant_id, actor.client_address, settings.throttle)
+        if wait:
+            raise TooManyRequests("Too many failed logins from this address. Try again later.",
+                                  headers={"Retry-After": str(wait)})
         row = None
         if info.username or info.account_id is not None:
             row = await accounts_repo.find_for_login(
                 self.pool, scope.tenant_id, scope.customer_set_id,
                 login_name=normalize_user_name(info.username) if info.username else None, account_id=info.account_id,
             )
-        stored_hash = row["password_hash"] if row is not None else None
+        # The attempt takes its lockout slot before the password is checked: parallel guesses cannot
+        # get past the limit. A locked account is still "verified" against a decoy, for equal timing.
+        attempt = await self.lockout.reserve_attempt(scope.tenant_id, row["id"], settings.lockout) if row else None
+        stored_hash = row["password_hash"] if row is not None and attempt is not None else None
+        parameters = argon2_parameters(settings.password)
         password = normalize_password(info.password or "")
-        # Verify even when there is nothing to verify against, so every failure costs the same time.
         valid = await self.passwords.verify(stored_hash, password, parameters)
-        if not valid or row is None or row["is_locked"] or not row["is_active"]:
-            async with self.pool.acquire() as conn:
-                await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account",
-                                   row["id"] if row else "unknown")
+        if not valid or row is None or attempt is None or row["is_locked"] or not row["is_active"]:
+            await self._login_failed(scope, actor, row, attempt if not valid else None)
             raise login_failed()
-        rehash = await self.passwords.hash(password, parameters) if self.passwords.needs_rehash(stored_hash, parameters) else None
+        await self.lockout.succeeded(scope.tenant_id, row["id"])
+        if self.passwords.needs_rehash(stored_hash, parameters):
+            async with self.pool.acquire() as conn:
+                await accounts_repo.record_login(conn, scope.tenant_id, row["id"], await self.passwords.hash(password, parameters), None)
+        template = self._session_template(scope, account_body(row), durations, info.fingerprint, info.region, ["pwd"])
+        needed, has_app = await self.twofactor.required(settings, scope.tenant_id, row, info.fingerprint, info.region)
+        if needed:
+            return await self._pending_ticket(scope, actor, template, row, totp=has_app)
+        return await self._finish_login(actor, template, "login.succeeded")
+
+    async def _login_failed(self, scope: CustomerScope, actor: Actor, row: asyncpg.Record | None, attempt: int | None) -> None:
+        settings = scope.settings
+        await self.lockout.address_failed(scope.tenant_id, actor.client_address, settings.throttle)
+        locked_now = row is not None and attempt is not None and await self.lockout.failed(
+            scope.tenant_id, row["id"], attempt, settings.lockout
+        )
         async with self.pool.acquire() as conn, conn.transaction():
-            await accounts_repo.record_login(conn, scope.tenant_id, row["id"], rehash)
-            await audit.record(conn, actor, scope.tenant_id, "login.succeeded", "customer_account", row["id"])
-        return await self._open_session(scope, account_body(row), durations, info.fingerprint, info.region, ["pwd"])
+            await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account", row["id"] if row else "unknown")
+            if locked_now:
+                await accounts_repo.mark_locked_out(conn, scope.tenant_id, row["id"])
+                await audit.record(conn, actor, scope.tenant_id, "login.locked_out", "customer_account", row["id"],
+                                   {"minutes": settings.lockout.lock_minutes})
+
+    async def _finish_login(self, actor: Actor, session: dict[str, Any], action: str) -> dict[str, Any]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await accounts_repo.record_login(conn, session["tid"], session["acct"], None, session["region"])
+            await audit.record(conn, actor, session["tid"], action, "customer_account", session["acct"], {"amr": session["amr"]})
+        return await self._start_session(session)
+
+    async def _pending_ticket(self, scope: CustomerScope, actor: Actor, template: dict[str, Any], row: asyncpg.Record,
+                              *, totp: bool, totp_only: bool = False) -> dict[str, Any]:
+        """Password (or email code) accepted, second factor outstanding: a token for the second step only."""
+        record = {
+            **template, "attempts": scope.settings.two_factor.max_code_attempts, "totp": totp, "totp_only": totp_only,
+            "email": row["email_address"], "first_name": row["first_name"],
+        }
+        token, seconds = await self.twofactor.challenges.open_pending(record)
+        async with self.pool.acquire() as conn:
+            await audit.record(conn, actor, scope.tenant_id, "2fa.challenged", "customer_account", row["id"])
+        return {
+            "accessToken": token,
+            "accessTokenExpiration": kibo_datetime_ms(now_ms() + seconds * 1000),
+            "jwtAccessToken": None,
+            "refreshToken": None,
+            "refreshTokenExpiration": None,
+            "userId": template["uid"],
+            "requires2FA": True,
+            "customerAccount": None,
+        }
+
+    # --- second steps ---------------------------------------------------------------------------
+
+    async def send_two_factor_code(self, tenant_id: int, pending_digest: str) -> None:
+        record = await self.twofactor.challenges.peek_pending(pending_digest)
+        if record is None or record["tid"] != tenant_id:
+            raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
+        settings = await get_settings(self.pool, tenant_id)
+        await self.twofactor.send_code(pending_digest, settings)
+
+    async def complete_two_factor(self, tenant_id: int, actor: Actor, pending_token: str | None, user_id: str | None,
+                                  code: str) -> dict[str, Any]:
+        digest = await self.twofactor.challenges.pending_digest(pending_token, tenant_id, user_id)
+        peeked = await self.twofactor.challenges.peek_pending(digest) if digest else None
+        if digest is None or peeked is None or peeked["tid"] != tenant_id or (user_id and peeked["uid"] != user_id):
+            raise Unauthenticated("The code is wrong or expired.", code="INVALID_2FA_CODE")
+        try:
+            record, method = await self.twofactor.check(digest, code)
+        except Unauthenticated:
+            async with self.pool.acquire() as conn:
+                await audit.record(conn, actor, tenant_id, "2fa.failed", "customer_account", peeked["acct"])
+            raise
+        settings = await get_settings(self.pool, tenant_id)
+        await self.twofactor.remember(actor, record, method, settings.two_factor.trusted_device_days)
+        session = {k: record[k] for k in self._SESSION_FIELDS}
+        session["amr"] = sorted({*record["amr"], "otp", "mfa"})
+        return await self._finish_login(actor, session, "login.succeeded")
+
+    async def request_email_login(self, scope: CustomerScope, actor: Actor, email: str) -> None:
+        """Mail a sign-in code when the address has a usable login; the answer is the same either way."""
+        row = await accounts_repo.find_for_login(self.pool, scope.tenant_id, scope.customer_set_id,
+                                                 login_name=normalize_email(email), account_id=None)
+        if row is None or row["password_hash"] is None or row["is_locked"] or not row["is_active"] \
+                or row["email_normalized"] != normalize_email(email):
+            return
+        two_factor = scope.settings.two_factor
+        code = await self.twofactor.challenges.issue_email_code(
+            email_code_key(scope.tenant_id, scope.customer_set_id, row["email_normalized"]), row["id"],
+            two_factor.code_ttl_seconds, two_factor.max_code_attempts,
+        )
+        if code is not None:
+            self.mailer.send_later(row["email_address"], "email_login_code", code=code,
+                                   minutes=str(two_factor.code_ttl_seconds // 60), first_name=row["first_name"] or "there")
+            async with self.pool.acquire() as conn:
+                await audit.record(conn, actor, scope.tenant_id, "otp.sent", "customer_account", row["id"])
+
+    async def email_login(self, scope: CustomerScope, actor: Actor, email: str, code: str,
+                          fingerprint: str | None, region: str | None) -> dict[str, Any]:
+        key = email_code_key(scope.tenant_id, scope.customer_set_id, normalize_email(email))
+        record = await self.twofactor.challenges.spend_email_code_attempt(key)
+        if record is None or not code_matches(record["code"], code.strip()):
+            if record is not None and record["attempts"] <= 1:
+                await self.twofactor.challenges.claim_email_code(key)  # the last wrong guess ends it
+            raise Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
+        if not await self.twofactor.challenges.claim_email_code(key):
+            raise Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
+        row = await accounts_repo.find_for_login(self.pool, scope.tenant_id, scope.customer_set_id, login_name=None,
+                                                 account_id=record["acct"])
+        if row is None or row["is_locked"] or not row["is_active"]:
+            raise Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
+        durations = resolve_durations(scope.settings, self.settings.caps, scope.app, None, None)
+        template = self._session_template(scope, account_body(row), durations, fingerprint, region, ["otp"])
+        _, has_app = await self.twofactor.required(scope.settings, scope.tenant_id, row, fingerprint, region)
+        if has_app:  # the email code was the first factor; the authenticator app must be the second
+            return await self._pending_ticket(scope, actor, template, row, totp=True, totp_only=True)
+        return await self._finish_login(actor, template, "otp.succeeded")
 
     async def create_login(self, scope: CustomerScope, actor: Actor, account_id: int, info: CustomerLoginInfo,
                            requested: tuple[int | None, int | None]) -> dict[str, Any]:
@@ -122,18 +239,26 @@ class AuthTickets:
         normalized = check_password(password, tenant_settings.password)
         return await self.passwords.hash(normalized, argon2_parameters(tenant_settings.password))
 
-    async def _open_session(self, scope: CustomerScope, account: dict[str, Any], durations: Durations,
-                            fingerprint: str | None, region: str | None, amr: list[str]) -> dict[str, Any]:
-        grace = scope.settings.refresh_reuse_grace_seconds
-        session = {
+    _SESSION_FIELDS = ("sid", "tid", "acct", "uid", "cid", "app", "csid", "cs", "fp", "region", "idle", "abs",
+                       "access", "amr", "grace", "user", "account")
+
+    def _session_template(self, scope: CustomerScope, account: dict[str, Any], durations: Durations,
+                          fingerprint: str | None, region: str | None, amr: list[str]) -> dict[str, Any]:
+        return {
             "sid": self.sessions.new_session_id(), "tid": scope.tenant_id, "acct": account["id"],
             "uid": account["userId"], "cid": scope.app.client_id, "app": scope.app.application_id,
             "csid": scope.customer_set_id, "cs": scope.customer_set_code, "fp": fingerprint, "region": region,
             "idle": durations.idle_seconds, "abs": now_ms() + durations.absolute_seconds * 1000,
-            "access": durations.access_seconds, "amr": amr, "grace": grace,
+            "access": durations.access_seconds, "amr": amr, "grace": scope.settings.refresh_reuse_grace_seconds,
             "user": account["emailAddress"] or account["userName"], "account": account,
         }
-        tokens = await self.sessions.create(session, durations.access_seconds)
+
+    async def _open_session(self, scope: CustomerScope, account: dict[str, Any], durations: Durations,
+                            fingerprint: str | None, region: str | None, amr: list[str]) -> dict[str, Any]:
+        return await self._start_session(self._session_template(scope, account, durations, fingerprint, region, amr))
+
+    async def _start_session(self, session: dict[str, Any]) -> dict[str, Any]:
+        tokens = await self.sessions.create(session, session["access"])
         session["atv"] = 1
         return await self._ticket(session, tokens)
 
@@ -148,10 +273,10 @@ class AuthTickets:
         )
         return {
             "accessToken": tokens.access_token,
-            "accessTokenExpiration": iso_from_ms(tokens.access_expires_ms),
+            "accessTokenExpiration": kibo_datetime_ms(tokens.access_expires_ms),
             "jwtAccessToken": await jwt_tokens.issue(self.keys, claims),
             "refreshToken": tokens.refresh_token,
-            "refreshTokenExpiration": iso_from_ms(tokens.refresh_expires_ms),
+            "refreshTokenExpiration": kibo_datetime_ms(tokens.refresh_expires_ms),
             "userId": session["uid"],
             "requires2FA": False,
             "customerAccount": session["account"],
