@@ -90,7 +90,9 @@ class AuthTickets:
         password = normalize_password(info.password or "")
         valid = await self.passwords.verify(stored_hash, password, parameters)
         if not valid or row is None or attempt is None or row["is_locked"] or not row["is_active"]:
-            await self._login_failed(scope, actor, row, attempt if not valid else None)
+            reason = ("unknown_user" if row is None else "locked" if attempt is None or row["is_locked"]
+                      else "wrong_password" if not valid else "inactive")
+            await self._login_failed(scope, actor, row, attempt if not valid else None, reason)
             raise login_failed()
         await self.lockout.succeeded(scope.tenant_id, row["id"])
         if self.passwords.needs_rehash(stored_hash, parameters):
@@ -102,14 +104,18 @@ class AuthTickets:
             return await self._pending_ticket(scope, actor, template, row, totp=has_app)
         return await self._finish_login(actor, template, "login.succeeded")
 
-    async def _login_failed(self, scope: CustomerScope, actor: Actor, row: asyncpg.Record | None, attempt: int | None) -> None:
+    async def _login_failed(self, scope: CustomerScope, actor: Actor, row: asyncpg.Record | None, attempt: int | None,
+                            reason: str) -> None:
+        """Count the failure (per address, and per account when a password was really checked), maybe lock."""
         settings = scope.settings
         await self.lockout.address_failed(scope.tenant_id, actor.client_address, settings.throttle)
         locked_now = row is not None and attempt is not None and await self.lockout.failed(
             scope.tenant_id, row["id"], attempt, settings.lockout
         )
         async with self.pool.acquire() as conn, conn.transaction():
-            await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account", row["id"] if row else "unknown")
+            # The reason is for admins reading the audit trail; the caller always gets the same answer.
+            await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account",
+                               row["id"] if row else "unknown", {"reason": reason})
             if locked_now:
                 await accounts_repo.mark_locked_out(conn, scope.tenant_id, row["id"])
                 await audit.record(conn, actor, scope.tenant_id, "login.locked_out", "customer_account", row["id"],
