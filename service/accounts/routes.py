@@ -30,7 +30,7 @@ def accounts_of(request: Request[Any, Any, Any]) -> Accounts:
     return runtime(request).accounts
 
 
-def _actor(request: Request[Any, Any, Any], customer: CustomerScope) -> Actor:
+def app_actor(request: Request[Any, Any, Any], customer: CustomerScope) -> Actor:
     return actor(request, customer.app.actor_name)
 
 
@@ -53,7 +53,7 @@ class AccountController(KiboController):
     @post("/", summary="Create a customer account (C1)", description="Answers 201 (Kibo documents 200).")
     async def add_account(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerAccount]) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        body = await accounts_of(request).create(customer, _actor(request, customer), data)
+        body = await accounts_of(request).create(customer, app_actor(request, customer), data)
         return kibo_response(request, body, 201)
 
     @post("/Bulk", summary="Create accounts with their logins, each in its own transaction (C4)")
@@ -62,7 +62,7 @@ class AccountController(KiboController):
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         accounts = accounts_of(request)
-        items = [await accounts.create_with_login(customer, _actor(request, customer), item) for item in data]
+        items = [await accounts.create_with_login(customer, app_actor(request, customer), item) for item in data]
         return kibo_response(request, collection(items, 0, len(items), len(items)), 201)
 
     @get("/", summary="List customer accounts (C7)")
@@ -91,12 +91,12 @@ class AccountController(KiboController):
         self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerAccount]
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        return kibo_response(request, await accounts_of(request).update(customer, _actor(request, customer), account_id, data))
+        return kibo_response(request, await accounts_of(request).update(customer, app_actor(request, customer), account_id, data))
 
     @delete("/{account_id:int}", summary="Delete a customer account with its login and contacts (C9)")
     async def delete_account(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).delete(customer, _actor(request, customer), account_id)
+        await accounts_of(request).delete(customer, app_actor(request, customer), account_id)
 
     # --- passwords and login state -----------------------------------------------------------------
 
@@ -114,7 +114,7 @@ class AccountController(KiboController):
             who = actor(request, f"customer:{account_id}")
         else:
             customer.app.require(Behavior.ACCOUNTS_WRITE)
-            who = _actor(request, customer)
+            who = app_actor(request, customer)
         await accounts_of(request).change_password(customer, who, account_id, data, unlock_account)
 
     @post(
@@ -124,25 +124,25 @@ class AccountController(KiboController):
     async def reset_password(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerResetPasswordInfo]) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts_of(request).reset_password(
-            customer, _actor(request, customer), data.email_address, data.user_name, data.customer_set_code
+            customer, app_actor(request, customer), data.email_address, data.user_name, data.customer_set_code
         )
 
     @post("/Update-Forgotten-Password", status_code=204, summary="Set a new password with a reset code")
     async def update_forgotten_password(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[ConfirmationInfo]) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).update_forgotten_password(customer, _actor(request, customer), data)
+        await accounts_of(request).update_forgotten_password(customer, app_actor(request, customer), data)
 
     @post("/{account_id:int}/Set-Login-Locked", status_code=204, summary="Lock (true) or unlock (false) a login")
     async def set_login_locked(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[bool]) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).set_login_locked(customer, _actor(request, customer), account_id, data)
+        await accounts_of(request).set_login_locked(customer, app_actor(request, customer), account_id, data)
 
     @post("/{account_id:int}/Set-Password-Change-Required", status_code=204, summary="Require a new password at next login")
     async def set_password_change_required(
         self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[bool]
     ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).set_password_change_required(customer, _actor(request, customer), account_id, data)
+        await accounts_of(request).set_password_change_required(customer, app_actor(request, customer), account_id, data)
 
     @get("/{account_id:int}/loginstate", summary="Login state of an account")
     async def get_login_state(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id) -> Response[Any]:
@@ -187,7 +187,7 @@ class ContactController(KiboController):
         self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerContact]
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        added = await contacts.add(runtime(request).pool, customer, _actor(request, customer), account_id, [data])
+        added = await contacts.add(runtime(request).pool, customer, app_actor(request, customer), account_id, [data])
         return kibo_response(request, added[0], 201)
 
     @put("/", summary="Add several contacts at once (Kibo's bulk add)")
@@ -196,7 +196,7 @@ class ContactController(KiboController):
         data: JSONBody[Annotated[list[CustomerContact], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        added = await contacts.add(runtime(request).pool, customer, _actor(request, customer), account_id, data)
+        added = await contacts.add(runtime(request).pool, customer, app_actor(request, customer), account_id, data)
         return kibo_response(request, collection(added, 0, len(added), len(added)))
 
     @get("/{contact_id:int}", summary="Get a contact")
@@ -211,10 +211,10 @@ class ContactController(KiboController):
         self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, contact_id: Id, data: JSONBody[CustomerContact]
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        body = await contacts.update(runtime(request).pool, customer, _actor(request, customer), account_id, contact_id, data)
+        body = await contacts.update(runtime(request).pool, customer, app_actor(request, customer), account_id, contact_id, data)
         return kibo_response(request, body)
 
     @delete("/{contact_id:int}", summary="Delete a contact")
     async def delete_contact(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, contact_id: Id) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await contacts.delete(runtime(request).pool, customer, _actor(request, customer), account_id, contact_id)
+        await contacts.delete(runtime(request).pool, customer, app_actor(request, customer), account_id, contact_id)

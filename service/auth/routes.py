@@ -14,7 +14,7 @@ from service.accounts.models import (
     AuthTicket2FAInfo, AuthTicketOtpInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo,
     CustomerUserAuthInfo, OtpRequest,
 )
-from service.accounts.routes import KiboController, _actor
+from service.accounts.routes import KiboController, app_actor
 from service.applications.guards import App
 from service.behaviors import Behavior
 from service.errors import InvalidInput, NotFound, Unauthenticated
@@ -25,6 +25,8 @@ from service.tenants.scope import Customer
 from service.twofactor.challenges import PENDING_PREFIX
 from service.web import Id, actor, bearer_token, runtime
 
+AccessMinutesQuery = Annotated[int | None, QueryParameter(name="authTicketDurationMinutes", ge=1, le=525_600)]
+RefreshMinutesQuery = Annotated[int | None, QueryParameter(name="refreshTokenDurationMinutes", ge=1, le=525_600)]
 RefreshTokenParam = Annotated[str, QueryParameter(name="refreshToken", min_length=1, max_length=200)]
 
 
@@ -89,13 +91,13 @@ class AuthTicketController(KiboController):
     )
     async def create_user_auth_ticket(
         self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerUserAuthInfo],
-        auth_ticket_duration_minutes: Annotated[int | None, QueryParameter(name="authTicketDurationMinutes", ge=1, le=525_600)] = None,
-        refresh_token_duration_minutes: Annotated[int | None, QueryParameter(name="refreshTokenDurationMinutes", ge=1, le=525_600)] = None,
+        auth_ticket_duration_minutes: AccessMinutesQuery = None,
+        refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data.auth_ticket_duration_minutes, data.refresh_token_duration_minutes,
                                auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await runtime(request).auth.login(customer, _actor(request, customer), data, requested)
+        ticket = await runtime(request).auth.login(customer, app_actor(request, customer), data, requested)
         return _ticket_response(request, ticket)
 
     @put(
@@ -154,7 +156,7 @@ class AuthTicketController(KiboController):
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email:
             raise InvalidInput("email is required.", code="VALIDATION_FAILED")
-        await runtime(request).auth.request_email_login(customer, _actor(request, customer), data.email)
+        await runtime(request).auth.request_email_login(customer, app_actor(request, customer), data.email)
 
     @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)")
     async def validate_otp_and_create_auth_ticket(
@@ -164,7 +166,7 @@ class AuthTicketController(KiboController):
         if not data.email or not data.otp_code:
             raise InvalidInput("email and otpCode are required.", code="VALIDATION_FAILED")
         ticket = await runtime(request).auth.email_login(
-            customer, _actor(request, customer), data.email, data.otp_code, data.fingerprint, data.region
+            customer, app_actor(request, customer), data.email, data.otp_code, data.fingerprint, data.region
         )
         return _ticket_response(request, ticket)
 
@@ -199,27 +201,27 @@ class CustomerLoginController(KiboController):
     @post("/{account_id:int}/Create-Login", status_code=200, summary="Create the login of an existing account and log it in (C3)")
     async def add_login_to_existing_customer(
         self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerLoginInfo],
-        auth_ticket_duration_minutes: Annotated[int | None, QueryParameter(name="authTicketDurationMinutes", ge=1, le=525_600)] = None,
-        refresh_token_duration_minutes: Annotated[int | None, QueryParameter(name="refreshTokenDurationMinutes", ge=1, le=525_600)] = None,
+        auth_ticket_duration_minutes: AccessMinutesQuery = None,
+        refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data.auth_ticket_duration_minutes, data.refresh_token_duration_minutes,
                                auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await runtime(request).auth.create_login(customer, _actor(request, customer), account_id, data, requested)
+        ticket = await runtime(request).auth.create_login(customer, app_actor(request, customer), account_id, data, requested)
         return _ticket_response(request, ticket)
 
     @post("/Add-Account-And-Login", status_code=200, summary="Create an account with its login and log it in (C2)")
     async def add_account_and_login(
         self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerAccountAndAuthInfo],
-        auth_ticket_duration_minutes: Annotated[int | None, QueryParameter(name="authTicketDurationMinutes", ge=1, le=525_600)] = None,
-        refresh_token_duration_minutes: Annotated[int | None, QueryParameter(name="refreshTokenDurationMinutes", ge=1, le=525_600)] = None,
+        auth_ticket_duration_minutes: AccessMinutesQuery = None,
+        refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data.auth_ticket_duration_minutes, data.refresh_token_duration_minutes,
                                auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await runtime(request).auth.add_account_and_login(customer, _actor(request, customer), data, requested)
+        ticket = await runtime(request).auth.add_account_and_login(customer, app_actor(request, customer), data, requested)
         return _ticket_response(request, ticket)
 
 
