@@ -277,3 +277,40 @@ async def test_address_throttle(client: httpx.AsyncClient, tenant: TenantFixture
     body = assert_kibo_error(throttled, 429, "RATE_LIMITED")
     assert int(throttled.headers["Retry-After"]) > 0 and body["message"]
     assert (await login(client, other_tenant, f"{unique('x')}@example.com")).status_code == 401  # per tenant
+
+
+async def test_lockout_ends_by_itself(client: httpx.AsyncClient, tenant: TenantFixture, servers) -> None:
+    from redis.asyncio import Redis
+
+    await settings(client, tenant, lockout={"maxFailures": 1, "lockMinutes": 1})
+    account = await signup(client, tenant)
+    await login(client, tenant, account["emailAddress"], "wrong password!")
+    assert (await login(client, tenant, account["emailAddress"])).status_code == 401
+    # Wind the clock: the lock is a Redis key that expires; shorten what is left of it.
+    redis = Redis.from_url(servers.redis_url)
+    try:
+        assert await redis.pexpire(f"gh:lock:{tenant.id}:{account['id']}", 50)
+    finally:
+        await redis.aclose()
+    await asyncio.sleep(0.2)
+    assert (await login(client, tenant, account["emailAddress"])).status_code == 200
+
+
+async def test_forwarded_addresses_count_only_behind_trusted_proxies(servers, tmp_path, platform_admin) -> None:
+    from tests.conftest import admin_token, bearer, make_tenant, start_service, stop_service
+
+    service = start_service(servers, tmp_path / "service.log", GATEHOUSE_TRUSTED_PROXIES="127.0.0.1/32")
+    try:
+        async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
+            tenant = await make_tenant(client, bearer(await admin_token(client, *platform_admin)))
+            await settings(client, tenant, throttle={"maxFailuresPerAddress": 2})
+
+            async def attempt(address: str) -> int:
+                response = await client.post(TICKETS, json={"username": f"{unique('n')}@example.com", "password": "x"},
+                                             headers={**tenant.app_headers, "X-Forwarded-For": f"198.51.100.7, {address}"})
+                return response.status_code
+
+            assert [await attempt("203.0.113.1") for _ in range(3)] == [401, 401, 429]
+            assert await attempt("203.0.113.2") == 401  # another client behind the same proxy
+    finally:
+        stop_service(service)
