@@ -188,7 +188,15 @@ async def test_admin_user_crud(client: httpx.AsyncClient, tenant: TenantFixture)
     assert changed.status_code == 200 and set(changed.json()) == ADMIN_USER_FIELDS
     assert new_password not in changed.text and "argon2" not in changed.text
     assert_problem(await sign_in(client, user["username"], password, tenant.id), 401)
+    # A new password ends the tokens signed in with the old one.
+    assert_problem(await client.get(users_url(tenant), headers=bearer(viewer_token)), 401)
     assert (await sign_in(client, user["username"], new_password, tenant.id)).status_code == 200
+    viewer_token = await admin_token(client, user["username"], new_password, tenant.id)
+    # Disabling ends them too, and enabling again does not bring them back.
+    await client.patch(url, json={"isEnabled": False}, headers=tenant.admin_headers)
+    await client.patch(url, json={"isEnabled": True}, headers=tenant.admin_headers)
+    assert_problem(await client.get(users_url(tenant), headers=bearer(viewer_token)), 401)
+    viewer_token = await admin_token(client, user["username"], new_password, tenant.id)
 
     deleted = await client.delete(url, headers=tenant.admin_headers)
     assert deleted.status_code == 204
@@ -321,3 +329,8 @@ async def test_behaviors_list(client: httpx.AsyncClient, tenant: TenantFixture) 
     }
     assert all(isinstance(b["description"], str) and b["description"] for b in behaviors)
     assert_problem(await client.get("/admin/v1/behaviors"), 401, "MISSING_TOKEN")
+
+
+async def test_tenant_id_zero_is_not_the_platform(client: httpx.AsyncClient, platform_admin) -> None:
+    response = await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1], "tenantId": 0})
+    assert_problem(response, 400, "VALIDATION_FAILED")

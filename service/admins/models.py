@@ -21,7 +21,7 @@ class TenantRole(str, Enum):
 class TokenRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
     username: Password
     password: Password
-    tenant_id: int | None = None
+    tenant_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
 
 
 class AdminToken(msgspec.Struct, rename="camel", kw_only=True):

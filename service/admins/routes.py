@@ -69,7 +69,7 @@ class AdminUserController(AdminController):
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
         return await service.update_tenant_admin(
-            rt.pool, rt.passwords, actor(request, admin.actor_name), tenant_id, admin_id, data
+            rt.pool, rt.redis, rt.passwords, actor(request, admin.actor_name), tenant_id, admin_id, data
         )
 
     @delete("/{admin_id:int}", summary="Delete a tenant admin user")

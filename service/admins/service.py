@@ -77,7 +77,13 @@ async def sign_in(
         raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
     await redis.delete(failures_key)
     token = new_token(ADMIN_TOKEN_PREFIX)
-    await redis.set(Keys.admin_token(token_digest(token)), str(row["id"]), ex=token_minutes * 60)
+    digest = token_digest(token)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(Keys.admin_token(digest), str(row["id"]), ex=token_minutes * 60)
+        # Remembered per admin, so a password change or disabling ends every token at once.
+        pipe.sadd(_tokens_of(row["id"]), digest)
+        pipe.expire(_tokens_of(row["id"]), token_minutes * 60)
+        await pipe.execute()
     return AdminToken(
         access_token=token,
         token_type="Bearer",
@@ -89,6 +95,15 @@ async def sign_in(
 def _failures_key(tenant_id: int | None, username: str, client_address: str | None) -> str:
     subject = f"{tenant_id or 0}|{username.lower()}|{client_address or '-'}"
     return f"{PREFIX}adminfail:{hashlib.sha256(subject.encode()).hexdigest()}"
+
+
+def _tokens_of(admin_id: int) -> str:
+    return f"{PREFIX}admintoks:{admin_id}"
+
+
+async def end_tokens_of(redis: Redis, admin_id: int) -> None:
+    digests = await redis.smembers(_tokens_of(admin_id))
+    await redis.delete(_tokens_of(admin_id), *(Keys.admin_token(d) for d in digests))
 
 
 async def sign_out(redis: Redis, token: str) -> None:
@@ -147,7 +162,8 @@ async def get_tenant_admin(pool: asyncpg.Pool, tenant_id: int, admin_id: int) ->
 
 
 async def update_tenant_admin(
-    pool: asyncpg.Pool, passwords: Passwords, actor: Actor, tenant_id: int, admin_id: int, data: AdminUserUpdate
+    pool: asyncpg.Pool, redis: Redis, passwords: Passwords, actor: Actor, tenant_id: int, admin_id: int,
+    data: AdminUserUpdate,
 ) -> AdminUser:
     password_hash = await passwords.hash(data.password) if data.password is not msgspec.UNSET else None
     role = data.role.value if data.role is not msgspec.UNSET else None
@@ -158,7 +174,9 @@ async def update_tenant_admin(
             raise admin_user_not_found()
         changed = [name for name, value in (("password", password_hash), ("role", role), ("isEnabled", is_enabled)) if value is not None]
         await audit.record(conn, actor, tenant_id, "admin_user.updated", "admin_user", admin_id, {"changed": changed})
-        return AdminUser(**dict(row))
+    if password_hash is not None or is_enabled is False:
+        await end_tokens_of(redis, admin_id)
+    return AdminUser(**dict(row))
 
 
 async def delete_tenant_admin(pool: asyncpg.Pool, actor: Actor, tenant_id: int, admin_id: int) -> None:
