@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from service.accounts.models import (
     ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerContact, CustomerPasswordInfo,

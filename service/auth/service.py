@@ -24,11 +24,11 @@ from service.auth.sessions import IssuedTokens, Sessions, now_ms, open_with, sea
 from service.config import Settings
 from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
 from service.kibo import kibo_datetime_ms
+from service.mail import Mailer
 from service.security import Passwords
 from service.tenants.scope import CustomerScope
-from service.tokens import jwt_tokens
-from service.mail import Mailer
 from service.tenants.service import get_settings
+from service.tokens import jwt_tokens
 from service.tokens.keys import KeyCache
 from service.twofactor.challenges import code_matches, email_code_key
 from service.twofactor.lockout import Lockout
