@@ -95,6 +95,9 @@ def describe(exc: Exception) -> ErrorDescription:
         if status == 400 and exc.detail:
             message = f"The request is malformed: {exc.detail}."
         return ErrorDescription(status, _CODE_BY_STATUS.get(status, f"HTTP_{status}"), message, headers=exc.headers)
+    if isinstance(exc, RecursionError):
+        # msgspec refuses JSON nested deeper than Python's recursion limit: hostile input, not our bug.
+        return ErrorDescription(400, "MALFORMED_REQUEST", "The request body nests too deeply.")
     if isinstance(exc, (asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.ForeignKeyViolationError)):
         # The database refused a change that raced another one; the invariant held, the caller may retry.
         return ErrorDescription(409, "CONFLICT", "The change conflicts with the current state. Reload and try again.")

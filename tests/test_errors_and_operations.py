@@ -398,3 +398,14 @@ def test_serve_with_bad_configuration_exits_2(servers: Servers) -> None:
         [sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and "PORT" in result.stderr, (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("path,kibo", [("/api/commerce/customer/accounts", True), ("/admin/v1/tenants", False)])
+async def test_json_nested_too_deeply_is_a_400(client: httpx.AsyncClient, tenant: TenantFixture, platform_headers, path: str, kibo: bool) -> None:
+    body = "[" * 200_000 + "]" * 200_000
+    headers = {**(tenant.app_headers if kibo else platform_headers), "content-type": "application/json"}
+    response = await client.post(path, content=body, headers=headers)
+    if kibo:
+        assert_kibo_error(response, 400, "MALFORMED_REQUEST")
+    else:
+        assert_problem(response, 400, "MALFORMED_REQUEST")
