@@ -20,6 +20,7 @@ from service.applications.routes import ApplicationController, BehaviorControlle
 from service.applications.tokens import AppTickets
 from service.auth.routes import AuthTicketController, CustomerLoginController, CurrentAccountController
 from service.auth.service import AuthTickets
+from service.background import Background
 from service.auth.sessions import Sessions
 from service.tokens.keys import KeyCache
 from service.twofactor.challenges import Challenges
@@ -96,12 +97,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pool = await create_pool(settings.database_url)
         redis = create_redis(settings.redis_url)
         passwords = Passwords()
-        mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox")
+        background = Background()
+        mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox", background)
         sessions = Sessions(redis)
         keys = KeyCache(pool)
         lockout = Lockout(redis)
         twofactor = TwoFactor(pool, Challenges(redis), mailer)
-        accounts = Accounts(pool, redis, passwords, mailer, sessions, lockout)
+        accounts = Accounts(pool, redis, passwords, mailer, sessions, lockout, background)
         app.state.runtime = Runtime(
             settings=settings,
             pool=pool,
@@ -112,12 +114,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             sessions=sessions,
             keys=keys,
             twofactor=twofactor,
-            auth=AuthTickets(settings, pool, redis, passwords, sessions, keys, accounts, lockout, twofactor, mailer),
+            auth=AuthTickets(settings, pool, passwords, sessions, keys, accounts, lockout, twofactor, mailer, background),
         )
         try:
             yield
         finally:
-            await mailer.drain()
+            await background.drain()
             await redis.aclose()
             await pool.close()
 

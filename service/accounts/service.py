@@ -17,6 +17,7 @@ from service.accounts.models import ConfirmationInfo, CustomerAccount, CustomerA
 from service.accounts.password_policy import argon2_parameters, check_password, normalize_password
 from service.audit import Actor
 from service.auth.sessions import Sessions
+from service.background import Background
 from service.contacts import service as contacts
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.kibo import kibo_datetime, kibo_datetime_ms
@@ -134,6 +135,7 @@ class Accounts:
     mailer: Mailer
     sessions: Sessions
     lockout: Lockout
+    background: Background
 
     # --- accounts -------------------------------------------------------------------------------
 
@@ -274,11 +276,17 @@ class Accounts:
 
     async def reset_password(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None,
                              customer_set_code: str | None) -> None:
-        """Mail a single-use code when the account exists; answer the same either way."""
+        """Mail a single-use code when the account exists; answer the same either way.
+
+        Everything past input checking runs after the answer has gone, so neither the answer nor its
+        timing says whether the account exists.
+        """
         if not email and not user_name:
             raise InvalidInput("Send emailAddress or userName.", code="LOGIN_NAME_REQUIRED")
-        if customer_set_code not in (None, scope.customer_set_code):
-            return  # another customer set than the site's: nothing to reset here, and we say nothing
+        if customer_set_code in (None, scope.customer_set_code):
+            self.background.spawn(self._send_reset_code(scope, actor, email, user_name), "password_reset")
+
+    async def _send_reset_code(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None) -> None:
         row = await repo.find_account_by(
             self.pool, scope.tenant_id, scope.customer_set_id,
             email=normalize_email(email) if email else None,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from redis.asyncio import Redis
 
 from service import audit
 from service.accounts import repository as accounts_repo
@@ -21,6 +20,7 @@ from service.accounts.service import Accounts, account_body, account_not_found, 
 from service.audit import Actor
 from service.auth.durations import Durations, resolve_durations
 from service.auth.sessions import IssuedTokens, Sessions, now_ms, open_with, seal_for
+from service.background import Background
 from service.config import Settings
 from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
 from service.kibo import kibo_datetime_ms
@@ -57,7 +57,6 @@ class CustomerPrincipal:
 class AuthTickets:
     settings: Settings
     pool: asyncpg.Pool
-    redis: Redis
     passwords: Passwords
     sessions: Sessions
     keys: KeyCache
@@ -65,6 +64,7 @@ class AuthTickets:
     lockout: Lockout
     twofactor: TwoFactor
     mailer: Mailer
+    background: Background
 
     # --- logging in -----------------------------------------------------------------------------
 
@@ -176,15 +176,19 @@ class AuthTickets:
         return await self._finish_login(actor, session, "login.succeeded")
 
     async def request_email_login(self, scope: CustomerScope, actor: Actor, email: str) -> None:
-        """Mail a sign-in code when the address has a usable login; the answer is the same either way."""
+        """Mail a sign-in code when the address has a usable login; the answer, and its timing, are the
+        same either way: the lookup happens after the answer has gone."""
+        self.background.spawn(self._send_email_login_code(scope, actor, normalize_email(email)), "email_login_code")
+
+    async def _send_email_login_code(self, scope: CustomerScope, actor: Actor, email: str) -> None:
         row = await accounts_repo.find_for_login(self.pool, scope.tenant_id, scope.customer_set_id,
-                                                 login_name=normalize_email(email), account_id=None)
+                                                 login_name=email, account_id=None)
         if row is None or row["password_hash"] is None or row["is_locked"] or not row["is_active"] \
-                or row["email_normalized"] != normalize_email(email):
+                or row["email_normalized"] != email:
             return
         two_factor = scope.settings.two_factor
         code = await self.twofactor.challenges.issue_email_code(
-            email_code_key(scope.tenant_id, scope.customer_set_id, row["email_normalized"]), row["id"],
+            email_code_key(scope.tenant_id, scope.customer_set_id, email), row["id"],
             two_factor.code_ttl_seconds, two_factor.max_code_attempts,
         )
         if code is not None:

@@ -17,6 +17,8 @@ from pathlib import Path
 from string import Template
 from urllib.parse import unquote, urlsplit
 
+from service.background import Background
+
 log = logging.getLogger("gatehouse.mail")
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,11 +31,11 @@ def render(template_name: str, **values: str) -> tuple[str, str]:
 
 
 class Mailer:
-    def __init__(self, smtp_url: str | None, sender: str, outbox: Path) -> None:
+    def __init__(self, smtp_url: str | None, sender: str, outbox: Path, background: Background) -> None:
         self.smtp_url = smtp_url
         self.sender = sender
         self.outbox = outbox
-        self._pending: set[asyncio.Task[None]] = set()
+        self.background = background
 
     def send_later(self, to: str, template_name: str, **values: str) -> None:
         """Queue a message and return at once; failures are logged, never raised to the caller."""
@@ -42,9 +44,7 @@ class Mailer:
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message["Message-ID"] = make_msgid(domain="gatehouse")
         message.set_content(body)
-        task = asyncio.create_task(self._deliver(message, template_name))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self.background.spawn(self._deliver(message, template_name), f"mail:{template_name}")
 
     async def _deliver(self, message: EmailMessage, template_name: str) -> None:
         try:
@@ -76,8 +76,3 @@ class Mailer:
         path = self.outbox / f"{message['Message-ID'].strip('<>').replace('@', '_')}.eml"
         path.write_bytes(message.as_bytes())
         return path
-
-    async def drain(self) -> None:
-        """Let queued messages finish, at shutdown."""
-        if self._pending:
-            await asyncio.wait(self._pending, timeout=10)
