@@ -32,6 +32,7 @@ from service.config import Settings, load_settings
 from service.db import create_pool
 from service.error_handlers import handle_error
 from service.health import HealthController
+from service.kibo import KiboCaseMiddleware
 from service.mail import Mailer
 from service.redis_client import create_redis
 from service.request_context import RequestContextMiddleware
@@ -141,4 +142,4 @@ def asgi_app() -> RequestContextMiddleware:
     and an access-log line.
     """
     settings = load_settings()
-    return RequestContextMiddleware(create_app(settings), settings.trusted_proxies)
+    return RequestContextMiddleware(KiboCaseMiddleware(create_app(settings)), settings.trusted_proxies)
