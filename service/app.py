@@ -33,6 +33,7 @@ from service.db import create_pool
 from service.error_handlers import handle_error
 from service.health import HealthController
 from service.kibo import KiboCaseMiddleware
+from service.magento.routes import MagentoController, MagentoStoreController
 from service.mail import Mailer
 from service.redis_client import create_redis
 from service.request_context import RequestContextMiddleware
@@ -60,6 +61,8 @@ ROUTES = [
     TenantStandardsController,
     SigningKeyController,
     CustomerFactorsController,
+    MagentoController,
+    MagentoStoreController,
 ]
 
 

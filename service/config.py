@@ -49,6 +49,7 @@ class Settings:
     graceful_shutdown_seconds: int = 20
     smtp_url: str | None = None
     mail_from: str = "Gatehouse <no-reply@localhost>"
+    default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
 
     @property
     def embedded(self) -> bool:
@@ -164,4 +165,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         graceful_shutdown_seconds=_read(env, "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
         smtp_url=_read(env, "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
         mail_from=_read(env, "GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>", _mail_from, "an address like 'Shop <no-reply@shop.example>'"),
+        default_tenant_id=_read(env, "GATEHOUSE_DEFAULT_TENANT_ID", None, _int_in(1, 2**31 - 1), "a tenant id (a positive integer)"),
     )

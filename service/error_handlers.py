@@ -169,6 +169,13 @@ def _kibo_body(error: ErrorDescription, request_id: str) -> dict[str, Any]:
 
 
 def _magento_body(error: ErrorDescription) -> dict[str, Any]:
+    """Magento keeps placeholders in the message: "%fieldName is ..." with {"fieldName": ...}, or "%1" with
+    a list. Field errors whose names are all placeholders of the message are those values."""
+    names = [f.field for f in error.field_errors]
+    if names and all(f"%{name}" in error.message for name in names):
+        if all(name.isdigit() for name in names):
+            return {"message": error.message, "parameters": [f.message for f in error.field_errors]}
+        return {"message": error.message, "parameters": {f.field: f.message for f in error.field_errors}}
     return {"message": error.message, "parameters": [f.message for f in error.field_errors]}
 
 

@@ -51,6 +51,18 @@ async def put_settings(conn: Conn, tenant_id: int, settings: dict[str, Any]) -> 
     return status != "UPDATE 0"
 
 
+async def host_names_of_others(conn: asyncpg.Connection, tenant_id: int, host_names: list[str]) -> list[str]:
+    """Which of these host names another tenant lists. Serialised, so two tenants cannot claim one at once."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gatehouse.tenant_host_names'))")
+    rows = await conn.fetch(
+        """SELECT DISTINCT h.name FROM tenants t,
+               jsonb_array_elements_text(coalesce(t.settings -> 'hostNames', '[]'::jsonb)) AS h(name)
+           WHERE t.id <> $1 AND h.name = ANY($2::text[]) ORDER BY h.name""",
+        tenant_id, host_names,
+    )
+    return [row["name"] for row in rows]
+
+
 async def insert_customer_set(conn: Conn, tenant_id: int, code: str, name: str) -> asyncpg.Record:
     return await conn.fetchrow(
         """INSERT INTO customer_sets (tenant_id, code, name) VALUES ($1, $2, $3)

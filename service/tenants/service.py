@@ -79,6 +79,9 @@ async def put_settings(
     validate_settings(settings, caps)
     row = settings_to_row(settings)
     async with pool.acquire() as conn, conn.transaction():
+        taken = await repo.host_names_of_others(conn, tenant_id, settings.host_names) if settings.host_names else []
+        if taken:
+            raise Conflict(f"Another tenant serves the host name '{taken[0]}'.", code="HOST_NAME_TAKEN")
         if not await repo.put_settings(conn, tenant_id, row):
             raise tenant_not_found()
         await audit.record(conn, actor, tenant_id, "tenant.settings_changed", "tenant", tenant_id, row)

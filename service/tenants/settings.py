@@ -17,6 +17,10 @@ from service.config import PlatformCaps
 from service.errors import FieldError, InvalidInput
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600, description="Minutes.")]
+HostName = Annotated[str, msgspec.Meta(
+    max_length=253, pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+    description="A lower-case host name without port.",
+)]
 
 
 class _Struct(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
@@ -78,6 +82,8 @@ class TenantSettings(_Struct):
     lockout: LockoutPolicy = msgspec.field(default_factory=LockoutPolicy)
     throttle: ThrottlePolicy = msgspec.field(default_factory=ThrottlePolicy)
     password: PasswordPolicy = msgspec.field(default_factory=PasswordPolicy)
+    # Host names whose Magento REST calls (/rest/...) belong to this tenant, e.g. "shop.example.com".
+    host_names: Annotated[list[HostName], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
 
 
 def validate_settings(settings: TenantSettings, caps: PlatformCaps) -> TenantSettings:
@@ -98,6 +104,8 @@ def validate_settings(settings: TenantSettings, caps: PlatformCaps) -> TenantSet
             settings.refresh_token_absolute_minutes, "refreshTokenAbsoluteMinutes")
     if settings.access_token_minutes > settings.refresh_token_absolute_minutes:
         errors.append(FieldError("accessTokenMinutes", "must not exceed refreshTokenAbsoluteMinutes"))
+    if len(set(settings.host_names)) != len(settings.host_names):
+        errors.append(FieldError("hostNames", "must not list a host name twice"))
     if errors:
         raise InvalidInput("The tenant settings are inconsistent.", field_errors=tuple(errors))
     return settings

@@ -1,0 +1,236 @@
+"""Magento's searchCriteria for GET /V1/customers/search, compiled to parameterised SQL.
+
+    searchCriteria[filter_groups][i][filters][j][field|value|condition_type]
+    searchCriteria[sortOrders][k][field|direction]
+    searchCriteria[pageSize], searchCriteria[currentPage]   (camelCase or snake_case, as Magento reads them)
+
+Filters within a group are OR'ed, groups are AND'ed. Field names go through a fixed table to column
+names and condition types through a fixed table to SQL fragments; every value is a bind parameter.
+Nothing from the query string is ever pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Iterable
+
+from service.accounts.filters import SqlFilter
+from service.magento.errors import invalid_request, invalid_value, required
+
+MAX_PAGE_SIZE = 1000  # PyMagento pages by 1000; without pageSize Magento returns everything, we return this many
+MAX_FILTERS = 50
+MAX_SORT_ORDERS = 5
+MAX_INDEX = 99
+
+_FILTER_KEY = re.compile(
+    r"^searchCriteria\[(?:filter_groups|filterGroups)\]\[(\d+)\]\[filters\]\[(\d+)\]\[(field|value|condition_type|conditionType)\]$"
+)
+_SORT_KEY = re.compile(r"^searchCriteria\[(?:sort_orders|sortOrders)\]\[(\d+)\]\[(field|direction)\]$")
+_PAGE_SIZE_KEYS = ("searchCriteria[pageSize]", "searchCriteria[page_size]")
+_CURRENT_PAGE_KEYS = ("searchCriteria[currentPage]", "searchCriteria[current_page]")
+
+
+def _int(raw: str) -> int:
+    value = int(raw.strip())
+    if not -(2**31) <= value < 2**31:
+        raise ValueError
+    return value
+
+
+def _time(raw: str) -> datetime:
+    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _date(raw: str) -> date:
+    return date.fromisoformat(raw.strip()[:10])
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    sql: str
+    parse: Callable[[str], Any]
+    array_type: str  # the SQL array type for `in` / `nin`
+
+    @property
+    def text(self) -> bool:
+        return self.parse is str
+
+
+FIELDS: dict[str, Column] = {
+    "id": Column("c.id", _int, "int[]"),
+    "entity_id": Column("c.id", _int, "int[]"),
+    "email": Column("c.email", str, "text[]"),
+    "firstname": Column("c.firstname", str, "text[]"),
+    "lastname": Column("c.lastname", str, "text[]"),
+    "middlename": Column("c.middlename", str, "text[]"),
+    "prefix": Column("c.prefix", str, "text[]"),
+    "suffix": Column("c.suffix", str, "text[]"),
+    "taxvat": Column("c.taxvat", str, "text[]"),
+    "created_in": Column("c.created_in", str, "text[]"),
+    "website_id": Column("c.website_id", _int, "int[]"),
+    "store_id": Column("c.store_id", _int, "int[]"),
+    "group_id": Column("c.group_id", _int, "int[]"),
+    "gender": Column("c.gender", _int, "int[]"),
+    "disable_auto_group_change": Column("c.disable_auto_group_change", _int, "int[]"),
+    "default_billing": Column("c.default_billing", _int, "int[]"),
+    "default_shipping": Column("c.default_shipping", _int, "int[]"),
+    "created_at": Column("c.created_at", _time, "timestamptz[]"),
+    "updated_at": Column("c.updated_at", _time, "timestamptz[]"),
+    "dob": Column("c.dob", _date, "date[]"),
+}
+_COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gteq": ">=", "moreq": ">=", "from": ">=", "lt": "<", "lteq": "<=",
+                "to": "<="}
+CONDITION_TYPES = frozenset({*_COMPARISONS, "like", "nlike", "in", "nin", "null", "notnull", "finset", "nfinset"})
+
+
+@dataclass(slots=True)
+class Filter:
+    field: str | None = None
+    value: str | None = None
+    condition_type: str | None = None
+
+
+@dataclass(slots=True)
+class SearchCriteria:
+    filter_groups: list[list[Filter]] = field(default_factory=list)
+    sort_orders: list[tuple[str, str]] = field(default_factory=list)
+    page_size: int | None = None
+    current_page: int | None = None
+
+    @property
+    def limit(self) -> int:
+        return self.page_size or MAX_PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return ((self.current_page or 1) - 1) * self.limit
+
+    def echo(self) -> dict[str, Any]:
+        """The criteria as Magento repeats them in `search_criteria`."""
+        body: dict[str, Any] = {
+            "filter_groups": [
+                {"filters": [
+                    {k: v for k, v in (("field", f.field), ("value", f.value), ("condition_type", f.condition_type)) if v is not None}
+                    for f in group
+                ]}
+                for group in self.filter_groups
+            ]
+        }
+        if self.sort_orders:
+            body["sort_orders"] = [{"field": f, "direction": d} for f, d in self.sort_orders]
+        if self.page_size is not None:
+            body["page_size"] = self.page_size
+        if self.current_page is not None:
+            body["current_page"] = self.current_page
+        return body
+
+
+def _index(raw: str) -> int:
+    index = int(raw)
+    if index > MAX_INDEX:
+        raise invalid_request(f"searchCriteria indexes go up to {MAX_INDEX}")
+    return index
+
+
+def _positive(name: str, raw: str, maximum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_value(name, raw) from None
+    if not 1 <= value <= maximum:
+        raise invalid_value(name, raw)
+    return value
+
+
+def parse(params: Iterable[tuple[str, str]]) -> SearchCriteria:
+    """searchCriteria from the query string's (name, value) pairs; other parameters are left alone."""
+    groups: dict[int, dict[int, Filter]] = {}
+    sorts: dict[int, dict[str, str]] = {}
+    criteria = SearchCriteria()
+    seen = False
+    for name, value in params:
+        if not name.startswith("searchCriteria"):
+            continue
+        seen = True
+        if match := _FILTER_KEY.match(name):
+            group, position, part = _index(match[1]), _index(match[2]), match[3]
+            target = groups.setdefault(group, {}).setdefault(position, Filter())
+            setattr(target, "condition_type" if part == "conditionType" else part, value)
+        elif match := _SORT_KEY.match(name):
+            sorts.setdefault(_index(match[1]), {})[match[2]] = value
+        elif name in _PAGE_SIZE_KEYS:
+            criteria.page_size = _positive("pageSize", value, MAX_PAGE_SIZE)
+        elif name in _CURRENT_PAGE_KEYS:
+            criteria.current_page = _positive("currentPage", value, 2**31 - 1)
+        elif name != "searchCriteria":
+            raise invalid_request(f"unknown search parameter {name[:80]}")
+    if not seen:
+        raise required("searchCriteria")
+    criteria.filter_groups = [[groups[g][f] for f in sorted(groups[g])] for g in sorted(groups)]
+    if sum(len(g) for g in criteria.filter_groups) > MAX_FILTERS:
+        raise invalid_request(f"at most {MAX_FILTERS} filters")
+    if len(sorts) > MAX_SORT_ORDERS:
+        raise invalid_request(f"at most {MAX_SORT_ORDERS} sort orders")
+    criteria.sort_orders = [(s.get("field", ""), s.get("direction", "ASC")) for _, s in sorted(sorts.items())]
+    return criteria
+
+
+def _column(name: str | None) -> Column:
+    if not name:
+        raise required("field")
+    column = FIELDS.get(name)
+    if column is None:
+        raise invalid_value("field", name)
+    return column
+
+
+def _value(column: Column, f: Filter, raw: str) -> Any:
+    try:
+        return column.parse(raw)
+    except ValueError:
+        raise invalid_value(f.field or "value", raw) from None
+
+
+def _clause(where: SqlFilter, f: Filter) -> str:
+    column = _column(f.field)
+    condition = (f.condition_type or "eq").lower()
+    if condition not in CONDITION_TYPES:
+        raise invalid_value("condition_type", condition)
+    if condition in ("null", "notnull"):
+        return f"{column.sql} IS {'NOT ' if condition == 'notnull' else ''}NULL"
+    if f.value is None:
+        raise required("value")
+    if condition in ("like", "nlike"):  # the caller writes the % wildcards, as in Magento
+        return f"{column.sql}::text {'NOT ' if condition == 'nlike' else ''}ILIKE {where.bind(f.value)}"
+    if condition in ("finset", "nfinset"):
+        test = f"{where.bind(f.value)} = ANY(string_to_array({column.sql}::text, ','))"
+        return test if condition == "finset" else f"NOT coalesce({test}, false)"
+    if condition in ("in", "nin"):
+        values = [_value(column, f, part) for part in f.value.split(",")]
+        target = f"lower({column.sql})" if column.text else column.sql
+        if column.text:
+            values = [v.lower() for v in values]
+        test = f"{target} = ANY({where.bind(values)}::{column.array_type})"
+        return test if condition == "in" else f"NOT coalesce({test}, false)"
+    value = _value(column, f, f.value)
+    if column.text and condition in ("eq", "neq"):  # email and names compare case-insensitively, as in MySQL
+        return f"lower({column.sql}) {_COMPARISONS[condition]} lower({where.bind(value)})"
+    return f"{column.sql} {_COMPARISONS[condition]} {where.bind(value)}"
+
+
+def compile_criteria(criteria: SearchCriteria, first_parameter: int) -> tuple[str, list[Any], str]:
+    """(WHERE fragment over alias `c`, its bind values, ORDER BY fragment)."""
+    where = SqlFilter(first_parameter=first_parameter)
+    for group in criteria.filter_groups:
+        where.clauses.append(" OR ".join(f"({_clause(where, f)})" for f in group))
+    order = []
+    for name, direction in criteria.sort_orders:
+        column = _column(name)
+        if direction.upper() not in ("ASC", "DESC"):
+            raise invalid_value("direction", direction)
+        order.append(f"{column.sql} {direction.upper()} NULLS LAST")
+    order.append("c.id ASC")
+    return where.sql, where.values, ", ".join(order)

@@ -1,0 +1,440 @@
+"""Magento's customer, token and store operations on Gatehouse's accounts, contacts and sessions.
+
+Nothing here has data of its own beyond Magento's extra fields: a Magento customer is a customer
+account (its website the account's customer set), its addresses are the account's contacts, its
+default billing/shipping address the primary Billing/Shipping contact, and a customer token is the
+access token of an ordinary Gatehouse session. What one API writes, the other reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import asyncpg
+
+from service import audit
+from service.accounts import repository as accounts_repo
+from service.accounts.models import ConfirmationInfo, CustomerAccount, CustomerPasswordInfo, CustomerUserAuthInfo
+from service.accounts.password_policy import argon2_parameters, check_password
+from service.accounts.service import _account_fields as account_fields
+from service.accounts.service import normalize_email, normalize_user_name
+from service.admins import service as admins
+from service.audit import Actor
+from service.contacts import repository as contacts_repo
+from service.contacts.service import MAX_CONTACTS_PER_ACCOUNT
+from service.errors import GatehouseError, InvalidInput, TooManyRequests, Unauthenticated
+from service.magento import repository as repo
+from service.magento.errors import (
+    email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
+)
+from service.magento.models import (
+    ADMIN_GROUP, ADMIN_STORE, ADMIN_WEBSITE, AddressIn, CustomerIn, address_body, customer_body, parse_dob,
+    store_group_body, store_view_body, website_body,
+)
+from service.magento.scope import MagentoContext, Store
+from service.magento.search import SearchCriteria, compile_criteria
+from service.redis_client import PREFIX
+from service.runtime import Runtime
+from service.tenants import repository as tenants_repo
+
+RESET_TEMPLATES = ("email_reset", "email_reminder")
+_ADDRESS_REQUIRED = ("firstname", "lastname", "street", "city", "country_id", "telephone")
+# Magento's token-endpoint throttle (RequestThrottler), counted per website and user name. An attempt
+# takes its slot before the password is checked, so parallel guesses cannot pass the limit; the attempt
+# that reaches it extends the count's life to the lock time; a success clears it.
+_RESERVE_ATTEMPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if n == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return n
+"""
+
+
+def _magento_error(exc: GatehouseError) -> GatehouseError:
+    """Account-service errors in Magento's words, where Magento has its own."""
+    if exc.code in ("INVALID_OLD_PASSWORD", "INVALID_PASSWORD"):
+        return Unauthenticated("The password doesn't match this account. Verify the password and try again.",
+                               code=exc.code)
+    if exc.code == "INVALID_CONFIRMATION_CODE":
+        return InvalidInput("The password token is mismatched. Reset and try again.", code=exc.code)
+    return exc
+
+
+def _region(address: AddressIn) -> tuple[str | None, str | None, int | None]:
+    """(code, name, id) of an address's region, from `region {...}` and/or `region_id`."""
+    region = address.region
+    code = region.region_code if region else None
+    name = region.region if region else None
+    region_id = (region.region_id if region else None) or address.region_id
+    return code or name, name, region_id
+
+
+def _contact_fields(address: AddressIn, current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Contact columns from a Magento address. Fields Magento cannot see (email, label, mobile and work
+    phones, address type) keep their current values; the ones it can see are replaced, as Magento does."""
+    fields = {name: (current[name] if current is not None else None) for name in contacts_repo.CONTACT_FIELDS}
+    street = list(address.street or []) + [None] * 4
+    code, _, _ = _region(address)
+    fields.update({
+        "first_name": address.firstname, "last_name_or_surname": address.lastname,
+        "middle_name_or_initial": address.middlename, "company_or_organization": address.company,
+        "fax_number": address.fax, "phone_home": address.telephone, "address1": street[0], "address2": street[1],
+        "address3": street[2], "address4": street[3], "city_or_town": address.city, "state_or_province": code,
+        "postal_or_zip_code": address.postcode, "country_code": address.country_id,
+    })
+    return fields
+
+
+def _address_extras(address: AddressIn) -> dict[str, Any]:
+    _, name, region_id = _region(address)
+    return {"region_id": region_id, "region": name, "prefix": address.prefix, "suffix": address.suffix,
+            "vat_id": address.vat_id}
+
+
+def _contact_types(address: AddressIn, current: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+    """Billing/Shipping types: a true default flag makes the type primary; false keeps the type but not as
+    primary; a flag left out keeps what the contact had."""
+    existing = {t["name"]: t["isPrimary"] for t in current}
+    types: dict[str, bool] = {}
+    for name, flag in (("Billing", address.default_billing), ("Shipping", address.default_shipping)):
+        if flag:
+            types[name] = True
+        elif name in existing:
+            types[name] = existing[name] if flag is None else False
+    return list(types.items())
+
+
+def _check_address(address: AddressIn) -> None:
+    for name in _ADDRESS_REQUIRED:
+        value = getattr(address, name)
+        if value is None or value == "" or value == []:
+            raise required(name)
+
+
+def _check_customer(customer: CustomerIn) -> None:
+    for name in ("email", "firstname", "lastname"):
+        if not getattr(customer, name):
+            raise required(name)
+    for address in customer.addresses or []:
+        _check_address(address)
+
+
+def _throttle_key(tenant_id: int, website_id: int, username: str) -> str:
+    digest = hashlib.sha256(normalize_user_name(username).encode()).hexdigest()
+    return f"{PREFIX}magefail:{tenant_id}:{website_id}:{digest}"
+
+
+@dataclass
+class MagentoService:
+    rt: Runtime
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    async def admin_token(self, ctx: MagentoContext, actor: Actor, username: str, password: str) -> str:
+        try:
+            token = await admins.sign_in(
+                self.rt.pool, self.rt.redis, self.rt.passwords, username=username, password=password,
+                tenant_id=ctx.tenant_id, client_address=actor.client_address,
+                token_minutes=self.rt.settings.admin_token_minutes,
+            )
+        except (Unauthenticated, TooManyRequests):
+            raise sign_in_failed() from None
+        return token.access_token
+
+    async def customer_token(self, ctx: MagentoContext, actor: Actor, username: str, password: str) -> str:
+        """A new session for the customer, in the store's website, with the tenant's lifetimes."""
+        scope = ctx.store_scope()
+        policy = ctx.settings.lockout
+        key = _throttle_key(ctx.tenant_id, scope.customer_set_id, username)
+        attempt = await self.rt.redis.eval(
+            _RESERVE_ATTEMPT, 1, key, policy.window_minutes * 60, policy.max_failures, policy.lock_minutes * 60
+        )
+        if int(attempt) > policy.max_failures:
+            raise sign_in_failed()
+        info = CustomerUserAuthInfo(username=username, password=password)
+        try:
+            ticket = await self.rt.auth.login(scope, actor, info, (None, None))
+        except (Unauthenticated, TooManyRequests):
+            raise sign_in_failed() from None
+        await self.rt.redis.delete(key)
+        if ticket.get("requires2FA") or not ticket.get("accessToken"):
+            # Magento's token route has no second step; the customer signs in where 2FA can be completed.
+            raise Unauthenticated("This account signs in with a second factor, which this route cannot take.",
+                                  code="TWO_FACTOR_REQUIRED")
+        return ticket["accessToken"]
+
+    async def revoke_customer_tokens(self, ctx: MagentoContext) -> bool:
+        assert ctx.customer is not None
+        await self.rt.sessions.end_all_for_account(ctx.tenant_id, ctx.customer.account_id)
+        return True
+
+    # --- stores ---------------------------------------------------------------------------------
+
+    async def store_views(self, ctx: MagentoContext) -> list[dict[str, Any]]:
+        sites = await tenants_repo.list_sites(self.rt.pool, ctx.tenant_id)
+        default = [store_view_body(s) for s in sites if s["is_default"]]
+        return [*default, ADMIN_STORE, *(store_view_body(s) for s in sites if not s["is_default"])]
+
+    async def websites(self, ctx: MagentoContext) -> list[dict[str, Any]]:
+        sets = await tenants_repo.list_customer_sets(self.rt.pool, ctx.tenant_id)
+        return [ADMIN_WEBSITE, *(website_body(s) for s in sets)]
+
+    async def store_groups(self, ctx: MagentoContext) -> list[dict[str, Any]]:
+        sets = await tenants_repo.list_customer_sets(self.rt.pool, ctx.tenant_id)
+        sites = await tenants_repo.list_sites(self.rt.pool, ctx.tenant_id)
+        groups = [ADMIN_GROUP]
+        for customer_set in sets:
+            members = sorted((s for s in sites if s["customer_set_id"] == customer_set["id"]),
+                             key=lambda s: (not s["is_default"], s["id"]))
+            groups.append(store_group_body(customer_set, members[0]["id"] if members else 0))
+        return groups
+
+    # --- reading customers ----------------------------------------------------------------------
+
+    async def _bodies(self, conn: Any, tenant_id: int, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+        addresses: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+        for address in await repo.addresses_of(conn, tenant_id, list(addresses)):
+            addresses[address["account_id"]].append(address_body(address))
+        return [customer_body(row, addresses[row["id"]]) for row in rows]
+
+    async def _row(self, conn: Any, tenant_id: int, customer_id: int) -> asyncpg.Record:
+        row = await repo.get_customer(conn, tenant_id, customer_id)
+        if row is None:
+            raise no_such_entity("customerId", customer_id)
+        return row
+
+    async def _body(self, conn: Any, tenant_id: int, customer_id: int) -> dict[str, Any]:
+        return (await self._bodies(conn, tenant_id, [await self._row(conn, tenant_id, customer_id)]))[0]
+
+    async def get_customer(self, ctx: MagentoContext, customer_id: int) -> dict[str, Any]:
+        return await self._body(self.rt.pool, ctx.tenant_id, customer_id)
+
+    async def current_customer(self, ctx: MagentoContext) -> dict[str, Any]:
+        assert ctx.customer is not None
+        return await self._body(self.rt.pool, ctx.tenant_id, ctx.customer.account_id)
+
+    async def search(self, ctx: MagentoContext, criteria: SearchCriteria) -> dict[str, Any]:
+        where, values, order = compile_criteria(criteria, first_parameter=2)
+        rows, total = await repo.search_customers(
+            self.rt.pool, ctx.tenant_id, where, values, order, criteria.offset, criteria.limit
+        )
+        items = await self._bodies(self.rt.pool, ctx.tenant_id, rows)
+        return {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+
+    async def email_available(self, ctx: MagentoContext, email: str, website_id: int | None) -> bool:
+        website = website_id if website_id is not None else ctx.storefront.website_id
+        return not await repo.email_exists(self.rt.pool, ctx.tenant_id, website, normalize_email(email))
+
+    # --- creating and changing customers --------------------------------------------------------
+
+    async def _placement(self, conn: Any, ctx: MagentoContext, store_id: int | None,
+                         website_id: int | None) -> tuple[Store | None, int, str]:
+        """(store, website id, website code) of a new customer: its store_id and website_id, else the
+        call's store. The admin store (`all`, store_id 0) has no website of its own."""
+        if store_id:
+            site = await tenants_repo.get_site(conn, ctx.tenant_id, store_id)
+            if site is None:
+                raise store_not_found()
+            if website_id is not None and website_id != site["customer_set_id"]:
+                raise InvalidInput("The store view is not in the associated website.", code="STORE_NOT_IN_WEBSITE")
+            return Store(site["id"], site["code"], site["name"], site["customer_set_id"], site["customer_set_code"]), \
+                site["customer_set_id"], site["customer_set_code"]
+        if website_id:
+            website = await repo.customer_set(conn, ctx.tenant_id, website_id)
+            if website is None:
+                raise invalid_value("website_id", website_id)
+            if ctx.store is not None and ctx.store.website_id == website_id:
+                return ctx.store, website_id, website["code"]
+            site = await repo.default_store_of(conn, ctx.tenant_id, website_id)
+            store = Store(site["id"], site["code"], site["name"], website_id, website["code"]) if site else None
+            return store, website_id, website["code"]
+        if store_id == 0 or ctx.store is None:
+            raise InvalidInput("The customer website ID must be specified when using the website scope.",
+                               code="WEBSITE_REQUIRED")
+        return ctx.store, ctx.store.website_id, ctx.store.website_code
+
+    def _account_fields(self, customer: CustomerIn, current: asyncpg.Record | None) -> dict[str, Any]:
+        account = CustomerAccount(
+            email_address=customer.email, first_name=customer.firstname, last_name=customer.lastname,
+            tax_id=customer.taxvat, accepts_marketing=customer.is_subscribed,
+        )
+        try:
+            return account_fields(account, current)
+        except InvalidInput as exc:
+            if exc.code == "INVALID_EMAIL":
+                raise invalid_value("email", customer.email) from None
+            raise
+
+    @staticmethod
+    def _extras(customer: CustomerIn, current: Mapping[str, Any], *, as_admin: bool) -> dict[str, Any]:
+        """Magento's own customer fields: what the body sends, else the current values. Only an admin
+        chooses the customer group (as in Magento, a customer cannot move itself into another group)."""
+
+        def pick(name: str, value: Any) -> Any:
+            return value if value is not None else current[name]
+
+        return {
+            "store_id": current["store_id"], "created_in": current["created_in"],
+            "group_id": pick("group_id", customer.group_id if as_admin else None),
+            "disable_auto_group_change": pick("disable_auto_group_change",
+                                              customer.disable_auto_group_change if as_admin else None),
+            "prefix": pick("prefix", customer.prefix), "middlename": pick("middlename", customer.middlename),
+            "suffix": pick("suffix", customer.suffix), "dob": pick("dob", parse_dob(customer.dob)),
+            "gender": pick("gender", customer.gender),
+        }
+
+    async def _new_password_hash(self, ctx: MagentoContext, password: str | None) -> str | None:
+        if password is None:
+            return None
+        policy = ctx.settings.password
+        return await self.rt.passwords.hash(check_password(password, policy), argon2_parameters(policy))
+
+    async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: CustomerIn,
+                              password: str | None) -> dict[str, Any]:
+        _check_customer(customer)
+        as_admin = ctx.admin is not None
+        password_hash = await self._new_password_hash(ctx, password)
+        async with self.rt.pool.acquire() as conn, conn.transaction():
+            store, website_id, _ = await self._placement(conn, ctx, customer.store_id, customer.website_id)
+            fields = self._account_fields(customer, None)
+            try:
+                async with conn.transaction():  # a savepoint: a duplicate leaves the transaction usable
+                    account_id = await accounts_repo.insert_account(conn, ctx.tenant_id, website_id, fields, actor.name)
+            except asyncpg.UniqueViolationError:
+                raise email_taken() from None
+            await audit.record(conn, actor, ctx.tenant_id, "account.created", "customer_account", account_id,
+                               {"via": "magento"})
+            defaults = {"store_id": store.id if store else None, "created_in": store.name if store else "Admin",
+                        "group_id": 1, "disable_auto_group_change": 0, "prefix": None, "middlename": None,
+                        "suffix": None, "dob": None, "gender": None}
+            await repo.save_extras(conn, ctx.tenant_id, account_id, self._extras(customer, defaults, as_admin=as_admin))
+            for address in customer.addresses or []:
+                await self._save_address(conn, ctx.tenant_id, account_id, address, None, actor)
+            if password_hash is not None:
+                await accounts_repo.insert_login(conn, ctx.tenant_id, account_id, secrets.token_hex(16), password_hash)
+                await audit.record(conn, actor, ctx.tenant_id, "login.created", "customer_account", account_id)
+            return await self._body(conn, ctx.tenant_id, account_id)
+
+    async def _save_address(self, conn: asyncpg.Connection, tenant_id: int, account_id: int, address: AddressIn,
+                            current: asyncpg.Record | None, actor: Actor) -> int:
+        fields = _contact_fields(address, current)
+        types = _contact_types(address, current["types"] if current is not None else [])
+        if current is None:
+            if await contacts_repo.count_for_account(conn, tenant_id, account_id) >= MAX_CONTACTS_PER_ACCOUNT:
+                raise InvalidInput(f"A customer holds at most {MAX_CONTACTS_PER_ACCOUNT} addresses.",
+                                   code="TOO_MANY_CONTACTS")
+            contact_id = await contacts_repo.insert(conn, tenant_id, account_id, fields, actor.name)
+        else:
+            contact_id = current["id"]
+            await contacts_repo.update(conn, tenant_id, account_id, contact_id, fields, actor.name)
+        await contacts_repo.replace_types(conn, tenant_id, account_id, contact_id, types)
+        await repo.save_address_extras(conn, tenant_id, account_id, contact_id, _address_extras(address))
+        return contact_id
+
+    async def _replace_addresses(self, conn: asyncpg.Connection, tenant_id: int, account_id: int,
+                                 addresses: list[AddressIn], actor: Actor) -> None:
+        """Magento's save: addresses with an id are updated, those without are added, and the customer's
+        addresses left out of the list are deleted."""
+        current = {row["id"]: row for row in await contacts_repo.list_for_account(conn, tenant_id, account_id)}
+        kept = set()
+        for address in addresses:
+            if address.id is not None and address.id not in current:
+                raise no_such_entity("addressId", address.id)
+            kept.add(await self._save_address(conn, tenant_id, account_id, address, current.get(address.id), actor))
+        for contact_id in set(current) - kept:
+            await contacts_repo.delete(conn, tenant_id, account_id, contact_id)
+
+    async def _set_default(self, conn: asyncpg.Connection, tenant_id: int, account_id: int, type_name: str,
+                           address_id: str | None) -> None:
+        """`default_billing` / `default_shipping` given as an address id: that address becomes the primary one."""
+        if address_id is None or address_id == "":
+            return
+        row = await contacts_repo.get(conn, tenant_id, account_id, int(address_id)) if address_id.isdigit() else None
+        if row is None:
+            raise no_such_entity("addressId", address_id)
+        types = {t["name"]: t["isPrimary"] for t in row["types"]}
+        types[type_name] = True
+        await contacts_repo.replace_types(conn, tenant_id, account_id, row["id"], list(types.items()))
+
+    async def update_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int,
+                              customer: CustomerIn) -> dict[str, Any]:
+        """PUT: fields left out keep their values; `addresses`, when sent, is the whole address list.
+        A customer changing itself cannot change its group, website or store."""
+        as_admin = ctx.admin is not None
+        for address in customer.addresses or []:
+            _check_address(address)
+        async with self.rt.pool.acquire() as conn, conn.transaction():
+            current = await self._row(conn, ctx.tenant_id, customer_id)
+            website_id = current["website_id"]
+            if as_admin and customer.website_id is not None and customer.website_id != website_id:
+                raise InvalidInput("A customer's website cannot be changed.", code="WEBSITE_CHANGE_UNSUPPORTED")
+            account = await accounts_repo.get_account(conn, ctx.tenant_id, website_id, customer_id)
+            fields = self._account_fields(customer, account)
+            try:
+                async with conn.transaction():
+                    await accounts_repo.update_account(conn, ctx.tenant_id, website_id, customer_id, fields, actor.name)
+            except asyncpg.UniqueViolationError:
+                raise email_taken() from None
+            extras = self._extras(customer, current, as_admin=as_admin)
+            if as_admin and customer.store_id is not None and customer.store_id != current["store_id"]:
+                site = await tenants_repo.get_site(conn, ctx.tenant_id, customer.store_id)
+                if site is None or site["customer_set_id"] != website_id:
+                    raise InvalidInput("The store view is not in the associated website.", code="STORE_NOT_IN_WEBSITE")
+                extras["store_id"] = site["id"]
+            await repo.save_extras(conn, ctx.tenant_id, customer_id, extras)
+            if customer.addresses is not None:
+                await self._replace_addresses(conn, ctx.tenant_id, customer_id, customer.addresses, actor)
+            await self._set_default(conn, ctx.tenant_id, customer_id, "Billing", customer.default_billing)
+            await self._set_default(conn, ctx.tenant_id, customer_id, "Shipping", customer.default_shipping)
+            await audit.record(conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id,
+                               {"via": "magento"})
+            return await self._body(conn, ctx.tenant_id, customer_id)
+
+    async def delete_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int) -> bool:
+        row = await self._row(self.rt.pool, ctx.tenant_id, customer_id)
+        scope = ctx.customer_scope(row["website_id"], row["website_code"], row["store_id"])
+        await self.rt.accounts.delete(scope, actor, customer_id)  # ends the customer's sessions too
+        return True
+
+    # --- passwords ------------------------------------------------------------------------------
+
+    async def change_password(self, ctx: MagentoContext, actor: Actor, current_password: str, new_password: str) -> bool:
+        """The customer's own password; every session of the customer ends, this token's included."""
+        assert ctx.customer is not None
+        session = ctx.customer.session
+        scope = ctx.customer_scope(session["csid"], session["cs"], ctx.storefront.id)
+        info = CustomerPasswordInfo(old_password=current_password, new_password=new_password)
+        try:
+            await self.rt.accounts.change_password(scope, actor, ctx.customer.account_id, info, False)
+        except InvalidInput as exc:
+            raise _magento_error(exc) from None
+        return True
+
+    async def _website_scope(self, ctx: MagentoContext, website_id: int | None) -> Any:
+        if website_id is None:
+            return ctx.store_scope()
+        website = await repo.customer_set(self.rt.pool, ctx.tenant_id, website_id)
+        if website is None:
+            raise invalid_value("websiteId", website_id)
+        return ctx.customer_scope(website["id"], website["code"], ctx.storefront.id)
+
+    async def request_password_reset(self, ctx: MagentoContext, actor: Actor, email: str, template: str,
+                                     website_id: int | None) -> bool:
+        """Mails a single-use reset token when the customer exists; answers true either way, so the
+        route does not tell who has an account (Magento answers 404 for unknown addresses)."""
+        if template not in RESET_TEMPLATES:
+            raise invalid_value("template", template)
+        scope = await self._website_scope(ctx, website_id)
+        await self.rt.accounts.reset_password(scope, actor, email, None, None)
+        return True
+
+    async def reset_password(self, ctx: MagentoContext, actor: Actor, email: str, token: str, new_password: str) -> bool:
+        info = ConfirmationInfo(user_name=email, confirmation_code=token, new_password=new_password)
+        try:
+            await self.rt.accounts.update_forgotten_password(ctx.store_scope(), actor, info)
+        except InvalidInput as exc:
+            raise _magento_error(exc) from None
+        return True
