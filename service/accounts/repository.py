@@ -22,7 +22,12 @@ _SELECT = """SELECT a.*, c.code AS customer_set_code, l.user_id, l.is_locked
 
 
 # For logins only: the password hash never leaves the auth service.
-_SELECT_FOR_LOGIN = _SELECT.replace("l.user_id, l.is_locked", "l.user_id, l.is_locked, l.password_hash, l.last_region")
+_SELECT_FOR_LOGIN = _SELECT.replace(
+    "l.user_id, l.is_locked",
+    """l.user_id, l.is_locked, l.password_hash, l.last_region,
+       EXISTS (SELECT 1 FROM customer_authenticators m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
+               AND m.confirmed_at IS NOT NULL) AS has_authenticator""",
+)
 
 
 async def find_for_login(conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None,

@@ -41,9 +41,8 @@ class TwoFactor:
 
     async def required(self, settings: TenantSettings, tenant_id: int, account: asyncpg.Record,
                        fingerprint: str | None, region: str | None) -> tuple[bool, bool]:
-        """(second factor needed, the account has an authenticator app)."""
-        authenticator = await repo.get_authenticator(self.pool, tenant_id, account["id"])
-        has_app = authenticator is not None and authenticator["confirmed_at"] is not None
+        """(second factor needed, the account has an authenticator app); `account` is a login lookup row."""
+        has_app = account["has_authenticator"]
         mode = settings.two_factor.mode
         if has_app or mode is TwoFactorMode.ALWAYS:
             return True, has_app
