@@ -12,6 +12,7 @@ import httpx
 import pytest
 from magento import Magento, MagentoException
 from magento.queries import make_search_query
+from redis.asyncio import Redis
 
 from tests.conftest import Mailbox, Servers, make_tenant, start_service, stop_service, unique
 from tests.magento_support import MagentoTenant, add_store_view, default_website_id, make_magento_tenant
@@ -164,7 +165,7 @@ async def test_admin_token_and_roles(client: httpx.AsyncClient, shop: MagentoTen
     assert (await client.get(f"/admin/v1/tenants/{shop.id}", headers={"Authorization": f"Bearer {token}"})).status_code == 200
 
 
-async def test_customer_token_is_a_gatehouse_session(client: httpx.AsyncClient, shop: MagentoTenant) -> None:
+async def test_customer_token_is_a_gatehouse_session(client: httpx.AsyncClient, shop: MagentoTenant, servers: Servers) -> None:
     customer = await create_customer(client, shop)
     response = await customer_token(client, shop, customer["email"].upper())
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
@@ -173,6 +174,12 @@ async def test_customer_token_is_a_gatehouse_session(client: httpx.AsyncClient, 
     assert info["active"] is True and info["client_id"] == "magento" and info["account_id"] == customer["id"]
     assert info["exp"] - info["iat"] == 60 * 60  # the tenant's accessTokenMinutes (Magento's default hour)
     assert info["customer_set"] == "default" and info["username"] == customer["email"]
+    # Nobody gets its refresh token, so the session itself ends with the access token.
+    redis = Redis.from_url(servers.redis_url)
+    try:
+        assert 0 < await redis.pttl(f"gh:sess:{info['sid']}") <= 60 * 60 * 1000
+    finally:
+        await redis.aclose()
 
     # The customer's own sessions list it, like any other login.
     sessions = await client.get("/api/commerce/customer/authtickets/sessions",
@@ -329,10 +336,15 @@ async def test_kibo_and_magento_read_each_others_writes(client: httpx.AsyncClien
     # A Magento token for an account made through Kibo.
     token = (await customer_token(client, shop, email)).json()
     renamed = await shop.call(client, "PUT", "/rest/V1/customers/me", token,
-                              json={"customer": {"firstname": "Kimberly", "group_id": 3}})
+                              json={"customer": {"firstname": "Kimberly", "group_id": 3, "addresses": [address]}})
     assert renamed.status_code == 200 and renamed.json()["group_id"] == 1  # a customer cannot change its group
-    account = await client.get(f"/api/commerce/customer/accounts/{account_id}", headers=shop.tenant.app_headers)
+    assert renamed.json()["addresses"] == [address]
+    account = await client.get(f"/api/commerce/customer/accounts/{account_id}?responseGroups=Contacts",
+                               headers=shop.tenant.app_headers)
     assert account.json()["firstName"] == "Kimberly"
+    # The address came back as Magento showed it: what Magento cannot see stays as Kibo wrote it.
+    [contact] = account.json()["contacts"]
+    assert contact["phoneNumbers"] == {"home": None, "mobile": "555-0100", "work": None}
 
 
 async def test_create_customer_input_rules(client: httpx.AsyncClient, shop: MagentoTenant) -> None:

@@ -187,6 +187,11 @@ def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
 
+def telephone(contact: Any) -> str | None:
+    """Magento has one telephone: a contact's home phone, else its mobile, else its work phone."""
+    return contact["phone_home"] or contact["phone_mobile"] or contact["phone_work"]
+
+
 def address_body(row: Any) -> dict[str, Any]:
     """A contact as Magento's AddressInterface. Defaults are marked only where true, as Magento does."""
     types = {t["name"]: t["isPrimary"] for t in row["types"]}
@@ -201,7 +206,7 @@ def address_body(row: Any) -> dict[str, Any]:
         "country_id": row["country_code"],
         "street": street,
         "company": row["company_or_organization"],
-        "telephone": row["phone_home"] or row["phone_mobile"] or row["phone_work"],
+        "telephone": telephone(row),
         "fax": row["fax_number"],
         "postcode": row["postal_or_zip_code"],
         "city": row["city_or_town"],

@@ -21,6 +21,7 @@ from litestar.handlers import BaseRouteHandler
 from service.admins.service import ADMIN_TOKEN_PREFIX, AdminPrincipal, authenticate
 from service.applications.tokens import AppPrincipal
 from service.auth.service import CustomerPrincipal
+from service.behaviors import Behavior
 from service.errors import NotFound, Unauthenticated
 from service.magento import repository as repo
 from service.magento.errors import invalid_value, not_authorized, store_not_found
@@ -70,10 +71,18 @@ class MagentoContext:
         """The store a customer-facing call works in; the admin store stands for the default one."""
         return self.store or self.default_store
 
-    def customer_scope(self, website_id: int, website_code: str, site_id: int) -> CustomerScope:
+    def customer_scope(self, website_id: int, website_code: str, site_id: int,
+                       behaviors: frozenset[str] = frozenset()) -> CustomerScope:
         """The Kibo-side scope of one website, for the account and auth services."""
-        app = AppPrincipal(MAGENTO_APPLICATION_ID, self.tenant_id, MAGENTO_CLIENT_ID, frozenset())
+        app = AppPrincipal(MAGENTO_APPLICATION_ID, self.tenant_id, MAGENTO_CLIENT_ID, behaviors)
         return CustomerScope(app, self.tenant_id, site_id, website_id, website_code, self.settings)
+
+    def login_scope(self) -> CustomerScope:
+        """The store's scope for opening a customer session. A Magento token cannot be refreshed, so its
+        session may ask to end with it (the only behavior this scope's application has)."""
+        store = self.storefront
+        return self.customer_scope(store.website_id, store.website_code, store.id,
+                                   frozenset({Behavior.CONFIGURE_TOKEN_DURATIONS.value}))
 
     def store_scope(self, store: Store | None = None) -> CustomerScope:
         store = store or self.storefront

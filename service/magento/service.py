@@ -31,7 +31,7 @@ from service.magento.errors import (
     email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
 )
 from service.magento.models import (
-    ADMIN_GROUP, ADMIN_STORE, ADMIN_WEBSITE, AddressIn, CustomerIn, address_body, customer_body, parse_dob,
+    ADMIN_GROUP, ADMIN_STORE, ADMIN_WEBSITE, AddressIn, CustomerIn, address_body, customer_body, parse_dob, telephone,
     store_group_body, store_view_body, website_body,
 )
 from service.magento.scope import MagentoContext, Store
@@ -85,6 +85,8 @@ def _contact_fields(address: AddressIn, current: Mapping[str, Any] | None) -> di
         "address3": street[2], "address4": street[3], "city_or_town": address.city, "state_or_province": code,
         "postal_or_zip_code": address.postcode, "country_code": address.country_id,
     })
+    if current is not None and address.telephone == telephone(current):
+        fields["phone_home"] = current["phone_home"]  # the number shown, sent back: the phones stay as they are
     return fields
 
 
@@ -145,8 +147,8 @@ class MagentoService:
         return token.access_token
 
     async def customer_token(self, ctx: MagentoContext, actor: Actor, username: str, password: str) -> str:
-        """A new session for the customer, in the store's website, with the tenant's lifetimes."""
-        scope = ctx.store_scope()
+        """A new session for the customer, in the store's website, living the tenant's accessTokenMinutes."""
+        scope = ctx.login_scope()
         policy = ctx.settings.lockout
         key = _throttle_key(ctx.tenant_id, scope.customer_set_id, username)
         attempt = await self.rt.redis.eval(
@@ -156,7 +158,10 @@ class MagentoService:
             raise sign_in_failed()
         info = CustomerUserAuthInfo(username=username, password=password)
         try:
-            ticket = await self.rt.auth.login(scope, actor, info, (None, None))
+            # The tenant's access-token lifetime; the session (whose refresh token nobody gets) ends with it.
+            settings = ctx.settings
+            lifetime = min(settings.access_token_minutes, settings.max_requested_refresh_token_minutes)
+            ticket = await self.rt.auth.login(scope, actor, info, (None, lifetime))
         except (Unauthenticated, TooManyRequests):
             raise sign_in_failed() from None
         await self.rt.redis.delete(key)
@@ -295,7 +300,8 @@ class MagentoService:
     async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: CustomerIn,
                               password: str | None) -> dict[str, Any]:
         _check_customer(customer)
-        as_admin = ctx.admin is not None
+        # Registration is open to anyone; an admin who may manage customers also picks the group.
+        as_admin = ctx.admin is not None and ctx.admin.role != "viewer"
         password_hash = await self._new_password_hash(ctx, password)
         async with self.rt.pool.acquire() as conn, conn.transaction():
             store, website_id, _ = await self._placement(conn, ctx, customer.store_id, customer.website_id)
