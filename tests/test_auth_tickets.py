@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 
 import httpx
@@ -117,6 +118,31 @@ async def test_refresh_rotates_and_reuse_ends_the_session(client: httpx.AsyncCli
     for token in (second["accessToken"], second["jwtAccessToken"], second["refreshToken"]):
         assert await introspect(client, tenant, token) == {"active": False}
     assert_kibo_error(await client.put(f"{TICKETS}/refresh", params={"refreshToken": second["refreshToken"]}, headers=tenant.app_headers), 401)
+
+
+async def test_ticket_account_keeps_its_empty_lists(client: httpx.AsyncClient, tenant: TenantFixture, mailbox) -> None:
+    """Redis's Lua cjson re-encodes an empty list as {}: the account a ticket carries must not go through it
+    (seen with Kibo's npm SDK: from the second refresh on, and after a wrong second-factor code)."""
+    lists = {"contacts": [], "notes": [], "attributes": [], "segments": []}
+    ticket = await signup(client, tenant)
+    for _ in range(3):
+        response = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+        assert response.status_code == 200, response.text
+        ticket = response.json()
+        assert {k: ticket["customerAccount"][k] for k in lists} == lists
+    email = ticket["customerAccount"]["emailAddress"]
+    settings = (await client.get(f"/admin/v1/tenants/{tenant.id}/settings", headers=tenant.admin_headers)).json()
+    settings["twoFactor"] = {**settings["twoFactor"], "mode": "always"}
+    assert (await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=settings, headers=tenant.admin_headers)).status_code == 200
+    before = len(mailbox.messages)
+    pending = {"Authorization": f"Bearer {(await login(client, tenant, email)).json()['accessToken']}"}
+    assert (await client.post(f"{TICKETS}/2fa/request", headers=pending)).status_code == 204
+    code = re.search(r"^ {4}(\d{6})", mailbox.wait_for(email, after=before).get_content(), re.MULTILINE).group(1)
+    wrong = await client.post(f"{TICKETS}/2fa/auth", json={"otpCode": "000000" if code != "000000" else "111111"}, headers=pending)
+    assert_kibo_error(wrong, 401, "INVALID_2FA_CODE")
+    finished = await client.post(f"{TICKETS}/2fa/auth", json={"otpCode": code}, headers=pending)
+    assert finished.status_code == 200, finished.text
+    assert {k: finished.json()["customerAccount"][k] for k in lists} == lists
 
 
 async def test_concurrent_refreshes_yield_one_successor(client: httpx.AsyncClient, tenant: TenantFixture) -> None:

@@ -19,7 +19,7 @@ from service.accounts.password_policy import argon2_parameters, check_password, 
 from service.accounts.service import Accounts, account_body, account_not_found, normalize_email, normalize_user_name
 from service.audit import Actor
 from service.auth.durations import Durations, resolve_durations
-from service.auth.sessions import IssuedTokens, Sessions, now_ms, open_with, seal_for
+from service.auth.sessions import IssuedTokens, Sessions, now_ms, open_with, pack_account, seal_for, session_account
 from service.background import Background
 from service.config import Settings
 from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
@@ -260,7 +260,7 @@ class AuthTickets:
             "csid": scope.customer_set_id, "cs": scope.customer_set_code, "fp": fingerprint, "region": region,
             "idle": durations.idle_seconds, "abs": now_ms() + durations.absolute_seconds * 1000,
             "access": durations.access_seconds, "amr": amr, "grace": scope.settings.refresh_reuse_grace_seconds,
-            "user": account["emailAddress"] or account["userName"], "account": account,
+            "user": account["emailAddress"] or account["userName"], "account": pack_account(account),
         }
 
     async def _open_session(self, scope: CustomerScope, account: dict[str, Any], durations: Durations,
@@ -289,7 +289,7 @@ class AuthTickets:
             "refreshTokenExpiration": kibo_datetime_ms(tokens.refresh_expires_ms),
             "userId": session["uid"],
             "requires2FA": False,
-            "customerAccount": session["account"],
+            "customerAccount": session_account(session),
         }
 
     # --- refresh and logout ---------------------------------------------------------------------

@@ -145,6 +145,17 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def pack_account(account: dict[str, Any]) -> str:
+    """The account a session or pending login carries, as JSON text. Lua scripts update those records with
+    Redis's cjson, which re-encodes an empty list as `{}`; a string passes through unchanged."""
+    return json.dumps(account)
+
+
+def session_account(record: dict[str, Any]) -> dict[str, Any]:
+    account = record["account"]
+    return json.loads(account) if isinstance(account, str) else account  # records stored before packing
+
+
 def _grace_cipher(parent_token: str) -> AESGCM:
     return AESGCM(hashlib.sha256(b"gatehouse refresh grace\x00" + parent_token.encode()).digest())
 

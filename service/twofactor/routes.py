@@ -44,9 +44,8 @@ class CustomerFactorsController(KiboController):
 
     @post("/authenticator", status_code=201, summary="Start enrolling an authenticator app (TOTP, RFC 6238)")
     async def enroll_authenticator(self, request: Request[Any, Any, Any], shopper: Shopper) -> AuthenticatorEnrolment:
-        account = shopper.session["account"]
         enrolment = await runtime(request).twofactor.enroll(
-            _me(request, shopper), shopper.tenant_id, shopper.account_id, account["emailAddress"] or account["userName"]
+            _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session["user"]
         )
         return AuthenticatorEnrolment(
             secret=enrolment["secret"], otpauth_uri=enrolment["otpauthUri"], qr_code_png=enrolment["qrCodePng"]
