@@ -3,7 +3,7 @@
 //   node accounts.mjs [run]                      every CustomerAccountApi call the service serves
 //   node accounts.mjs update-forgotten-password  one call: set a new password with a mailed reset code
 //
-// Settings come from the environment, or from --name=value arguments that override it:
+// Settings come from the environment, or from --name=value arguments that override it (harness.mjs):
 //   KIBO_API_HOST (--api-host)          the service's base URL, e.g. http://127.0.0.1:8080
 //   KIBO_TENANT_ID (--tenant-id)        the application's tenant
 //   KIBO_SITE_ID (--site-id)            a site of that tenant (sent as x-vol-site)
@@ -13,74 +13,11 @@
 // Prints one JSON summary on stdout; any failed call or check prints {"ok": false, ...} and exits 1.
 
 import { randomBytes } from 'node:crypto';
-import { Configuration } from '@kibocommerce/rest-sdk';
 import { CustomerAccountApi } from '@kibocommerce/rest-sdk/clients/Customer/index.js';
-
-const argv = process.argv.slice(2);
-const command = argv.find((a) => !a.startsWith('--')) ?? 'run';
-const options = Object.fromEntries(
-  argv.filter((a) => a.startsWith('--') && a.includes('=')).map((a) => {
-    const [name, ...rest] = a.slice(2).split('=');
-    return [name.toUpperCase().replaceAll('-', '_'), rest.join('=')];
-  }),
-);
-
-function setting(name) {
-  const value = options[name] ?? process.env[`KIBO_${name}`];
-  if (!value) throw new Error(`missing setting KIBO_${name} (or --${name.toLowerCase().replaceAll('_', '-')}=...)`);
-  return value;
-}
-
-const calls = [];
-let checks = 0;
-
-function check(condition, message, detail) {
-  checks += 1;
-  if (!condition) throw new Error(`check failed: ${message}${detail === undefined ? '' : ` -- got ${JSON.stringify(detail)}`}`);
-}
-
-function equal(actual, expected, message) {
-  check(JSON.stringify(actual) === JSON.stringify(expected), `${message}: expected ${JSON.stringify(expected)}`, actual);
-}
-
-function isKiboDate(value, message) {
-  check(typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) && !Number.isNaN(Date.parse(value)),
-    `${message} is an ISO date-time`, value);
-}
-
-/** Calls one SDK method and records it; `expect` is an error status the call must fail with. */
-async function call(api, method, params, expect) {
-  try {
-    const result = await api[method](params);
-    calls.push({ method, ok: true });
-    if (expect) throw new Error(`${method} succeeded, expected HTTP ${expect.status}`);
-    return result;
-  } catch (error) {
-    if (!expect || error.name !== 'ResponseError') {
-      calls.push({ method, ok: false, error: String(error) });
-      if (error.name === 'ResponseError') {
-        error.message = `${method}: HTTP ${error.response.status} ${JSON.stringify(error.apiError)}`;
-      }
-      throw error;
-    }
-    calls.push({ method, ok: true, status: error.response.status, errorCode: error.apiError?.errorCode });
-    equal(error.response.status, expect.status, `${method} error status`);
-    equal(error.apiError?.errorCode, expect.errorCode, `${method} errorCode`);
-    check(typeof error.message === 'string' && error.message.length > 0, `${method} error has a message`);
-    check(typeof error.response.correlationId === 'string' && error.response.correlationId.length > 0,
-      `${method} error carries x-vol-correlation`, error.response.correlationId);
-    return undefined;
-  }
-}
+import { call, check, configuration, equal, isKiboDate, main, setting } from './harness.mjs';
 
 function makeApi() {
-  const configuration = new Configuration({
-    apiHost: setting('API_HOST'),
-    tenantId: setting('TENANT_ID'),
-    siteId: setting('SITE_ID'),
-    accessToken: setting('ACCESS_TOKEN'),
-  });
-  return new CustomerAccountApi(configuration);
+  return new CustomerAccountApi(configuration());
 }
 
 async function run() {
@@ -253,13 +190,4 @@ async function updateForgottenPassword() {
   return {};
 }
 
-const commands = { run, 'update-forgotten-password': updateForgottenPassword };
-
-try {
-  if (!commands[command]) throw new Error(`unknown command ${command}; use one of ${Object.keys(commands).join(', ')}`);
-  const result = await commands[command]();
-  process.stdout.write(JSON.stringify({ ok: true, command, checks, calls, ...result }) + '\n');
-} catch (error) {
-  process.stdout.write(JSON.stringify({ ok: false, command, checks, calls, error: String(error?.stack ?? error) }) + '\n');
-  process.exitCode = 1;
-}
+await main({ run, 'update-forgotten-password': updateForgottenPassword }, 'run');
