@@ -256,6 +256,10 @@ async def test_customer_crud_and_permissions(client: httpx.AsyncClient, shop: Ma
     assert customer["addresses"][0]["street"] == ["160 1st St.", "Apt 2"]
     url = f"/rest/V1/customers/{customer['id']}"
     assert (await shop.admin(client, "GET", url)).json() == customer
+    trimmed = await shop.admin(client, "GET", url, params={"fields": "id,extension_attributes,addresses[city,street]"})
+    assert trimmed.json() == {"id": customer["id"], "extension_attributes": {"is_subscribed": True},
+                              "addresses": [{"city": "Mineola", "street": ["160 1st St.", "Apt 2"]}]}
+    assert magento_error(await shop.admin(client, "GET", url, params={"fields": "id[["}), 400)["parameters"]["fieldName"] == "fields"
 
     token = (await customer_token(client, shop, customer["email"])).json()
     for method, path in (("GET", url), ("DELETE", url), ("GET", "/rest/V1/customers/search?searchCriteria[pageSize]=1")):
@@ -490,6 +494,8 @@ async def test_pymagento_drives_tokens_customers_and_search(client: httpx.AsyncC
         found = list(admin.get_customers(query=query))  # pages of 2 until total_count
         assert [c["id"] for c in found] == [c["id"] for c in reversed(created)]
         assert admin.get_customer(created[0]["id"]) == created[0]
+        slim = list(admin.get_customers(query=query, fields="id,email"))  # ?fields=items[id,email],total_count
+        assert slim == [{"id": c["id"], "email": c["email"]} for c in reversed(created)]
         assert admin.get_customer(2**31 - 1, none_on_404=True) is None
         views = admin.get_store_views()
         assert [v["code"] for v in views] == ["default", "admin"] and admin.get_websites()[1]["code"] == "default"

@@ -15,7 +15,10 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import Body, PathParameter
 
+from service.errors import InvalidInput
+from service.kibo import parse_response_fields, trim
 from service.magento import scope as acl
+from service.magento.errors import invalid_value
 from service.magento.models import (
     Credentials, CustomerCreate, CustomerSave, EmailAvailability, PasswordChange, PasswordReset,
     PasswordResetRequest, convert,
@@ -34,6 +37,18 @@ ADMIN_SECURITY = [{"adminBearer": []}]
 def _bare_string(token: str) -> Response[str]:
     """Magento answers tokens as a bare JSON string: `"abc..."`."""
     return Response(msgspec.json.encode(token), media_type="application/json", headers=NO_STORE)  # type: ignore[arg-type]
+
+
+def _selected(request: Request[Any, Any, Any], body: Any) -> Any:
+    """Magento's `fields` filter: `?fields=items[id,email,addresses[city]],total_count`."""
+    fields = request.query_params.get("fields")
+    if not fields:
+        return body
+    try:
+        selection = parse_response_fields(fields.replace("[", "(").replace("]", ")"))
+    except InvalidInput:
+        raise invalid_value("fields", fields) from None
+    return trim(body, selection)
 
 
 def _service(request: Request[Any, Any, Any]) -> MagentoService:
@@ -80,17 +95,17 @@ class _MagentoRoutes(Controller):
     @get("/V1/store/storeViews", summary="Store views (the tenant's sites, and the admin store)",
          security=ADMIN_SECURITY, opt={"magento_acl": acl.STORES})
     async def store_views(self, request: Request[Any, Any, Any], magento: Magento) -> list[dict[str, Any]]:
-        return await _service(request).store_views(magento)
+        return _selected(request, await _service(request).store_views(magento))
 
     @get("/V1/store/websites", summary="Websites (the tenant's customer sets)", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.STORES})
     async def websites(self, request: Request[Any, Any, Any], magento: Magento) -> list[dict[str, Any]]:
-        return await _service(request).websites(magento)
+        return _selected(request, await _service(request).websites(magento))
 
     @get("/V1/store/storeGroups", summary="Store groups (one per customer set)", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.STORES})
     async def store_groups(self, request: Request[Any, Any, Any], magento: Magento) -> list[dict[str, Any]]:
-        return await _service(request).store_groups(magento)
+        return _selected(request, await _service(request).store_groups(magento))
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -104,7 +119,7 @@ class _MagentoRoutes(Controller):
 
     @get("/V1/customers/me", summary="The calling customer", opt={"magento_acl": acl.SELF})
     async def get_me(self, request: Request[Any, Any, Any], magento: Magento) -> dict[str, Any]:
-        return await _service(request).current_customer(magento)
+        return _selected(request, await _service(request).current_customer(magento))
 
     @put("/V1/customers/me", summary="Change the calling customer", opt={"magento_acl": acl.SELF})
     async def put_me(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> dict[str, Any]:
@@ -128,7 +143,7 @@ class _MagentoRoutes(Controller):
          "searchCriteria[currentPage].", opt={"magento_acl": acl.CUSTOMER_READ})
     async def search_customers(self, request: Request[Any, Any, Any], magento: Magento) -> dict[str, Any]:
         criteria = parse_search(request.query_params.multi_items())
-        return await _service(request).search(magento, criteria)
+        return _selected(request, await _service(request).search(magento, criteria))
 
     @post("/V1/customers/isEmailAvailable", status_code=200, summary="Is this email free in the website?",
           opt={"magento_acl": acl.ANONYMOUS})
@@ -155,7 +170,7 @@ class _MagentoRoutes(Controller):
     @get("/V1/customers/{customer_id:int}", summary="A customer", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.CUSTOMER_READ})
     async def get_customer(self, request: Request[Any, Any, Any], magento: Magento, customer_id: CustomerId) -> dict[str, Any]:
-        return await _service(request).get_customer(magento, customer_id)
+        return _selected(request, await _service(request).get_customer(magento, customer_id))
 
     @put("/V1/customers/{customer_id:int}", summary="Change a customer", security=ADMIN_SECURITY,
          description="Fields left out keep their values; `addresses`, when sent, is the whole address list "
