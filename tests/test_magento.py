@@ -185,6 +185,9 @@ async def test_customer_token_is_a_gatehouse_session(client: httpx.AsyncClient, 
     sessions = await client.get("/api/commerce/customer/authtickets/sessions",
                                 headers={**shop.tenant.app_headers, "x-vol-user-claims": token})
     assert sessions.status_code == 200 and [s["clientId"] for s in sessions.json()] == ["magento"]
+    # Alone, it names no application, so Kibo's routes (which act for an application) refuse it.
+    alone = await client.get("/api/commerce/customer/accounts/current", headers={"Authorization": f"Bearer {token}"})
+    assert alone.status_code == 401 and alone.json()["errorCode"] == "INVALID_APP_TOKEN"
 
     # RFC 7009 revocation ends it for Magento too.
     basic = base64.b64encode(f"{shop.tenant.client_id}:{shop.tenant.client_secret}".encode()).decode()
