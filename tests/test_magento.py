@@ -523,3 +523,12 @@ async def test_pymagento_drives_tokens_customers_and_search(client: httpx.AsyncC
 async def test_unknown_magento_routes_answer_magento_errors(client: httpx.AsyncClient, shop: MagentoTenant) -> None:
     response = await shop.admin(client, "GET", "/rest/V1/products")
     assert response.status_code == 404 and set(response.json()) == {"message", "parameters"}
+
+
+async def test_customer_token_refused_when_a_second_factor_is_due(client: httpx.AsyncClient, platform_headers) -> None:
+    """Magento's token route has no second step: a tenant that asks for 2FA gets no token from it."""
+    shop = await make_magento_tenant(client, platform_headers, settings={"twoFactor": {"mode": "always"}})
+    customer = await create_customer(client, shop)
+    body = magento_error(await customer_token(client, shop, customer["email"]), 401)
+    assert body["message"] == "This account signs in with a second factor, which this route cannot take."
+    assert magento_error(await customer_token(client, shop, customer["email"], "Wrong-password1"), 401)["message"] == SIGN_IN_FAILED
