@@ -103,28 +103,31 @@ class CustomerAccount(KiboModel):
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600)]
 
 
-class CustomerAccountAndAuthInfo(KiboModel):
+class RequestedDurations(KiboModel):
+    """Token lifetimes a caller may ask for (Kibo's docs); they need `customer-auth:configure-token-durations`."""
+
+    auth_ticket_duration_minutes: Minutes | None = None
+    refresh_token_duration_minutes: Minutes | None = None
+
+
+class CustomerAccountAndAuthInfo(RequestedDurations):
     account: CustomerAccount | None = None
     password: Password | None = None
     external_password: Password | None = None
     is_import: bool | None = None
     fingerprint: Medium | None = None
     region: Short | None = None
-    auth_ticket_duration_minutes: Minutes | None = None
-    refresh_token_duration_minutes: Minutes | None = None
 
 
-class CustomerUserAuthInfo(KiboModel):
+class CustomerUserAuthInfo(RequestedDurations):
     username: Email | None = None
     password: Password | None = None
     account_id: IntId | None = None
     fingerprint: Medium | None = None
     region: Short | None = None
-    auth_ticket_duration_minutes: Minutes | None = None
-    refresh_token_duration_minutes: Minutes | None = None
 
 
-class CustomerLoginInfo(KiboModel):
+class CustomerLoginInfo(RequestedDurations):
     email_address: Email | None = None
     username: Short | None = None
     password: Password | None = None
@@ -132,8 +135,6 @@ class CustomerLoginInfo(KiboModel):
     is_import: bool | None = None
     fingerprint: Medium | None = None
     region: Short | None = None
-    auth_ticket_duration_minutes: Minutes | None = None
-    refresh_token_duration_minutes: Minutes | None = None
 
 
 class CustomerPasswordInfo(KiboModel):

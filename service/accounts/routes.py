@@ -23,6 +23,7 @@ from service.tenants.scope import Customer, CustomerScope, provide_scope
 from service.web import Id, PageSize, StartIndex, actor, runtime
 
 Text = Annotated[str | None, QueryParameter(max_length=1000)]
+CustomerSetCodeQuery = Annotated[str | None, QueryParameter(name="customerSetCode", max_length=100)]
 ResponseGroups = Annotated[str | None, QueryParameter(name="responseGroups", max_length=200, description="`Contacts` adds contacts.")]
 
 
@@ -153,7 +154,7 @@ class AccountController(KiboController):
     async def get_login_state_by_email(
         self, request: Request[Any, Any, Any], customer: Customer,
         email_address: Annotated[str, QueryParameter(name="emailAddress", min_length=1, max_length=254)],
-        customer_set_code: Annotated[str | None, QueryParameter(name="customerSetCode", max_length=100)] = None,
+        customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         state = await accounts_of(request).login_state_by(customer, email=email_address, customer_set_code=customer_set_code)
@@ -163,7 +164,7 @@ class AccountController(KiboController):
     async def get_login_state_by_user_name(
         self, request: Request[Any, Any, Any], customer: Customer,
         user_name: Annotated[str, QueryParameter(name="userName", min_length=1, max_length=100)],
-        customer_set_code: Annotated[str | None, QueryParameter(name="customerSetCode", max_length=100)] = None,
+        customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         state = await accounts_of(request).login_state_by(customer, user_name=user_name, customer_set_code=customer_set_code)

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.accounts.models import (
     AuthTicket2FAInfo, AuthTicketOtpInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo,
-    CustomerUserAuthInfo, OtpRequest,
+    CustomerUserAuthInfo, OtpRequest, RequestedDurations,
 )
 from service.accounts.routes import KiboController, app_actor
 from service.applications.guards import App
@@ -76,8 +76,11 @@ def _pending_token(request: Request[Any, Any, Any]) -> str:
     return token if token.startswith(PENDING_PREFIX) else (request.headers.get("x-vol-user-claims") or "").strip()
 
 
-def _requested(body_access: int | None, body_refresh: int | None, query_access: int | None, query_refresh: int | None):
-    return (body_access if body_access is not None else query_access, body_refresh if body_refresh is not None else query_refresh)
+def _requested(body: RequestedDurations, query_access: int | None, query_refresh: int | None) -> tuple[int | None, int | None]:
+    """Requested lifetimes from the body, else the query (Kibo's docs show both)."""
+    access = body.auth_ticket_duration_minutes
+    refresh = body.refresh_token_duration_minutes
+    return (access if access is not None else query_access, refresh if refresh is not None else query_refresh)
 
 
 class AuthTicketController(KiboController):
@@ -95,8 +98,7 @@ class AuthTicketController(KiboController):
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
-        requested = _requested(data.auth_ticket_duration_minutes, data.refresh_token_duration_minutes,
-                               auth_ticket_duration_minutes, refresh_token_duration_minutes)
+        requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
         ticket = await runtime(request).auth.login(customer, app_actor(request, customer), data, requested)
         return _ticket_response(request, ticket)
 
@@ -206,8 +208,7 @@ class CustomerLoginController(KiboController):
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
-        requested = _requested(data.auth_ticket_duration_minutes, data.refresh_token_duration_minutes,
-                               auth_ticket_duration_minutes, refresh_token_duration_minutes)
+        requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
         ticket = await runtime(request).auth.create_login(customer, app_actor(request, customer), account_id, data, requested)
         return _ticket_response(request, ticket)
 
@@ -219,8 +220,7 @@ class CustomerLoginController(KiboController):
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
-        requested = _requested(data.auth_ticket_duration_minutes, data.refresh_token_duration_minutes,
-                               auth_ticket_duration_minutes, refresh_token_duration_minutes)
+        requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
         ticket = await runtime(request).auth.add_account_and_login(customer, app_actor(request, customer), data, requested)
         return _ticket_response(request, ticket)
 
