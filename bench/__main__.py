@@ -39,14 +39,24 @@ def log(message: str) -> None:
 class HttpConnection:
     """A minimal keep-alive HTTP/1.1 client: the load generator must cost far less than the server."""
 
+    # Connections are recycled like a client pool does: the kernel hands each new connection to
+    # whichever worker accepts first, so a fixed set opened at once can load workers unevenly.
+    REQUESTS_PER_CONNECTION = 100
+
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = 0
 
     async def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is not None and self.used >= self.REQUESTS_PER_CONNECTION:
+            self.writer.close()
+            self.writer = None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.used = 0
+        self.used += 1
         lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}", f"content-length: {len(body)}"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -252,7 +262,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per operation; the median round is reported")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--accounts", type=int, default=64)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--login-concurrency", type=int, default=4)
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args()

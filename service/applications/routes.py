@@ -60,7 +60,7 @@ class ApplicationController(AdminController):
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
         return await service.update_application(
-            rt.pool, rt.redis, actor(request, admin.actor_name), tenant_id, application_id, data
+            rt.pool, rt.app_tickets, actor(request, admin.actor_name), tenant_id, application_id, data
         )
 
     @post(
@@ -73,7 +73,7 @@ class ApplicationController(AdminController):
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
-        return await service.rotate_secret(rt.pool, rt.redis, actor(request, admin.actor_name), tenant_id, application_id)
+        return await service.rotate_secret(rt.pool, rt.app_tickets, actor(request, admin.actor_name), tenant_id, application_id)
 
     @delete("/{application_id:int}", summary="Delete an application and end its tickets")
     async def delete_application(
@@ -81,4 +81,4 @@ class ApplicationController(AdminController):
     ) -> None:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
-        await service.delete_application(rt.pool, rt.redis, actor(request, admin.actor_name), tenant_id, application_id)
+        await service.delete_application(rt.pool, rt.app_tickets, actor(request, admin.actor_name), tenant_id, application_id)

@@ -6,14 +6,13 @@ import secrets
 
 import asyncpg
 import msgspec
-from redis.asyncio import Redis
 
 from service import audit
 from service.applications import repository as repo
 from service.applications.models import Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret
+from service.applications.tokens import AppTickets
 from service.audit import Actor
 from service.errors import NotFound
-from service.redis_client import Keys
 from service.security import new_token, token_digest
 from service.tenants.service import tenant_not_found
 
@@ -51,7 +50,7 @@ async def get_application(pool: asyncpg.Pool, tenant_id: int, application_id: in
 
 
 async def update_application(
-    pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
+    pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
 ) -> Application:
     behaviors = sorted({b.value for b in data.behaviors}) if data.behaviors is not msgspec.UNSET else None
     name = data.name if data.name is not msgspec.UNSET else None
@@ -64,12 +63,12 @@ async def update_application(
             conn, actor, tenant_id, "application.updated", "application", application_id,
             {k: v for k, v in (("name", name), ("behaviors", behaviors), ("isEnabled", is_enabled)) if v is not None},
         )
-    await forget_cached_state(redis, application_id)
+    await tickets.forget(application_id)
     return Application(**dict(row))
 
 
 async def rotate_secret(
-    pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int, application_id: int
+    pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int, application_id: int
 ) -> ApplicationWithSecret:
     secret = new_token(SECRET_PREFIX)
     async with pool.acquire() as conn, conn.transaction():
@@ -77,19 +76,14 @@ async def rotate_secret(
         if row is None:
             raise application_not_found()
         await audit.record(conn, actor, tenant_id, "application.secret_rotated", "application", application_id)
-    await forget_cached_state(redis, application_id)
+    await tickets.forget(application_id)
     return ApplicationWithSecret(**dict(row), client_secret=secret)
 
 
-async def delete_application(pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int, application_id: int) -> None:
+async def delete_application(pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int, application_id: int) -> None:
     async with pool.acquire() as conn, conn.transaction():
         if not await repo.delete(conn, tenant_id, application_id):
             raise application_not_found()
         await audit.record(conn, actor, tenant_id, "application.deleted", "application", application_id)
-    await forget_cached_state(redis, application_id)
+    await tickets.forget(application_id)
 
-
-async def forget_cached_state(redis: Redis, *application_ids: int) -> None:
-    """Drop the Redis copy of applications' state; the next call re-reads PostgreSQL."""
-    if application_ids:
-        await redis.delete(*(Keys.app_state(app_id) for app_id in application_ids))

@@ -12,9 +12,10 @@ authenticating a call costs two Redis reads and no PostgreSQL query.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 import asyncpg
 from redis.asyncio import Redis
@@ -28,6 +29,10 @@ from service.security import constant_time_equals, new_token, token_digest
 ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
 STATE_CACHE_SECONDS = 60
+# How long one worker trusts an app token or app state it has read from Redis. Changes made through
+# a worker apply there at once; other workers see them within this time.
+LOCAL_TRUST_SECONDS = 1.0
+LOCAL_CACHE_ENTRIES = 10_000
 _NO_SUCH_SECRET = token_digest("no application has this secret")
 _TOKEN_AND_STATE = """
 local token = redis.call('GET', KEYS[1])
@@ -95,6 +100,28 @@ def invalid_app_token() -> Unauthenticated:
     return Unauthenticated("A valid application token is required.", code="INVALID_APP_TOKEN")
 
 
+class _Recent:
+    """A tiny per-process memory of recent answers, each trusted for LOCAL_TRUST_SECONDS."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._entries) >= LOCAL_CACHE_ENTRIES:
+            self._entries.clear()  # bounded memory; the next calls simply ask Redis again
+        self._entries[key] = (time.monotonic() + LOCAL_TRUST_SECONDS, value)
+
+    def drop(self, predicate: Callable[[Any, Any], bool]) -> None:
+        for key in [k for k, (_, v) in self._entries.items() if predicate(k, v)]:
+            del self._entries[key]
+
+
 class AppTickets:
     def __init__(self, pool: asyncpg.Pool, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
         self.pool = pool
@@ -103,6 +130,8 @@ class AppTickets:
         self.refresh_ttl = refresh_minutes * 60
         self._verified_clients: dict[str, tuple[str, int, int]] = {}
         self._token_and_state = redis.register_script(_TOKEN_AND_STATE)
+        self._recent_tokens = _Recent()  # token digest -> AppPrincipal
+        self._recent_states = _Recent()  # application id -> ApplicationState
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
         row = await repo.find_by_client_id(self.pool, client_id)
@@ -116,7 +145,7 @@ class AppTickets:
         if raw is None:
             raise invalid_refresh_token()
         record = json.loads(raw)
-        await self.redis.delete(Keys.app_token(record["at"]))
+        await self._end_access_token(record["at"])
         state = await self.state(record["app"])
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_refresh_token()
@@ -126,20 +155,38 @@ class AppTickets:
         """End a ticket by its refresh token; unknown tokens are ignored, as RFC 7009 does."""
         raw = await self.redis.getdel(Keys.app_refresh_token(token_digest(refresh_token)))
         if raw is not None:
-            await self.redis.delete(Keys.app_token(json.loads(raw)["at"]))
+            await self._end_access_token(json.loads(raw)["at"])
+
+    async def _end_access_token(self, access_digest: str) -> None:
+        await self.redis.delete(Keys.app_token(access_digest))
+        self._recent_tokens.drop(lambda digest, _: digest == access_digest)
+
+    async def forget(self, *application_ids: int) -> None:
+        """After an application changed: drop its state from Redis and from this worker's memory."""
+        if not application_ids:
+            return
+        await self.redis.delete(*(Keys.app_state(app_id) for app_id in application_ids))
+        self._recent_states.drop(lambda app_id, _: app_id in application_ids)
+        self._recent_tokens.drop(lambda _, principal: principal.application_id in application_ids)
 
     async def authenticate(self, access_token: str) -> AppPrincipal:
         if not access_token.startswith(ACCESS_PREFIX):
             raise invalid_app_token()
+        digest = token_digest(access_token)
+        principal = self._recent_tokens.get(digest)
+        if principal is not None:
+            return principal
         # One round trip: the token and, when cached, its application's state.
-        found = await self._token_and_state(keys=[Keys.app_token(token_digest(access_token))], args=[Keys.APP_STATE_PREFIX])
+        found = await self._token_and_state(keys=[Keys.app_token(digest)], args=[Keys.APP_STATE_PREFIX])
         if not found:
             raise invalid_app_token()
         record = json.loads(found[0])
         state = self._state_from(json.loads(found[1])) if len(found) > 1 else await self.state(record["app"])
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_app_token()
-        return AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
+        principal = AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
+        self._recent_tokens.put(digest, principal)
+        return principal
 
     async def verify_client(self, client_id: str, client_secret: str) -> AppPrincipal:
         """Client credentials without issuing a ticket (introspection callers).
@@ -171,10 +218,15 @@ class AppTickets:
         return AppPrincipal(application_id, state.tenant_id, state.client_id, state.behaviors)
 
     async def state(self, application_id: int) -> ApplicationState | None:
+        recent = self._recent_states.get(application_id)
+        if recent is not None:
+            return recent
         key = Keys.app_state(application_id)
         cached = await self.redis.get(key)
         if cached is not None:
-            return self._state_from(json.loads(cached))
+            state = self._state_from(json.loads(cached))
+            self._recent_states.put(application_id, state)
+            return state
         row = await repo.get_state(self.pool, application_id)
         if row is None:
             return None

@@ -60,7 +60,7 @@ class TenantController(AdminController):
         admin.require_tenant(tenant_id, write=True)
         admin.require_platform()
         rt = runtime(request)
-        await service.delete_tenant(rt.pool, rt.redis, actor(request, admin.actor_name), tenant_id)
+        await service.delete_tenant(rt.pool, rt.app_tickets, actor(request, admin.actor_name), tenant_id)
 
     @get("/{tenant_id:int}/settings", summary="Get a tenant's security settings")
     async def get_settings(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id) -> TenantSettings:

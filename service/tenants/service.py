@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 import msgspec
-from redis.asyncio import Redis
 
 from service import audit
+from service.applications.tokens import AppTickets
 from service.audit import Actor
 from service.config import PlatformCaps
 from service.errors import Conflict, InvalidInput, NotFound
-from service.redis_client import Keys
 from service.tenants import repository as repo
 from service.tenants.models import (
     CustomerSet, CustomerSetCreate, CustomerSetUpdate, Site, SiteCreate, SiteUpdate, Tenant,
@@ -54,7 +53,7 @@ async def rename_tenant(pool: asyncpg.Pool, actor: Actor, tenant_id: int, name: 
         return _tenant(await repo.get_tenant(conn, tenant_id))
 
 
-async def delete_tenant(pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_id: int) -> None:
+async def delete_tenant(pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int) -> None:
     async with pool.acquire() as conn, conn.transaction():
         application_ids = await repo.application_ids(conn, tenant_id)
         if not await repo.delete_tenant(conn, tenant_id):
@@ -62,8 +61,7 @@ async def delete_tenant(pool: asyncpg.Pool, redis: Redis, actor: Actor, tenant_i
         # The tenant's own audit rows go with it; the platform keeps the fact that it was deleted.
         await audit.record(conn, actor, None, "tenant.deleted", "tenant", tenant_id)
     # Its applications' cached state goes too, so their tokens stop working now, not at cache expiry.
-    if application_ids:
-        await redis.delete(*(Keys.app_state(app_id) for app_id in application_ids))
+    await tickets.forget(*application_ids)
 
 
 async def get_settings(pool: asyncpg.Pool, tenant_id: int) -> TenantSettings:
