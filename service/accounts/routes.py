@@ -14,7 +14,7 @@ from service.accounts.models import (
     CustomerResetPasswordInfo,
 )
 from service.accounts.service import Accounts
-from service.applications.guards import app_guard, provide_app
+from service.applications.guards import authenticate_app, provide_app
 from service.audit import Actor
 from service.behaviors import Behavior
 from service.contacts import service as contacts
@@ -42,7 +42,7 @@ def _with_contacts(response_groups: str | None) -> bool:
 class KiboController(Controller):
     """Base of Kibo commerce routes: an application token, and the customer scope of its site."""
 
-    guards = [app_guard]
+    before_request = authenticate_app
     dependencies = {"app": Provide(provide_app, sync_to_thread=False), "customer": Provide(provide_scope)}
     security = [{"appBearer": []}, {"appClaims": []}]
 

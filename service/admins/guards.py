@@ -1,4 +1,4 @@
-"""Admin authentication, as a Litestar guard so it runs before the request body is read.
+"""Admin authentication, as a `before_request` hook so it runs before the request body is read.
 
 Anonymous callers are refused before validation: they learn nothing, not even whether their body
 would have been valid.
@@ -10,8 +10,6 @@ from typing import Any
 
 from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 
 from service.admins.service import AdminPrincipal, authenticate
 from service.errors import Unauthenticated
@@ -20,12 +18,13 @@ from service.web import bearer_token, runtime
 ADMIN_SECURITY = [{"adminBearer": []}]
 
 
-async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    token = bearer_token(connection)  # type: ignore[arg-type]
+async def authenticate_admin(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook: runs before the body is read."""
+    token = bearer_token(request)
     if token is None:
         raise Unauthenticated("An admin bearer token is required.", code="MISSING_TOKEN")
-    rt = runtime(connection)  # type: ignore[arg-type]
-    connection.state.admin = await authenticate(rt.pool, rt.redis, token)
+    rt = runtime(request)
+    request.state.admin = await authenticate(rt.pool, rt.redis, token)
 
 
 def provide_admin(request: Request[Any, Any, Any]) -> AdminPrincipal:
@@ -37,6 +36,6 @@ Admin = NamedDependency[AdminPrincipal]
 class AdminController(Controller):
     """Base of every admin API controller: admin bearer token required, principal injected as `admin`."""
 
-    guards = [admin_guard]
+    before_request = authenticate_admin
     dependencies = {"admin": Provide(provide_admin, sync_to_thread=False)}
     security = ADMIN_SECURITY

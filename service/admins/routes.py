@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 
 from service.admins import service
-from service.admins.guards import Admin, ADMIN_SECURITY, AdminController, admin_guard
+from service.admins.guards import ADMIN_SECURITY, Admin, AdminController, authenticate_admin
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate, TokenRequest
 from service.request_context import client_address_of
 from service.web import Id, actor, bearer_token, runtime
@@ -33,7 +33,7 @@ class AdminTokenController(Controller):
             client_address=client_address_of(request.scope), token_minutes=rt.settings.admin_token_minutes,
         )
 
-    @delete("/", guards=[admin_guard], security=ADMIN_SECURITY, summary="Sign out: end the admin token of this call")
+    @delete("/", before_request=authenticate_admin, security=ADMIN_SECURITY, summary="Sign out: end the admin token of this call")
     async def sign_out(self, request: Request[Any, Any, Any]) -> None:
         await service.sign_out(runtime(request).redis, bearer_token(request) or "")
 

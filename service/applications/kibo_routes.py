@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.di import Provide
 
-from service.applications.guards import App, app_guard, provide_app
+from service.applications.guards import App, authenticate_app, provide_app
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tokens import IssuedTicket
 from service.errors import InvalidInput
@@ -155,7 +155,7 @@ class KiboTenant(msgspec.Struct, rename="camel", kw_only=True):
 class KiboTenantController(Controller):
     path = "/api/platform/tenants"
     tags = ["Kibo: tenant"]
-    guards = [app_guard]
+    before_request = authenticate_app
     dependencies = {"app": Provide(provide_app, sync_to_thread=False)}
     security = [{"appBearer": []}, {"appClaims": []}]
 
