@@ -405,3 +405,15 @@ async def test_password_is_rehashed_when_the_tenant_raises_argon2_cost(client: h
     assert (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).status_code == 200
     assert "m=19456,t=3,p=1" in await stored_hash()
     assert (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).status_code == 200
+
+
+async def test_another_tenants_application_cannot_refresh_or_end_a_session(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    ticket = await signup(client, tenant)
+    foreign = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=other_tenant.app_headers)
+    assert_kibo_error(foreign, 401, "INVALID_REFRESH_TOKEN")
+    await client.delete(TICKETS, params={"refreshToken": ticket["refreshToken"]}, headers=other_tenant.app_headers)
+    # Neither touched the session: the token was not rotated, retired or ended.
+    own = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+    assert own.status_code == 200, own.text

@@ -19,7 +19,7 @@ from service.accounts.password_policy import argon2_parameters, check_password, 
 from service.accounts.service import Accounts, account_body, account_not_found, normalize_email, normalize_user_name
 from service.audit import Actor
 from service.auth.durations import Durations, resolve_durations
-from service.auth.sessions import IssuedTokens, Sessions, now_ms, open_with, pack_account, seal_for, session_account
+from service.auth.sessions import IssuedTokens, Sessions, now_ms, pack_account, session_account
 from service.background import Background
 from service.config import Settings
 from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
@@ -295,20 +295,11 @@ class AuthTickets:
     # --- refresh and logout ---------------------------------------------------------------------
 
     async def refresh(self, app_tenant_id: int, refresh_token: str) -> dict[str, Any]:
-        session = await self.sessions.session_for_refresh(refresh_token)
-        if session is None or session["tid"] != app_tenant_id:
+        """One Redis round trip: rotation hands back the session, and the ticket is built from it."""
+        result = await self.sessions.rotate(refresh_token, app_tenant_id)
+        if result.session is None or result.successor is None:
             raise invalid_refresh_token()
-        successor, access_record, access_ms = self.sessions.prepare_successor(session)
-        ticket = await self._ticket(session, successor)
-        blob = seal_for(refresh_token, ticket)
-        result = await self.sessions.rotate(
-            refresh_token, session, successor, access_record, access_ms, blob, session.get("grace", 10)
-        )
-        if result.outcome == "rotated":
-            return ticket
-        if result.outcome == "grace" and result.blob:
-            return open_with(refresh_token, result.blob)
-        raise invalid_refresh_token()
+        return await self._ticket(result.session, result.successor)
 
     async def logout(self, app_tenant_id: int, refresh_token: str) -> None:
         session = await self.sessions.session_for_refresh(refresh_token)

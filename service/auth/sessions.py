@@ -80,40 +80,52 @@ if s.atv ~= tonumber(ARGV[1]) then return false end
 return session
 """
 
+# The whole refresh in one round trip. The successor's tokens come in ready-made (random, with
+# `blob` their encryption under the presented token); the session's fields go back out, so the
+# caller builds the ticket after the fact and refresh never reads Redis twice.
 _ROTATE = """
 local parent_raw = redis.call('GET', KEYS[1])
 if not parent_raw then return {'invalid'} end
 local parent = cjson.decode(parent_raw)
-local session_raw = redis.call('GET', KEYS[2])
+local prefix = ARGV[7]
+local session_key = prefix .. 'sess:' .. parent.sid
+local session_raw = redis.call('GET', session_key)
 if not session_raw then return {'invalid'} end
 local s = cjson.decode(session_raw)
+if s.tid ~= tonumber(ARGV[6]) then return {'invalid'} end
 local now = tonumber(ARGV[2])
+local account_key = prefix .. 'acctsess:' .. s.tid .. ':' .. s.acct
 if parent.state == 'retired' or s.rt ~= ARGV[1] then
-  if parent.state == 'retired' and parent.succ == s.rt and (now - parent.retired) <= tonumber(ARGV[3]) then
-    return {'grace', parent.blob}
+  if parent.state == 'retired' and parent.succ == s.rt and (now - parent.retired) <= s.grace * 1000 then
+    local access_left = redis.call('PTTL', prefix .. 'cat:' .. parent.succ_at)
+    local refresh_left = redis.call('PTTL', prefix .. 'crt:' .. parent.succ)
+    return {'grace', session_raw, now + math.max(access_left, 0), now + math.max(refresh_left, 0), parent.blob}
   end
-  redis.call('DEL', KEYS[2])
-  redis.call('SREM', KEYS[5], s.sid)
+  redis.call('DEL', session_key)
+  redis.call('SREM', account_key, s.sid)
   return {'reuse'}
 end
 local absolute_left = s.abs - now
 if absolute_left <= 0 then
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', session_key)
   return {'invalid'}
 end
 local ttl = math.min(s.idle * 1000, absolute_left)
+local access_ms = math.max(math.min(s.access * 1000, ttl), 1)
 parent.state = 'retired'
 parent.retired = now
-parent.succ = ARGV[4]
-parent.blob = ARGV[7]
+parent.succ = ARGV[3]
+parent.succ_at = ARGV[4]
+parent.blob = ARGV[8]
 redis.call('SET', KEYS[1], cjson.encode(parent), 'PX', ttl)
-redis.call('SET', KEYS[3], ARGV[5], 'PX', ttl)
-redis.call('SET', KEYS[4], ARGV[6], 'PX', math.min(tonumber(ARGV[8]), ttl))
-s.rt = ARGV[4]
+redis.call('SET', prefix .. 'crt:' .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
+local access = {sid = s.sid, atv = s.atv, jti = ARGV[5], iat = math.floor(now / 1000), exp = math.floor((now + access_ms) / 1000)}
+redis.call('SET', prefix .. 'cat:' .. ARGV[4], cjson.encode(access), 'PX', access_ms)
+s.rt = ARGV[3]
 s.last = now
-redis.call('SET', KEYS[2], cjson.encode(s), 'PX', ttl)
-redis.call('PEXPIRE', KEYS[5], ttl)
-return {'rotated'}
+redis.call('SET', session_key, cjson.encode(s), 'PX', ttl)
+redis.call('PEXPIRE', account_key, ttl)
+return {'rotated', session_raw, now + access_ms, now + ttl}
 """
 
 _BUMP_ACCESS_VERSION = """
@@ -138,7 +150,8 @@ class IssuedTokens:
 @dataclass(frozen=True, slots=True)
 class RotationResult:
     outcome: str  # "rotated", "grace", "reuse", "invalid"
-    blob: str | None = None
+    session: dict[str, Any] | None = None
+    successor: IssuedTokens | None = None
 
 
 def now_ms() -> int:
@@ -212,33 +225,28 @@ class Sessions:
         found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
         return json.loads(found[1]) if found else None
 
-    def prepare_successor(self, session: dict[str, Any]) -> tuple[IssuedTokens, dict[str, Any], int]:
-        now = now_ms()
-        ttl = min(session["idle"] * 1000, session["abs"] - now)
+    async def rotate(self, parent_token: str, tenant_id: int) -> RotationResult:
+        """Retire `parent_token` and issue its successor, atomically; see _ROTATE.
+
+        Rotated or within the grace window, the result carries the session and the successor's tokens;
+        a retired token outside the window has ended its session ("reuse").
+        """
         access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
         jti = secrets.token_urlsafe(12)
-        access_ms = max(min(session["access"] * 1000, ttl), 0)
-        tokens = IssuedTokens(access, refresh, now + access_ms, now + ttl, jti)
-        return tokens, self.access_record(session, jti, now, now + access_ms), access_ms
-
-    async def rotate(
-        self, parent_token: str, session: dict[str, Any], successor: IssuedTokens, access_record: dict[str, Any],
-        access_ms: int, blob: str, grace_seconds: int,
-    ) -> RotationResult:
         parent_digest = token_digest(parent_token)
-        successor_digest = token_digest(successor.refresh_token)
+        blob = seal_for(parent_token, {"access": access, "refresh": refresh, "jti": jti})
         result = await self._rotate(
-            keys=[
-                refresh_key(parent_digest), session_key(session["sid"]), refresh_key(successor_digest),
-                access_key(token_digest(successor.access_token)), account_sessions_key(session["tid"], session["acct"]),
-            ],
-            args=[
-                parent_digest, now_ms(), grace_seconds * 1000, successor_digest,
-                json.dumps({"sid": session["sid"], "state": "current"}), json.dumps(access_record), blob, max(access_ms, 1),
-            ],
+            keys=[refresh_key(parent_digest)],
+            args=[parent_digest, now_ms(), token_digest(refresh), token_digest(access), jti, tenant_id, PREFIX, blob],
         )
         outcome = result[0]
-        return RotationResult(outcome, result[1] if len(result) > 1 else None)
+        if outcome == "rotated":
+            return RotationResult(outcome, json.loads(result[1]), IssuedTokens(access, refresh, int(result[2]), int(result[3]), jti))
+        if outcome == "grace":
+            sealed = open_with(parent_token, result[4])
+            tokens = IssuedTokens(sealed["access"], sealed["refresh"], int(result[2]), int(result[3]), sealed["jti"])
+            return RotationResult(outcome, json.loads(result[1]), tokens)
+        return RotationResult(outcome)
 
     async def validate_access(self, access_token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """(token record, session) of an active opaque access token, else None."""
