@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -100,7 +101,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         assert settings.database_url and settings.redis_url, "serve() resolves the URLs before the app starts"
         pool = await create_pool(settings.database_url)
         redis = create_redis(settings.redis_url)
-        passwords = Passwords()
+        # As many hashing threads as cores: a worker may get more than its share of logins.
+        passwords = Passwords(max_parallel=os.cpu_count() or 1)
         background = Background()
         mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox", background)
         sessions = Sessions(redis)
