@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -29,6 +30,8 @@ class EmbeddedUrls:
 
 
 def _start_postgres(data_dir: Path) -> tuple[str, object]:
+    # pgserver asks platformdirs for a runtime directory it does not use here; the warning is noise.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver  # imported here: only embedded mode needs it
 
     pg_dir = data_dir / "postgres"
@@ -112,7 +115,8 @@ def embedded_servers(
             except subprocess.TimeoutExpired:
                 redis_process.kill()
         if pg_server is not None:
-            log.info("stopping embedded PostgreSQL")
+            # pgserver stops the server only when no other process (a running `make run`) still uses it.
+            log.info("releasing embedded PostgreSQL")
             pg_server.cleanup()
 
 
