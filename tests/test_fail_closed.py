@@ -52,3 +52,39 @@ async def test_fail_closed_while_redis_is_down(servers: Servers, tmp_path, platf
         stop_service(service)
         redis_process.terminate()
         redis_process.wait(timeout=10)
+
+
+async def test_login_fails_closed_while_postgres_is_down(servers: Servers, tmp_path, platform_admin) -> None:
+    """A PostgreSQL of its own, stopped under a running service: logins answer 503, then recover."""
+    from service.embedded import _start_postgres
+
+    pg_dir = tmp_path / "pg"
+    pg_dir.mkdir()
+    database_url, pg_server = _start_postgres(pg_dir)
+    service = start_service(Servers(database_url, servers.redis_url), tmp_path / "service.log",
+                            GATEHOUSE_ADMIN_USERNAME=platform_admin[0], GATEHOUSE_ADMIN_PASSWORD=platform_admin[1])
+    try:
+        async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
+            token = (await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1]})).json()
+            tenant = await make_tenant(client, {"Authorization": f"Bearer {token['accessToken']}"})
+            email = f"{unique('pg')}@example.com"
+            created = await client.post("/api/commerce/customer/accounts/Add-Account-And-Login",
+                                        json={"account": {"emailAddress": email}, "password": "postgres outage drill"},
+                                        headers=tenant.app_headers)
+            assert created.status_code == 200, created.text
+
+            async def login() -> httpx.Response:
+                return await client.post(TICKETS, json={"username": email, "password": "postgres outage drill"},
+                                         headers=tenant.app_headers)
+
+            pg_server.cleanup()  # stops the server: nothing else uses it
+            down = await login()
+            assert down.status_code == 503 and "accessToken" not in down.json(), down.text
+            assert (await client.get("/health/ready")).status_code == 503
+
+            again_url, pg_server = _start_postgres(pg_dir)
+            assert again_url == database_url
+            assert (await login()).status_code == 200
+    finally:
+        stop_service(service)
+        pg_server.cleanup()
