@@ -417,3 +417,13 @@ async def test_another_tenants_application_cannot_refresh_or_end_a_session(
     # Neither touched the session: the token was not rotated, retired or ended.
     own = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
     assert own.status_code == 200, own.text
+
+
+async def test_refresh_answers_with_the_account_as_it_is_now(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    ticket = await signup(client, tenant)
+    account_id = ticket["customerAccount"]["id"]
+    updated = await client.put(f"{ACCOUNTS}/{account_id}", json={"firstName": "Renamed"}, headers=tenant.app_headers)
+    assert updated.status_code == 200
+    renewed = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+    assert renewed.json()["customerAccount"]["firstName"] == "Renamed"
+    assert renewed.json()["customerAccount"]["contacts"] == []

@@ -197,7 +197,9 @@ class Accounts:
                 raise _duplicate(exc) from None
             changed = sorted(k for k in fields if fields[k] != current[k] and not k.endswith("_normalized"))
             await audit.record(conn, actor, scope.tenant_id, "account.updated", "customer_account", account_id, {"changed": changed})
-            return await self._body(conn, scope, account_id, with_contacts=True)
+            body = await self._body(conn, scope, account_id, with_contacts=True)
+        await self.sessions.update_account(scope.tenant_id, account_id, body)
+        return body
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

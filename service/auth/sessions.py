@@ -128,6 +128,16 @@ redis.call('PEXPIRE', account_key, ttl)
 return {'rotated', session_raw, now + access_ms, now + ttl}
 """
 
+_REPLACE_ACCOUNT = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+s.account = ARGV[1]
+s.user = ARGV[2]
+redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+return 1
+"""
+
 _BUMP_ACCESS_VERSION = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
@@ -192,6 +202,7 @@ class Sessions:
         self._refresh_session = redis.register_script(_REFRESH_SESSION)
         self._rotate = redis.register_script(_ROTATE)
         self._bump = redis.register_script(_BUMP_ACCESS_VERSION)
+        self._replace_account = redis.register_script(_REPLACE_ACCOUNT)
 
     @staticmethod
     def new_session_id() -> str:
@@ -294,6 +305,13 @@ class Sessions:
         if stale:
             await self.redis.srem(account_sessions_key(tenant_id, account_id), *stale)
         return [json.loads(raw) for raw in raws if raw]
+
+    async def update_account(self, tenant_id: int, account_id: int, account: dict[str, Any]) -> None:
+        """An account changed: its live sessions answer refreshes with the new version."""
+        snapshot = pack_account({**account, "contacts": []})
+        user = account["emailAddress"] or account["userName"] or ""
+        for sid in await self.redis.smembers(account_sessions_key(tenant_id, account_id)):
+            await self._replace_account(keys=[session_key(sid)], args=[snapshot, user])
 
     async def end_all_for_account(self, tenant_id: int, account_id: int) -> int:
         key = account_sessions_key(tenant_id, account_id)
