@@ -352,6 +352,10 @@ async def test_kibo_and_magento_read_each_others_writes(client: httpx.AsyncClien
     # The address came back as Magento showed it: what Magento cannot see stays as Kibo wrote it.
     [contact] = account.json()["contacts"]
     assert contact["phoneNumbers"] == {"home": None, "mobile": "555-0100", "work": None}
+    # The Kibo session opened before the change answers its refresh with the renamed account.
+    renewed = await client.put("/api/commerce/customer/authtickets/refresh",
+                               params={"refreshToken": kibo.json()["refreshToken"]}, headers=shop.tenant.app_headers)
+    assert renewed.json()["customerAccount"]["firstName"] == "Kimberly"
 
 
 async def test_create_customer_input_rules(client: httpx.AsyncClient, shop: MagentoTenant) -> None:

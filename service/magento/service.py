@@ -20,7 +20,7 @@ from service.accounts import repository as accounts_repo
 from service.accounts.models import ConfirmationInfo, CustomerAccount, CustomerPasswordInfo, CustomerUserAuthInfo
 from service.accounts.password_policy import argon2_parameters, check_password
 from service.accounts.service import _account_fields as account_fields
-from service.accounts.service import normalize_email, normalize_user_name
+from service.accounts.service import account_body, normalize_email, normalize_user_name
 from service.admins import service as admins
 from service.audit import Actor
 from service.contacts import repository as contacts_repo
@@ -397,7 +397,11 @@ class MagentoService:
             await self._set_default(conn, ctx.tenant_id, customer_id, "Shipping", customer.default_shipping)
             await audit.record(conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id,
                                {"via": "magento"})
-            return await self._body(conn, ctx.tenant_id, customer_id)
+            body = await self._body(conn, ctx.tenant_id, customer_id)
+        # The customer's live sessions (Kibo or Magento) answer with the account as it is now.
+        account = await accounts_repo.get_account(self.rt.pool, ctx.tenant_id, website_id, customer_id)
+        await self.rt.sessions.update_account(ctx.tenant_id, customer_id, account_body(account))
+        return body
 
     async def delete_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int) -> bool:
         row = await self._row(self.rt.pool, ctx.tenant_id, customer_id)
