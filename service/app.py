@@ -39,7 +39,7 @@ from service.mail import Mailer
 from service.redis_client import create_redis
 from service.request_context import RequestContextMiddleware
 from service.runtime import Runtime
-from service.security import Passwords
+from service.security import Passwords, SecretBox
 from service.tenants.routes import CustomerSetController, SiteController, TenantController
 
 ROUTES = [
@@ -106,9 +106,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         background = Background()
         mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox", background)
         sessions = Sessions(redis)
-        keys = KeyCache(pool)
+        box = SecretBox(settings.secrets_key)
+        keys = KeyCache(pool, box)
         lockout = Lockout(redis)
-        twofactor = TwoFactor(pool, Challenges(redis), mailer)
+        twofactor = TwoFactor(pool, Challenges(redis), mailer, box)
         accounts = Accounts(pool, redis, passwords, mailer, sessions, lockout, background)
         app.state.runtime = Runtime(
             settings=settings,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import dataclasses
 import getpass
 import json
 import logging
+import os
+import secrets
 import signal
 import sys
 from contextlib import contextmanager
@@ -28,7 +31,7 @@ from service.embedded import embedded_servers, export_urls
 from service.errors import GatehouseError
 from service.logs import configure_logging
 from service.migrate import MigrationError, apply_migrations
-from service.security import Passwords
+from service.security import Passwords, parse_secrets_key
 
 CLI_ACTOR = Actor("cli")
 log = logging.getLogger("gatehouse.cli")
@@ -80,6 +83,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with _servers(settings, with_redis=True) as ready:
             export_urls_from(ready)
+            ready = _with_secrets_key(ready, embedded=settings.embedded)
 
             async def prepare(pool: Any) -> Any:
                 passwords = Passwords()
@@ -103,6 +107,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _with_secrets_key(settings: Settings, *, embedded: bool) -> Settings:
+    """Embedded mode keeps its own secrets key beside its data; production passes GATEHOUSE_SECRETS_KEY."""
+    if settings.secrets_key is not None:
+        return settings
+    if not embedded:
+        log.warning("GATEHOUSE_SECRETS_KEY is not set: signing keys and TOTP seeds are stored unencrypted")
+        return settings
+    key_file = settings.data_dir / "secrets.key"
+    if not key_file.exists():
+        key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+    raw = key_file.read_text(encoding="utf-8").strip()
+    os.environ["GATEHOUSE_SECRETS_KEY"] = raw  # the worker processes read their settings from the environment
+    return dataclasses.replace(settings, secrets_key=parse_secrets_key(raw))
 
 
 def export_urls_from(settings: Settings) -> None:

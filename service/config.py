@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
+from service.security import parse_secrets_key
+
 T = TypeVar("T")
 
 
@@ -48,6 +50,7 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
     graceful_shutdown_seconds: int = 20
     smtp_url: str | None = None
+    secrets_key: bytes | None = None
     mail_from: str = "Gatehouse <no-reply@localhost>"
     default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
 
@@ -163,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_read(env, "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
         trusted_proxies=_read(env, "GATEHOUSE_TRUSTED_PROXIES", (), _networks, "a comma-separated list of addresses or CIDR networks"),
         graceful_shutdown_seconds=_read(env, "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
+        secrets_key=_read(env, "GATEHOUSE_SECRETS_KEY", None, parse_secrets_key, "32 random bytes in base64 (openssl rand -base64 32)"),
         smtp_url=_read(env, "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
         mail_from=_read(env, "GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>", _mail_from, "an address like 'Shop <no-reply@shop.example>'"),
         default_tenant_id=_read(env, "GATEHOUSE_DEFAULT_TENANT_ID", None, _int_in(1, 2**31 - 1), "a tenant id (a positive integer)"),

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from argon2 import PasswordHasher, Type
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 T = TypeVar("T")
@@ -103,3 +107,47 @@ class Passwords:
 
     def needs_rehash(self, stored_hash: str, parameters: Argon2Parameters | None = None) -> bool:
         return self._hasher(parameters).check_needs_rehash(stored_hash)
+
+
+class SecretBox:
+    """Encryption at rest for secrets the service must read back (signing keys, TOTP seeds).
+
+    AES-256-GCM under GATEHOUSE_SECRETS_KEY; the row id is bound in as associated data, so a sealed
+    value copied onto another row does not open. Values written before a key was configured carry no
+    prefix and are read as they are.
+    """
+
+    PREFIX = "enc:v1:"
+
+    def __init__(self, key: bytes | None) -> None:
+        self._aead = AESGCM(key) if key is not None else None
+
+    @property
+    def enabled(self) -> bool:
+        return self._aead is not None
+
+    def seal(self, plaintext: str, context: str) -> str:
+        if self._aead is None:
+            return plaintext
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, plaintext.encode(), context.encode())
+        return self.PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def open(self, stored: str, context: str) -> str:
+        if not stored.startswith(self.PREFIX):
+            return stored
+        if self._aead is None:
+            raise RuntimeError("a sealed secret was found but GATEHOUSE_SECRETS_KEY is not set")
+        raw = base64.urlsafe_b64decode(stored[len(self.PREFIX):])
+        return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+
+def parse_secrets_key(raw: str) -> bytes:
+    """32 bytes, base64 (standard or URL-safe alphabet)."""
+    try:
+        key = base64.urlsafe_b64decode(raw.replace("+", "-").replace("/", "_") + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64") from None
+    if len(key) != 32:
+        raise ValueError("not 32 bytes")
+    return key

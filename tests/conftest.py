@@ -8,6 +8,7 @@ tenant, so tests never see each other's data and can run against a shared databa
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import os
@@ -27,6 +28,8 @@ import pytest
 from service.embedded import embedded_servers
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every service the tests start seals signing keys and TOTP seeds with this key.
+SECRETS_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def start_service(servers: Servers, log_path: Path, **extra_env: str) -> Service
         "DATABASE_URL": servers.database_url,
         "REDIS_URL": servers.redis_url,
         "GATEHOUSE_LOG_LEVEL": "INFO",
+        "GATEHOUSE_SECRETS_KEY": SECRETS_KEY,
         **extra_env,
     }
     log_file = log_path.open("wb")

@@ -16,7 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import TenantFixture, assert_kibo_error, assert_problem, make_tenant, unique
+from service.security import SecretBox, parse_secrets_key
+from tests.conftest import SECRETS_KEY, TenantFixture, assert_kibo_error, assert_problem, make_tenant, unique
 
 TICKETS = "/api/commerce/customer/authtickets"
 ACCOUNTS = "/api/commerce/customer/accounts"
@@ -349,6 +350,8 @@ async def test_genuinely_signed_but_invalid_claims_are_refused(client: httpx.Asy
         pem = await conn.fetchval("SELECT private_pem FROM signing_keys WHERE kid = $1", header["kid"])
     finally:
         await conn.close()
+    assert pem.startswith(SecretBox.PREFIX)  # sealed at rest
+    pem = SecretBox(parse_secrets_key(SECRETS_KEY)).open(pem, f"signing_key:{header['kid']}")
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     now = int(time.time())
     cases = {

@@ -381,6 +381,8 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_0(
         ({"DATABASE_URL": "mysql://localhost/db"}, "DATABASE_URL"),
         ({"GATEHOUSE_ADMIN_USERNAME": "root"}, "GATEHOUSE_ADMIN_PASSWORD"),
         ({"GATEHOUSE_ADMIN_USERNAME": "root", "GATEHOUSE_ADMIN_PASSWORD": "pw-7Xq-k2"}, "GATEHOUSE_ADMIN_PASSWORD"),
+        ({"GATEHOUSE_SECRETS_KEY": "c2hvcnQ="}, "GATEHOUSE_SECRETS_KEY"),
+        ({"GATEHOUSE_SECRETS_KEY": "not base64!"}, "GATEHOUSE_SECRETS_KEY"),
     ],
 )
 def test_bad_configuration_exits_2_naming_the_variable(run_cli, env: dict[str, str], named: str) -> None:

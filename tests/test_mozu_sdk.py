@@ -18,7 +18,7 @@ Two quirks of the SDK are handled here rather than worked around in its calls:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import httpx

@@ -314,3 +314,25 @@ async def test_forwarded_addresses_count_only_behind_trusted_proxies(servers, tm
             assert await attempt("203.0.113.2") == 401  # another client behind the same proxy
     finally:
         stop_service(service)
+
+
+async def test_authenticator_seeds_are_sealed_at_rest(client: httpx.AsyncClient, tenant: TenantFixture, servers) -> None:
+    import asyncpg
+
+    from service.security import SecretBox, parse_secrets_key
+    from tests.conftest import SECRETS_KEY
+
+    account = await signup(client, tenant)
+    session = (await login(client, tenant, account["emailAddress"])).json()
+    enrolment = (await client.post(f"{ACCOUNTS}/current/authenticator", headers={"Authorization": f"Bearer {session['accessToken']}"})).json()
+    conn = await asyncpg.connect(servers.database_url)
+    try:
+        stored = await conn.fetchval("SELECT secret FROM customer_authenticators WHERE account_id = $1", account["id"])
+    finally:
+        await conn.close()
+    assert stored.startswith(SecretBox.PREFIX) and enrolment["secret"] not in stored
+    box = SecretBox(parse_secrets_key(SECRETS_KEY))
+    assert box.open(stored, f"totp:{tenant.id}:{account['id']}") == enrolment["secret"]
+    # Bound to its row: the same value does not open as another account's seed.
+    with pytest.raises(Exception):
+        box.open(stored, f"totp:{tenant.id}:{account['id'] + 1}")

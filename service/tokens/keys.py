@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from service.errors import NotFound
+from service.security import SecretBox
 
 CACHE_SECONDS = 30
 MIN_RELOAD_SECONDS = 1
@@ -55,7 +56,7 @@ def _public_jwk(algorithm: str, public_key: Any, kid: str) -> dict[str, Any]:
     return {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
 
-async def _insert_key(conn: asyncpg.Connection, tenant_id: int, algorithm: str) -> None:
+async def _insert_key(conn: asyncpg.Connection, box: SecretBox, tenant_id: int, algorithm: str) -> None:
     private_key = await asyncio.to_thread(_generate, algorithm)  # RSA generation takes a while
     kid = secrets.token_urlsafe(12)
     pem = private_key.private_bytes(
@@ -64,7 +65,7 @@ async def _insert_key(conn: asyncpg.Connection, tenant_id: int, algorithm: str) 
     await conn.execute(
         """INSERT INTO signing_keys (kid, tenant_id, algorithm, private_pem, public_jwk, status)
            VALUES ($1, $2, $3, $4, $5, 'current')""",
-        kid, tenant_id, algorithm, pem, _public_jwk(algorithm, private_key.public_key(), kid),
+        kid, tenant_id, algorithm, box.seal(pem, f"signing_key:{kid}"), _public_jwk(algorithm, private_key.public_key(), kid),
     )
 
 
@@ -75,7 +76,7 @@ async def _tenant_algorithm(conn: asyncpg.Connection, tenant_id: int) -> str:
     return raw.get("signingAlgorithm", "ES256")
 
 
-async def rotate(pool: asyncpg.Pool, tenant_id: int) -> str:
+async def rotate(pool: asyncpg.Pool, box: SecretBox, tenant_id: int) -> str:
     """Make a new current key; the current one becomes previous, the previous one is retired."""
     async with pool.acquire() as conn, conn.transaction():
         algorithm = await _tenant_algorithm(conn, tenant_id)
@@ -86,11 +87,11 @@ async def rotate(pool: asyncpg.Pool, tenant_id: int) -> str:
         await conn.execute(
             "UPDATE signing_keys SET status = 'previous' WHERE tenant_id = $1 AND status = 'current'", tenant_id
         )
-        await _insert_key(conn, tenant_id, algorithm)
+        await _insert_key(conn, box, tenant_id, algorithm)
         return await conn.fetchval("SELECT kid FROM signing_keys WHERE tenant_id = $1 AND status = 'current'", tenant_id)
 
 
-async def _load(pool: asyncpg.Pool, tenant_id: int) -> TenantKeys:
+async def _load(pool: asyncpg.Pool, box: SecretBox, tenant_id: int) -> TenantKeys:
     rows = await pool.fetch(
         "SELECT kid, algorithm, private_pem, public_jwk, status FROM signing_keys "
         "WHERE tenant_id = $1 AND status IN ('current', 'previous')",
@@ -102,12 +103,13 @@ async def _load(pool: asyncpg.Pool, tenant_id: int) -> TenantKeys:
             if await conn.fetchval(
                 "SELECT 1 FROM signing_keys WHERE tenant_id = $1 AND status = 'current'", tenant_id
             ) is None:
-                await _insert_key(conn, tenant_id, await _tenant_algorithm(conn, tenant_id))
-        return await _load(pool, tenant_id)
+                await _insert_key(conn, box, tenant_id, await _tenant_algorithm(conn, tenant_id))
+        return await _load(pool, box, tenant_id)
     keys = {}
     current = None
     for row in rows:
-        private_key = serialization.load_pem_private_key(row["private_pem"].encode(), password=None)
+        pem = box.open(row["private_pem"], f"signing_key:{row['kid']}")
+        private_key = serialization.load_pem_private_key(pem.encode(), password=None)
         key = SigningKey(row["kid"], row["algorithm"], private_key, private_key.public_key())
         keys[key.kid] = key
         if row["status"] == "current":
@@ -118,8 +120,9 @@ async def _load(pool: asyncpg.Pool, tenant_id: int) -> TenantKeys:
 
 
 class KeyCache:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox) -> None:
         self.pool = pool
+        self.box = box
         self._keys: dict[int, TenantKeys] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -135,7 +138,7 @@ class KeyCache:
             cached = self._keys.get(tenant_id)
             if cached is not None and cached is not seen:
                 return cached  # another task reloaded while we waited
-            fresh = await _load(self.pool, tenant_id)
+            fresh = await _load(self.pool, self.box, tenant_id)
             self._keys[tenant_id] = fresh
             return fresh
 

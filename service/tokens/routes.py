@@ -88,6 +88,6 @@ class SigningKeyController(AdminController):
     async def rotate_signing_key(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id) -> RotatedKey:
         admin.require_tenant(tenant_id, write=True)
         rt = runtime(request)
-        kid = await signing_keys.rotate(rt.pool, tenant_id)
+        kid = await signing_keys.rotate(rt.pool, rt.keys.box, tenant_id)
         rt.keys.forget(tenant_id)
         return RotatedKey(kid=kid, tenant_id=tenant_id)

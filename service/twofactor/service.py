@@ -14,6 +14,7 @@ from service import audit
 from service.audit import Actor
 from service.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from service.mail import Mailer
+from service.security import SecretBox
 from service.tenants.settings import TenantSettings, TwoFactorMode
 from service.twofactor import repository as repo
 from service.twofactor import totp
@@ -35,6 +36,7 @@ class TwoFactor:
     pool: asyncpg.Pool
     challenges: Challenges
     mailer: Mailer
+    box: SecretBox
     issuer_name: str = "Gatehouse"
 
     # --- when a second factor is needed -------------------------------------------------------------
@@ -106,7 +108,8 @@ class TwoFactor:
         authenticator = await repo.get_authenticator(self.pool, tenant_id, account_id)
         if authenticator is None:
             return False
-        step = totp.matching_step(authenticator["secret"], code, authenticator["last_used_step"])
+        secret = self.box.open(authenticator["secret"], f"totp:{tenant_id}:{account_id}")
+        step = totp.matching_step(secret, code, authenticator["last_used_step"])
         return step is not None and await repo.spend_step(self.pool, tenant_id, account_id, step, confirm)
 
     async def remember(self, actor: Actor, record: dict[str, Any], method: str, trusted_days: int) -> None:
@@ -122,7 +125,8 @@ class TwoFactor:
     async def enroll(self, actor: Actor, tenant_id: int, account_id: int, account_name: str) -> dict[str, str]:
         secret = totp.new_secret()
         async with self.pool.acquire() as conn, conn.transaction():
-            if not await repo.put_unconfirmed_authenticator(conn, tenant_id, account_id, secret):
+            sealed = self.box.seal(secret, f"totp:{tenant_id}:{account_id}")
+            if not await repo.put_unconfirmed_authenticator(conn, tenant_id, account_id, sealed):
                 raise Conflict("An authenticator app is already enrolled; disable it first.", code="AUTHENTICATOR_EXISTS")
             await audit.record(conn, actor, tenant_id, "2fa.enrolment_started", "customer_account", account_id)
         uri = totp.provisioning_uri(secret, account_name, self.issuer_name)
