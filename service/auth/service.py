@@ -155,7 +155,7 @@ class AuthTickets:
         if record is None or record["tid"] != tenant_id:
             raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
         settings = await get_settings(self.pool, tenant_id)
-        await self.twofactor.send_code(pending_digest, settings)
+        await self.twofactor.send_code(pending_digest, record, settings)
 
     async def complete_two_factor(self, tenant_id: int, actor: Actor, pending_token: str | None, user_id: str | None,
                                   code: str) -> dict[str, Any]:

@@ -231,10 +231,12 @@ class Sessions:
     def access_record(session: dict[str, Any], jti: str, issued_ms: int, expires_ms: int) -> dict[str, Any]:
         return {"sid": session["sid"], "atv": session["atv"], "jti": jti, "iat": issued_ms // 1000, "exp": expires_ms // 1000}
 
-    async def session_for_refresh(self, refresh_token: str) -> dict[str, Any] | None:
-        """The session of a refresh token, current or retired (rotation decides what a retired one gets)."""
+    async def session_for_refresh(self, refresh_token: str, *, current_only: bool = False) -> dict[str, Any] | None:
+        """The session of a refresh token: of a retired one too, unless `current_only`."""
         found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
-        return json.loads(found[1]) if found else None
+        if not found or (current_only and json.loads(found[0])["state"] != "current"):
+            return None
+        return json.loads(found[1])
 
     async def rotate(self, parent_token: str, tenant_id: int) -> RotationResult:
         """Retire `parent_token` and issue its successor, atomically; see _ROTATE.
@@ -272,13 +274,6 @@ class Sessions:
         """The session of a JWT access token, when the session lives and its access tokens are current."""
         raw = await self._session_of(keys=[session_key(sid)], args=[access_version])
         return json.loads(raw) if raw else None
-
-    async def refresh_session(self, refresh_token: str) -> dict[str, Any] | None:
-        """The session of a refresh token that can still be used."""
-        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
-        if not found or json.loads(found[0])["state"] != "current":
-            return None
-        return json.loads(found[1])
 
     async def expires_at_ms(self, sid: str) -> int:
         return now_ms() + max(await self.redis.pttl(session_key(sid)), 0)

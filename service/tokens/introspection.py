@@ -67,7 +67,7 @@ async def authenticate_caller(request: Request[Any, Any, Any], tenant_id: int, f
 
 async def introspect(rt: Runtime, tenant_id: int, token: str) -> dict[str, Any]:
     if token.startswith(REFRESH_PREFIX):
-        session = await rt.sessions.refresh_session(token)
+        session = await rt.sessions.session_for_refresh(token, current_only=True)
         if session is None or session["tid"] != tenant_id:
             return INACTIVE
         return _active(rt, session, "refresh_token", {

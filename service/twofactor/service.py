@@ -62,10 +62,8 @@ class TwoFactor:
 
     # --- the second step ------------------------------------------------------------------------------
 
-    async def send_code(self, digest: str, settings: TenantSettings) -> None:
-        record = await self.challenges.peek_pending(digest)
-        if record is None:
-            raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
+    async def send_code(self, digest: str, record: dict[str, Any], settings: TenantSettings) -> None:
+        """Mail a fresh code for the pending login `record` (as read under `digest`)."""
         if record.get("totp_only"):
             raise InvalidInput("Use your authenticator app or a recovery code.", code="EMAIL_CODE_NOT_ALLOWED")
         if record.get("sends", 0) >= MAX_CODE_SENDS:
