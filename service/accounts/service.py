@@ -20,7 +20,7 @@ from service.auth.sessions import Sessions
 from service.background import Background
 from service.contacts import service as contacts
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
-from service.kibo import kibo_datetime, kibo_datetime_ms
+from service.kibo import audit_info, kibo_datetime, kibo_datetime_ms
 from service.mail import Mailer
 from service.redis_client import PREFIX
 from service.security import Passwords, token_digest
@@ -117,10 +117,7 @@ def account_body(row: asyncpg.Record, contact_list: list[dict[str, Any]] | None 
         "taxExempt": row["tax_exempt"],
         "taxId": row["tax_id"],
         "externalId": row["external_id"],
-        "auditInfo": {
-            "createDate": kibo_datetime(row["created_at"]), "createBy": row["created_by"],
-            "updateDate": kibo_datetime(row["updated_at"]), "updateBy": row["updated_by"],
-        },
+        "auditInfo": audit_info(row),
         "customerSinceDate": kibo_datetime(row["customer_since_date"]),
         "accountType": row["account_type"],
         "migrationRequired": False,

@@ -12,7 +12,7 @@ from service.accounts.models import CustomerContact
 from service.audit import Actor
 from service.contacts import repository as repo
 from service.errors import FieldError, InvalidInput, NotFound
-from service.kibo import kibo_datetime
+from service.kibo import audit_info
 from service.tenants.scope import CustomerScope
 
 CONTACT_TYPES = {"billing": "Billing", "shipping": "Shipping"}
@@ -60,10 +60,7 @@ def contact_body(row: asyncpg.Record) -> dict[str, Any]:
         "id": row["id"],
         "accountId": row["account_id"],
         "types": row["types"],
-        "auditInfo": {
-            "createDate": kibo_datetime(row["created_at"]), "createBy": row["created_by"],
-            "updateDate": kibo_datetime(row["updated_at"]), "updateBy": row["updated_by"],
-        },
+        "auditInfo": audit_info(row),
         "faxNumber": row["fax_number"],
         "label": row["label"],
         "email": row["email"],
