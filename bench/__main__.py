@@ -123,7 +123,7 @@ async def drive(name: str, host: str, port: int, concurrency: int, seconds: floa
 def _argon2_burst(seconds: float) -> int:
     from argon2 import PasswordHasher, Type
 
-    from service.security import Argon2Parameters
+    from service.platform.crypto import Argon2Parameters
 
     p = Argon2Parameters()
     hasher = PasswordHasher(time_cost=p.iterations, memory_cost=p.memory_kib, parallelism=p.parallelism, type=Type.ID)
@@ -268,7 +268,7 @@ def main() -> int:
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
 
-    from service.embedded import embedded_servers
+    from service.platform.embedded import embedded_servers
 
     with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir, embedded_servers(
         Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")

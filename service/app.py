@@ -12,35 +12,35 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
 from service import __version__
-from service.accounts.admin_routes import AccountAuditController
-from service.accounts.routes import AccountController, ContactController
+from service.http.admin.accounts import AccountAuditController
+from service.http.kibo.accounts import AccountController, ContactController
 from service.accounts.service import Accounts
-from service.admins.routes import AdminTokenController, AdminUserController
-from service.applications.kibo_routes import AppAuthTicketController, KiboTenantController
-from service.applications.routes import ApplicationController, BehaviorController
-from service.applications.tokens import AppTickets
-from service.auth.routes import AuthTicketController, CustomerLoginController, CurrentAccountController
-from service.auth.service import AuthTickets
-from service.background import Background
-from service.auth.sessions import Sessions
+from service.http.admin.admins import AdminTokenController, AdminUserController
+from service.http.kibo.apptickets import AppAuthTicketController, KiboTenantController
+from service.http.admin.applications import ApplicationController, BehaviorController
+from service.applications.tickets import AppTickets
+from service.http.kibo.authtickets import AuthTicketController, CustomerLoginController, CurrentAccountController
+from service.sessions.logins import AuthTickets
+from service.platform.background import Background
+from service.sessions.store import Sessions
 from service.tokens.keys import KeyCache
 from service.twofactor.challenges import Challenges
-from service.twofactor.lockout import Lockout
-from service.twofactor.routes import CustomerFactorsController
+from service.limits.lockout import Lockout
+from service.http.kibo.twofactor import CustomerFactorsController
 from service.twofactor.service import TwoFactor
-from service.tokens.routes import SigningKeyController, TenantStandardsController
-from service.config import Settings, load_settings
-from service.db import create_pool
-from service.error_handlers import handle_error
-from service.health import HealthController
-from service.kibo import KiboCaseMiddleware
-from service.magento.routes import MagentoController, MagentoStoreController
-from service.mail import Mailer
-from service.redis_client import create_redis
-from service.request_context import RequestContextMiddleware
+from service.http.standards.routes import SigningKeyController, TenantStandardsController
+from service.platform.config import Settings, load_settings
+from service.platform.db import create_pool
+from service.http.errors import handle_error
+from service.http.health import HealthController
+from service.http.kibo.conventions import KiboCaseMiddleware
+from service.http.magento.routes import MagentoController, MagentoStoreController
+from service.platform.mail import Mailer
+from service.platform.redis import create_redis
+from service.http.request_context import RequestContextMiddleware
 from service.runtime import Runtime
-from service.security import Passwords, SecretBox
-from service.tenants.routes import CustomerSetController, SiteController, TenantController
+from service.platform.crypto import Passwords, SecretBox
+from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 
 ROUTES = [
     HealthController,
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
-        logging_config=None,  # service.logs configures JSON logging for the whole process
+        logging_config=None,  # service.platform.logs configures JSON logging for the whole process
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from service.request_context import client_address_of, request_id_of
+from service.http.request_context import client_address_of, request_id_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from service.admins.service import create_platform_admin
 from service.applications.models import ApplicationCreate
 from service.applications.service import create_application
 from service.audit import SYSTEM
-from service.behaviors import Behavior
-from service.config import Settings
-from service.security import Passwords
+from service.applications.behaviors import Behavior
+from service.platform.config import Settings
+from service.platform.crypto import Passwords
 from service.tenants.service import create_tenant
 
 log = logging.getLogger("gatehouse.bootstrap")

@@ -24,14 +24,14 @@ from typing import Any, Awaitable, Callable, Iterator
 import msgspec
 
 from service.audit import Actor
-from service.behaviors import Behavior
-from service.config import ConfigError, Settings, load_settings
-from service.db import create_pool
-from service.embedded import embedded_servers, export_urls
+from service.applications.behaviors import Behavior
+from service.platform.config import ConfigError, Settings, load_settings
+from service.platform.db import create_pool
+from service.platform.embedded import embedded_servers, export_urls
 from service.errors import GatehouseError
-from service.logs import configure_logging
-from service.migrate import MigrationError, apply_migrations
-from service.security import Passwords, parse_secrets_key
+from service.platform.logs import configure_logging
+from service.platform.migrate import MigrationError, apply_migrations
+from service.platform.crypto import Passwords, parse_secrets_key
 
 CLI_ACTOR = Actor("cli")
 log = logging.getLogger("gatehouse.cli")
@@ -126,7 +126,7 @@ def _with_secrets_key(settings: Settings, *, embedded: bool) -> Settings:
 
 
 def export_urls_from(settings: Settings) -> None:
-    from service.embedded import EmbeddedUrls
+    from service.platform.embedded import EmbeddedUrls
 
     export_urls(EmbeddedUrls(settings.database_url, settings.redis_url))
 

@@ -1,6 +1,6 @@
 """The domain's error hierarchy.
 
-Domain and service code raise these; `service.error_handlers` turns any of them (and anything
+Domain and service code raise these; `service.http.errors` turns any of them (and anything
 else that escapes a handler) into the error shape of the API that was called. Nothing else in the
 code base builds an error response.
 """

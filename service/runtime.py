@@ -9,13 +9,13 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from service.accounts.service import Accounts
-from service.applications.tokens import AppTickets
-from service.auth.service import AuthTickets
-from service.auth.sessions import Sessions
+from service.applications.tickets import AppTickets
+from service.sessions.logins import AuthTickets
+from service.sessions.store import Sessions
 from service.tokens.keys import KeyCache
 from service.twofactor.service import TwoFactor
-from service.config import Settings
-from service.security import Passwords
+from service.platform.config import Settings
+from service.platform.crypto import Passwords
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from typing import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from service.embedded import embedded_servers
+from service.platform.embedded import embedded_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every service the tests start seals signing keys and TOTP seeds with this key.

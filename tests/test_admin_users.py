@@ -7,7 +7,7 @@ import secrets
 import httpx
 import pytest
 
-from service.behaviors import Behavior
+from service.applications.behaviors import Behavior
 from tests.conftest import TenantFixture, admin_token, assert_problem, bearer, unique
 
 TOKEN = "/admin/v1/token"

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from service.security import SecretBox, parse_secrets_key
+from service.platform.crypto import SecretBox, parse_secrets_key
 from tests.conftest import SECRETS_KEY, TenantFixture, assert_kibo_error, assert_problem, make_tenant, unique
 
 TICKETS = "/api/commerce/customer/authtickets"

@@ -15,8 +15,8 @@ import asyncpg
 import httpx
 import pytest
 
-from service.behaviors import Behavior
-from service.migrate import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, MigrationError, apply_migrations, discover
+from service.applications.behaviors import Behavior
+from service.platform.migrate import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, MigrationError, apply_migrations, discover
 from tests.conftest import Servers, assert_problem, bearer, unique
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from service.behaviors import Behavior
+from service.applications.behaviors import Behavior
 from service.cli import render_openapi
 from tests.conftest import ROOT
 

@@ -7,7 +7,7 @@ import base64
 
 import httpx
 
-from service.embedded import _start_redis
+from service.platform.embedded import _start_redis
 from tests.conftest import Servers, make_tenant, start_service, stop_service, unique
 
 TICKETS = "/api/commerce/customer/authtickets"
@@ -56,7 +56,7 @@ async def test_fail_closed_while_redis_is_down(servers: Servers, tmp_path, platf
 
 async def test_login_fails_closed_while_postgres_is_down(servers: Servers, tmp_path, platform_admin) -> None:
     """A PostgreSQL of its own, stopped under a running service: logins answer 503, then recover."""
-    from service.embedded import _start_postgres
+    from service.platform.embedded import _start_postgres
 
     pg_dir = tmp_path / "pg"
     pg_dir.mkdir()

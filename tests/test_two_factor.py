@@ -319,7 +319,7 @@ async def test_forwarded_addresses_count_only_behind_trusted_proxies(servers, tm
 async def test_authenticator_seeds_are_sealed_at_rest(client: httpx.AsyncClient, tenant: TenantFixture, servers) -> None:
     import asyncpg
 
-    from service.security import SecretBox, parse_secrets_key
+    from service.platform.crypto import SecretBox, parse_secrets_key
     from tests.conftest import SECRETS_KEY
 
     account = await signup(client, tenant)

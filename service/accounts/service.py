@@ -13,20 +13,20 @@ from redis.asyncio import Redis
 from service import audit
 from service.accounts import repository as repo
 from service.accounts.filters import SqlFilter, add_filter, add_quick_search, order_by
-from service.accounts.models import ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerPasswordInfo
+from service.http.kibo.models import ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerPasswordInfo
 from service.accounts.password_policy import argon2_parameters, check_password, normalize_password
 from service.audit import Actor
-from service.auth.sessions import Sessions
-from service.background import Background
+from service.sessions.store import Sessions
+from service.platform.background import Background
 from service.contacts import service as contacts
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
-from service.kibo import audit_info, kibo_datetime, kibo_datetime_ms
-from service.mail import Mailer
-from service.redis_client import PREFIX
-from service.security import Passwords, token_digest
+from service.http.kibo.conventions import audit_info, kibo_datetime, kibo_datetime_ms
+from service.platform.mail import Mailer
+from service.platform.redis import PREFIX
+from service.platform.crypto import Passwords, token_digest
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
-from service.twofactor.lockout import AccountCounters, Lockout
+from service.limits.lockout import AccountCounters, Lockout
 
 RESET_CODE_MINUTES = 30
 _EMAIL_SHAPE = (lambda e: e.count("@") == 1 and "." in e.rsplit("@", 1)[1] and " " not in e and len(e) <= 254)

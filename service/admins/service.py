@@ -15,8 +15,8 @@ from service.admins import repository as repo
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate
 from service.audit import Actor
 from service.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
-from service.redis_client import PREFIX, Keys
-from service.security import Passwords, new_token, token_digest
+from service.platform.redis import PREFIX, Keys
+from service.platform.crypto import Passwords, new_token, token_digest
 from service.tenants.service import tenant_not_found
 
 PLATFORM_ADMIN = "platform-admin"

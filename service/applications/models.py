@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from service.behaviors import Behavior
+from service.applications.behaviors import Behavior
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Behaviors = Annotated[list[Behavior], msgspec.Meta(max_length=len(Behavior))]

@@ -10,10 +10,10 @@ import msgspec
 from service import audit
 from service.applications import repository as repo
 from service.applications.models import Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret
-from service.applications.tokens import AppTickets
+from service.applications.tickets import AppTickets
 from service.audit import Actor
 from service.errors import NotFound
-from service.security import new_token, token_digest
+from service.platform.crypto import new_token, token_digest
 from service.tenants.service import tenant_not_found
 
 SECRET_PREFIX = "ghs_"

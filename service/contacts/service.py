@@ -8,11 +8,11 @@ import asyncpg
 
 from service import audit
 from service.accounts import repository as accounts_repo
-from service.accounts.models import CustomerContact
+from service.http.kibo.models import CustomerContact
 from service.audit import Actor
 from service.contacts import repository as repo
 from service.errors import FieldError, InvalidInput, NotFound
-from service.kibo import audit_info
+from service.http.kibo.conventions import audit_info
 from service.tenants.scope import CustomerScope
 
 CONTACT_TYPES = {"billing": "Billing", "shipping": "Shipping"}

@@ -2,7 +2,7 @@
 
 Magento answers `{"message": "... %fieldName ...", "parameters": {"fieldName": "email"}}`: the
 placeholders stay in the message and their values travel beside it. Each named parameter is carried
-as a FieldError (name, value); `service.error_handlers` renders them as that dict on `/rest/` paths.
+as a FieldError (name, value); `service.http.errors` renders them as that dict on `/rest/` paths.
 """
 
 from __future__ import annotations

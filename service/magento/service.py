@@ -17,7 +17,7 @@ import asyncpg
 
 from service import audit
 from service.accounts import repository as accounts_repo
-from service.accounts.models import ConfirmationInfo, CustomerAccount, CustomerPasswordInfo, CustomerUserAuthInfo
+from service.http.kibo.models import ConfirmationInfo, CustomerAccount, CustomerPasswordInfo, CustomerUserAuthInfo
 from service.accounts.password_policy import argon2_parameters, check_password
 from service.accounts.service import _account_fields as account_fields
 from service.accounts.service import account_body, normalize_email, normalize_user_name
@@ -34,9 +34,9 @@ from service.magento.models import (
     ADMIN_GROUP, ADMIN_STORE, ADMIN_WEBSITE, AddressIn, CustomerIn, address_body, customer_body, parse_dob, telephone,
     store_group_body, store_view_body, website_body,
 )
-from service.magento.scope import MagentoContext, Store
+from service.http.magento.guard import MagentoContext, Store
 from service.magento.search import SearchCriteria, compile_criteria
-from service.redis_client import PREFIX
+from service.platform.redis import PREFIX
 from service.runtime import Runtime
 from service.tenants import repository as tenants_repo
 

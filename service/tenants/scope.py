@@ -9,10 +9,10 @@ import asyncpg
 from litestar import Request
 from litestar.di import NamedDependency
 
-from service.applications.guards import AppContext
-from service.applications.tokens import AppPrincipal
+from service.http.kibo.auth import AppContext
+from service.applications.tickets import AppPrincipal
 from service.tenants.settings import TenantSettings, settings_from_row
-from service.web import runtime
+from service.http.common import runtime
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import asyncpg
 import msgspec
 
 from service import audit
-from service.applications.tokens import AppTickets
+from service.applications.tickets import AppTickets
 from service.audit import Actor
-from service.config import PlatformCaps
+from service.platform.config import PlatformCaps
 from service.errors import Conflict, InvalidInput, NotFound
 from service.tenants import repository as repo
 from service.tenants.models import (

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from service.config import PlatformCaps
+from service.platform.config import PlatformCaps
 from service.errors import FieldError, InvalidInput
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600, description="Minutes.")]

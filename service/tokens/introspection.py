@@ -13,14 +13,14 @@ from urllib.parse import parse_qsl
 
 from litestar import Request
 
-from service.applications.tokens import AppPrincipal
-from service.auth.sessions import REFRESH_PREFIX
-from service.behaviors import Behavior
+from service.applications.tickets import AppPrincipal
+from service.sessions.store import REFRESH_PREFIX
+from service.applications.behaviors import Behavior
 from service.errors import InvalidInput, Unauthenticated
 from service.runtime import Runtime
-from service.security import token_digest
+from service.platform.crypto import token_digest
 from service.tokens import jwt_tokens
-from service.web import bearer_token, runtime
+from service.http.common import bearer_token, runtime
 
 INACTIVE = {"active": False}
 MAX_TOKEN_LENGTH = 8192

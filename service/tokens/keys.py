@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from service.errors import NotFound
-from service.security import SecretBox
+from service.platform.crypto import SecretBox
 
 CACHE_SECONDS = 30
 MIN_RELOAD_SECONDS = 1

@@ -17,8 +17,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from service.redis_client import PREFIX
-from service.security import new_token, token_digest
+from service.platform.redis import PREFIX
+from service.platform.crypto import new_token, token_digest
 
 PENDING_PREFIX = "gh_pl_"
 PENDING_SECONDS = 10 * 60

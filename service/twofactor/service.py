@@ -13,8 +13,8 @@ import segno
 from service import audit
 from service.audit import Actor
 from service.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
-from service.mail import Mailer
-from service.security import SecretBox
+from service.platform.mail import Mailer
+from service.platform.crypto import SecretBox
 from service.tenants.settings import TenantSettings, TwoFactorMode
 from service.twofactor import repository as repo
 from service.twofactor import totp

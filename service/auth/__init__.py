@@ -1,1 +1,0 @@
-"""Customer authentication: logins, sessions, refresh rotation, logout (Kibo's auth tickets)."""

@@ -1,0 +1,185 @@
+"""The one place where errors become HTTP responses.
+
+Every failure — a domain error, a Litestar validation or routing error, a database outage or a
+bug — goes through `handle_error`, which picks the error shape of the API that was called:
+
+* `/api/...`  (Kibo routes): Kibo's ApiError body, plus RFC 6749 `error` fields on OAuth errors;
+* `/rest/...` (Magento routes): Magento's `{message, parameters}`;
+* everything else (admin and standards routes): RFC 9457 problem+json.
+
+The stable machine-readable code is `code` (problem+json) or `errorCode` (Kibo). Nothing from an
+unexpected exception reaches the client; it is logged with the request id instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import redis.exceptions
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from service.errors import FieldError, GatehouseError
+from service.http.request_context import request_id_of
+
+log = logging.getLogger("gatehouse.errors")
+
+APPLICATION_NAME = "Gatehouse"
+
+_CODE_BY_STATUS = {
+    400: "MALFORMED_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "ITEM_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+_MESSAGE_BY_STATUS = {
+    400: "The request is malformed.",
+    401: "Authentication is required.",
+    403: "The caller may not do this.",
+    404: "Nothing was found at this address.",
+    405: "This method is not allowed here.",
+    413: "The request body is larger than this service accepts.",
+    415: "This content type is not supported here.",
+    500: "Something went wrong on our side. The request id identifies it in our logs.",
+    503: "A backing service is unavailable. Try again shortly.",
+}
+_TITLE_BY_STATUS = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict", 413: "Content Too Large",
+    415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDescription:
+    status: int
+    code: str
+    message: str
+    field_errors: tuple[FieldError, ...] = ()
+    headers: dict[str, str] | None = None
+    oauth_error: str | None = None
+
+
+def describe(exc: Exception) -> ErrorDescription:
+    if isinstance(exc, GatehouseError):
+        return ErrorDescription(
+            exc.status_code, exc.code, exc.message, exc.field_errors, exc.headers, exc.oauth_error
+        )
+    if isinstance(exc, ValidationException):
+        return ErrorDescription(400, "VALIDATION_FAILED", "The request is invalid.", _field_errors(exc.extra))
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        message = _MESSAGE_BY_STATUS.get(status, exc.detail)
+        if status == 400 and exc.detail:
+            message = f"The request is malformed: {exc.detail}."
+        return ErrorDescription(status, _CODE_BY_STATUS.get(status, f"HTTP_{status}"), message, headers=exc.headers)
+    if isinstance(exc, RecursionError):
+        # msgspec refuses JSON nested deeper than Python's recursion limit: hostile input, not our bug.
+        return ErrorDescription(400, "MALFORMED_REQUEST", "The request body nests too deeply.")
+    if isinstance(exc, (asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.ForeignKeyViolationError)):
+        # The database refused a change that raced another one; the invariant held, the caller may retry.
+        return ErrorDescription(409, "CONFLICT", "The change conflicts with the current state. Reload and try again.")
+    if isinstance(exc, asyncpg.exceptions.DataError):
+        # A value PostgreSQL cannot hold (an id beyond int4, a NUL byte): the input's fault, not ours.
+        return ErrorDescription(400, "VALIDATION_FAILED", "A value in the request is out of range or malformed.")
+    if isinstance(exc, _UNAVAILABLE):
+        log.warning("backing service unavailable", extra={"error": type(exc).__name__})
+        return ErrorDescription(503, "SERVICE_UNAVAILABLE", _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"})
+    log.error("unhandled error", exc_info=exc)
+    return ErrorDescription(500, "INTERNAL_ERROR", _MESSAGE_BY_STATUS[500])
+
+
+def _field_errors(extra: Any) -> tuple[FieldError, ...]:
+    if not isinstance(extra, list):
+        return ()
+    errors = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            errors.append(FieldError("body" if key == "data" else key, str(item.get("message", ""))))
+    return tuple(errors)
+
+
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    error = describe(exc)
+    request_id = request_id_of(request.scope)
+    path = request.scope.get("path", "")
+    if path.startswith("/api/"):
+        body, media_type = _kibo_body(error, request_id), "application/json"
+    elif path.startswith("/rest/"):
+        body, media_type = _magento_body(error), "application/json"
+    else:
+        body, media_type = _problem_body(error, request_id), "application/problem+json"
+    headers = dict(error.headers or {})
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="gatehouse"')
+    headers["Cache-Control"] = "no-store"
+    return Response(content=body, status_code=error.status, media_type=media_type, headers=headers)
+
+
+def _problem_body(error: ErrorDescription, request_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _TITLE_BY_STATUS.get(error.status, "Error"),
+        "status": error.status,
+        "detail": error.message,
+        "code": error.code,
+        "requestId": request_id,
+    }
+    if error.field_errors:
+        body["errors"] = [{"field": f.field, "message": f.message} for f in error.field_errors]
+    _add_oauth_fields(body, error)
+    return body
+
+
+def _kibo_body(error: ErrorDescription, request_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": error.message,
+        "errorCode": error.code,
+        "applicationName": APPLICATION_NAME,
+        "items": [
+            {"name": f.field, "errorCode": error.code, "message": f.message} for f in error.field_errors
+        ],
+        "additionalErrorData": [{"name": "correlationId", "value": request_id}],
+    }
+    _add_oauth_fields(body, error)
+    return body
+
+
+def _magento_body(error: ErrorDescription) -> dict[str, Any]:
+    """Magento keeps placeholders in the message: "%fieldName is ..." with {"fieldName": ...}, or "%1" with
+    a list. Field errors whose names are all placeholders of the message are those values."""
+    names = [f.field for f in error.field_errors]
+    if names and all(f"%{name}" in error.message for name in names):
+        if all(name.isdigit() for name in names):
+            return {"message": error.message, "parameters": [f.message for f in error.field_errors]}
+        return {"message": error.message, "parameters": {f.field: f.message for f in error.field_errors}}
+    return {"message": error.message, "parameters": [f.message for f in error.field_errors]}
+
+
+def _add_oauth_fields(body: dict[str, Any], error: ErrorDescription) -> None:
+    if error.oauth_error:
+        body["error"] = error.oauth_error
+        body["error_description"] = error.message

@@ -1,0 +1,173 @@
+"""Kibo platform API: application auth tickets, and the tenant an application belongs to."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.di import Provide
+
+from service.http.kibo.auth import App, authenticate_app, provide_app
+from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
+from service.applications.tickets import IssuedTicket
+from service.errors import InvalidInput
+from service.http.kibo.conventions import kibo_datetime
+from service.tenants import service as tenants
+from service.http.common import Id, runtime
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _app_ticket(ticket: IssuedTicket) -> Response[AppAuthTicket]:
+    body = AppAuthTicket(
+        access_token=ticket.access_token,
+        access_token_expiration=kibo_datetime(ticket.access_expires_at),
+        refresh_token=ticket.refresh_token,
+        refresh_token_expiration=kibo_datetime(ticket.refresh_expires_at),
+    )
+    return Response(body, status_code=200, headers=NO_STORE)
+
+
+def _oauth_invalid_request(message: str) -> InvalidInput:
+    return InvalidInput(message, code="INVALID_REQUEST", oauth_error="invalid_request")
+
+
+async def _oauth_parameters(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Token request parameters from a JSON or form body, plus HTTP Basic client credentials."""
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type == "application/x-www-form-urlencoded":
+            raw: Any = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+        elif media_type in ("application/json", "") and body:
+            raw = json.loads(body)
+        else:
+            raw = {}
+    except (ValueError, UnicodeDecodeError):
+        raise _oauth_invalid_request("The body is neither valid JSON nor a valid form.") from None
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values() if v is not None):
+        raise _oauth_invalid_request("Token request parameters must be strings.")
+    parameters = {k: v for k, v in raw.items() if isinstance(v, str)}
+    basic = _basic_credentials(request.headers.get("authorization"))
+    if basic is not None:
+        if parameters.get("client_id") not in (None, basic[0]):
+            raise _oauth_invalid_request("Client credentials were sent twice and differ.")
+        parameters["client_id"], parameters["client_secret"] = basic
+    return parameters
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: non-ASCII characters in the header
+        raise _oauth_invalid_request("The Basic authorization header is malformed.") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise _oauth_invalid_request("The Basic authorization header is malformed.")
+    return client_id, secret
+
+
+class AppAuthTicketController(Controller):
+    path = "/api/platform/applications/authtickets"
+    tags = ["Kibo: application auth tickets"]
+
+    @post(
+        "/oauth",
+        status_code=200,
+        summary="OAuth 2.0 token endpoint for applications (client_credentials, refresh_token)",
+        description="Parameters as JSON (what Kibo's SDKs send) or as a form, client credentials in the body or as "
+        "HTTP Basic. Unrecognised parameters are ignored, as RFC 6749 §3.2 requires. Errors carry RFC 6749 "
+        "`error` and `error_description` next to Kibo's fields.",
+    )
+    async def oauth_token(self, request: Request[Any, Any, Any]) -> Response[OAuthTokenResponse]:
+        parameters = await _oauth_parameters(request)
+        tickets = runtime(request).app_tickets
+        grant_type = parameters.get("grant_type")
+        if grant_type == "client_credentials":
+            client_id, secret = parameters.get("client_id"), parameters.get("client_secret")
+            if not client_id or not secret:
+                raise _oauth_invalid_request("client_id and client_secret are required.")
+            ticket = await tickets.sign_in(client_id, secret)
+        elif grant_type == "refresh_token":
+            if not parameters.get("refresh_token"):
+                raise _oauth_invalid_request("refresh_token is required.")
+            ticket = await tickets.refresh(parameters["refresh_token"])
+        elif not grant_type:
+            raise _oauth_invalid_request("grant_type is required.")
+        else:
+            raise InvalidInput(
+                "grant_type must be client_credentials or refresh_token.",
+                code="UNSUPPORTED_GRANT_TYPE", oauth_error="unsupported_grant_type",
+            )
+        body = OAuthTokenResponse(
+            access_token=ticket.access_token,
+            token_type="Bearer",
+            expires_in=ticket.seconds_left(ticket.access_expires_at),
+            refresh_token=ticket.refresh_token,
+            refresh_token_expires_in=ticket.seconds_left(ticket.refresh_expires_at),
+        )
+        return Response(body, status_code=200, headers=NO_STORE)
+
+    @post("/", status_code=200, summary="Get an application auth ticket (Kibo's legacy sign-in)")
+    async def create_ticket(self, request: Request[Any, Any, Any], data: JSONBody[AppAuthInfo]) -> Response[AppAuthTicket]:
+        ticket = await runtime(request).app_tickets.sign_in(data.application_id, data.shared_secret)
+        return _app_ticket(ticket)
+
+    @put("/refresh-ticket", summary="Exchange a refresh token for a new ticket; the old refresh token is spent")
+    async def refresh_ticket(self, request: Request[Any, Any, Any], data: JSONBody[AuthTicketRequest]) -> Response[AppAuthTicket]:
+        return _app_ticket(await runtime(request).app_tickets.refresh(data.refresh_token))
+
+    @delete(
+        "/{refresh_token:str}",
+        summary="End a ticket by its refresh token",
+        description="Answers 204 whether or not the token was known, so the call reveals nothing.",
+    )
+    async def delete_ticket(self, request: Request[Any, Any, Any], refresh_token: FromPath[str]) -> None:
+        await runtime(request).app_tickets.revoke(refresh_token)
+
+
+class KiboTenantSite(msgspec.Struct, rename="camel", kw_only=True):
+    id: int
+    tenant_id: int
+    name: str
+    code: FromPath[str]
+    domain: str
+    is_default: bool
+
+
+class KiboTenant(msgspec.Struct, rename="camel", kw_only=True):
+    id: int
+    name: str
+    domain: str
+    is_dev_tenant: bool
+    sites: list[KiboTenantSite]
+    master_catalogs: list[Any]
+
+
+class KiboTenantController(Controller):
+    path = "/api/platform/tenants"
+    tags = ["Kibo: tenant"]
+    before_request = authenticate_app
+    dependencies = {"app": Provide(provide_app, sync_to_thread=False)}
+    security = [{"appBearer": []}, {"appClaims": []}]
+
+    @get("/{tenant_id:int}", summary="The calling application's tenant, in Kibo's shape")
+    async def get_tenant(self, request: Request[Any, Any, Any], app: App, tenant_id: Id) -> KiboTenant:
+        if tenant_id != app.principal.tenant_id:
+            raise tenants.tenant_not_found()
+        pool = runtime(request).pool
+        tenant = await tenants.get_tenant(pool, tenant_id)
+        domain = urlsplit(runtime(request).settings.public_url).netloc
+        sites = [
+            KiboTenantSite(id=s.id, tenant_id=s.tenant_id, name=s.name, code=s.code, domain=domain, is_default=s.is_default)
+            for s in await tenants.list_sites(pool, tenant_id)
+        ]
+        return KiboTenant(id=tenant.id, name=tenant.name, domain=domain, is_dev_tenant=False, sites=sites, master_catalogs=[])

@@ -1,0 +1,173 @@
+"""One typed settings object, read from the environment once at start-up (12-factor).
+
+Every variable is validated here so that a bad deployment fails at boot with a message naming the
+variable, instead of failing later on the first request that happens to need it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, TypeVar
+from urllib.parse import urlsplit
+
+from service.platform.crypto import parse_secrets_key
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A variable in the environment is missing, malformed or out of range."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformCaps:
+    """Hard limits no tenant setting and no request can exceed."""
+
+    max_access_token_minutes: int
+    max_refresh_token_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str
+    port: int
+    public_url: str
+    workers: int
+    data_dir: Path
+    database_url: str | None
+    redis_url: str | None
+    admin_username: str | None
+    admin_password: str | None
+    admin_token_minutes: int
+    app_token_minutes: int
+    app_refresh_token_minutes: int
+    caps: PlatformCaps
+    max_body_bytes: int
+    log_level: str
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
+    graceful_shutdown_seconds: int = 20
+    smtp_url: str | None = None
+    secrets_key: bytes | None = None
+    mail_from: str = "Gatehouse <no-reply@localhost>"
+    default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
+
+    @property
+    def embedded(self) -> bool:
+        """True when Gatehouse must start PostgreSQL and Redis of its own."""
+        return self.database_url is None or self.redis_url is None
+
+    def issuer_for(self, tenant_id: int) -> str:
+        return f"{self.public_url}/tenants/{tenant_id}"
+
+
+def _read(env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], what: str) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return parse(raw.strip())
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes:
+            raise ValueError
+        return raw
+
+    return parse
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError
+    return raw.rstrip("/")
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError
+    return level
+
+
+def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+
+
+def _smtp_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError
+    parts.port  # noqa: B018 - raises ValueError on a malformed port
+    return raw
+
+
+def _mail_from(raw: str) -> str:
+    if "@" not in raw or "\n" in raw or "\r" in raw:
+        raise ValueError
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    port = _read(env, "PORT", 8080, _int_in(1, 65535), "an integer between 1 and 65535")
+    host = _read(env, "GATEHOUSE_HOST", "127.0.0.1", str, "a host name or address")
+    max_access = _read(
+        env, "GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES", 24 * 60, _int_in(1, 7 * 24 * 60), "minutes between 1 and 10080"
+    )
+    max_refresh = _read(
+        env, "GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES", 90 * 24 * 60, _int_in(1, 365 * 24 * 60),
+        "minutes between 1 and 525600",
+    )
+    admin_username = env.get("GATEHOUSE_ADMIN_USERNAME") or None
+    admin_password = env.get("GATEHOUSE_ADMIN_PASSWORD") or None
+    if (admin_username is None) != (admin_password is None):
+        missing = "GATEHOUSE_ADMIN_PASSWORD" if admin_password is None else "GATEHOUSE_ADMIN_USERNAME"
+        raise ConfigError(f"{missing} must be set together with the other bootstrap admin variable")
+    if admin_password is not None and len(admin_password) < 12:
+        raise ConfigError("GATEHOUSE_ADMIN_PASSWORD must be at least 12 characters")
+    return Settings(
+        host=host,
+        port=port,
+        public_url=_read(
+            env, "GATEHOUSE_PUBLIC_URL", f"http://{host}:{port}", _public_url,
+            "an absolute http(s) URL without query or fragment",
+        ),
+        workers=_read(env, "GATEHOUSE_WORKERS", 1, _int_in(1, 64), "an integer between 1 and 64"),
+        data_dir=Path(env.get("GATEHOUSE_DATA_DIR") or ".gatehouse").resolve(),
+        database_url=_read(env, "DATABASE_URL", None, _url(("postgres", "postgresql")), "a postgresql:// URL"),
+        redis_url=_read(env, "REDIS_URL", None, _url(("redis", "rediss", "unix")), "a redis://, rediss:// or unix:// URL"),
+        admin_username=admin_username,
+        admin_password=admin_password,
+        admin_token_minutes=_read(env, "GATEHOUSE_ADMIN_TOKEN_MINUTES", 60, _int_in(1, 24 * 60), "minutes between 1 and 1440"),
+        app_token_minutes=_read(env, "GATEHOUSE_APP_TOKEN_MINUTES", 60, _int_in(1, max_access), f"minutes between 1 and {max_access}"),
+        app_refresh_token_minutes=_read(
+            env, "GATEHOUSE_APP_REFRESH_TOKEN_MINUTES", 24 * 60, _int_in(1, max_refresh), f"minutes between 1 and {max_refresh}"
+        ),
+        caps=PlatformCaps(max_access_token_minutes=max_access, max_refresh_token_minutes=max_refresh),
+        max_body_bytes=_read(env, "GATEHOUSE_MAX_BODY_BYTES", 1024 * 1024, _int_in(1024, 64 * 1024 * 1024), "bytes between 1024 and 67108864"),
+        log_level=_read(env, "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
+        trusted_proxies=_read(env, "GATEHOUSE_TRUSTED_PROXIES", (), _networks, "a comma-separated list of addresses or CIDR networks"),
+        graceful_shutdown_seconds=_read(env, "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
+        secrets_key=_read(env, "GATEHOUSE_SECRETS_KEY", None, parse_secrets_key, "32 random bytes in base64 (openssl rand -base64 32)"),
+        smtp_url=_read(env, "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
+        mail_from=_read(env, "GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>", _mail_from, "an address like 'Shop <no-reply@shop.example>'"),
+        default_tenant_id=_read(env, "GATEHOUSE_DEFAULT_TENANT_ID", None, _int_in(1, 2**31 - 1), "a tenant id (a positive integer)"),
+    )
