@@ -1,70 +1,56 @@
-"""The Litestar application: routes of every capability, one error mapping, lifecycle of the pools."""
+"""The Litestar application: the route table, one error mapping, and the lifecycle of the pools.
+
+`create_app` builds every capability once (`service.wiring`) and hands them to the surfaces: to
+route handlers through Litestar's dependency injection (a handler names the capability it needs as a
+parameter: `accounts: Accounts`), and to the three authentication steps (admin, Kibo, Magento),
+which their routers run before any handler.
+"""
 
 from __future__ import annotations
 
-import os
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
 from service import __version__
 from service.http.admin.accounts import AccountAuditController
-from service.http.kibo.accounts import AccountController, ContactController
-from service.accounts.service import Accounts
 from service.http.admin.admins import AdminTokenController, AdminUserController
-from service.http.kibo.apptickets import AppAuthTicketController, KiboTenantController
 from service.http.admin.applications import ApplicationController, BehaviorController
-from service.applications.tickets import AppTickets
-from service.http.kibo.authtickets import AuthTicketController, CustomerLoginController, CurrentAccountController
-from service.sessions.logins import AuthTickets
-from service.platform.background import Background
-from service.sessions.store import Sessions
-from service.tokens.keys import KeyCache
-from service.twofactor.challenges import Challenges
-from service.limits.lockout import Lockout
-from service.http.kibo.twofactor import CustomerFactorsController
-from service.twofactor.service import TwoFactor
-from service.http.standards.routes import SigningKeyController, TenantStandardsController
-from service.platform.config import Settings, load_settings
-from service.platform.db import create_pool
+from service.http.admin.auth import AdminAuthentication
+from service.http.admin.signing_keys import SigningKeyController
+from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 from service.http.errors import handle_error
 from service.http.health import HealthController
-from service.http.kibo.conventions import KiboCaseMiddleware
+from service.http.kibo.accounts import AccountController
+from service.http.kibo.apptickets import AppAuthTicketController
+from service.http.kibo.auth import KiboAuthentication
+from service.http.kibo.authtickets import AuthTicketController, CurrentAccountController, CustomerLoginController
+from service.http.kibo.case import KiboCaseMiddleware
+from service.http.kibo.contacts import ContactController
+from service.http.kibo.tenant import KiboTenantController
+from service.http.kibo.twofactor import CustomerFactorsController
+from service.http.magento.guard import MagentoGuard
 from service.http.magento.routes import MagentoController, MagentoStoreController
-from service.platform.mail import Mailer
-from service.platform.redis import create_redis
 from service.http.request_context import RequestContextMiddleware
-from service.runtime import Runtime
-from service.platform.crypto import Passwords, SecretBox
-from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
+from service.http.standards.routes import TenantStandardsController
+from service.platform.config import Settings, load_settings
+from service.wiring import Capabilities, build_capabilities
 
-ROUTES = [
-    HealthController,
-    AdminTokenController,
-    BehaviorController,
-    TenantController,
-    CustomerSetController,
-    SiteController,
-    ApplicationController,
-    AdminUserController,
-    AppAuthTicketController,
-    KiboTenantController,
-    AccountController,
-    ContactController,
-    AccountAuditController,
-    AuthTicketController,
-    CustomerLoginController,
-    CurrentAccountController,
-    TenantStandardsController,
-    SigningKeyController,
-    CustomerFactorsController,
-    MagentoController,
-    MagentoStoreController,
+PUBLIC_ROUTES = [HealthController, AdminTokenController, AppAuthTicketController, TenantStandardsController]
+ADMIN_ROUTES = [
+    BehaviorController, TenantController, CustomerSetController, SiteController,
+    ApplicationController, AdminUserController, AccountAuditController, SigningKeyController,
 ]
+KIBO_ROUTES = [
+    KiboTenantController, AccountController, ContactController, AuthTicketController, CustomerLoginController,
+    CurrentAccountController, CustomerFactorsController,
+]
+MAGENTO_ROUTES = [MagentoController, MagentoStoreController]
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -94,51 +80,51 @@ def openapi_config() -> OpenAPIConfig:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or load_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        assert settings.database_url and settings.redis_url, "serve() resolves the URLs before the app starts"
-        pool = await create_pool(settings.database_url)
-        redis = create_redis(settings.redis_url)
-        # As many hashing threads as cores: a worker may get more than its share of logins.
-        passwords = Passwords(max_parallel=os.cpu_count() or 1)
-        background = Background()
-        mailer = Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox", background)
-        sessions = Sessions(redis)
-        box = SecretBox(settings.secrets_key)
-        keys = KeyCache(pool, box)
-        lockout = Lockout(redis)
-        twofactor = TwoFactor(pool, Challenges(redis), mailer, box)
-        accounts = Accounts(pool, redis, passwords, mailer, sessions, lockout, background)
-        app.state.runtime = Runtime(
-            settings=settings,
-            pool=pool,
-            redis=redis,
-            passwords=passwords,
-            app_tickets=AppTickets(pool, redis, settings.app_token_minutes, settings.app_refresh_token_minutes),
-            accounts=accounts,
-            sessions=sessions,
-            keys=keys,
-            twofactor=twofactor,
-            auth=AuthTickets(settings, pool, passwords, sessions, keys, accounts, lockout, twofactor, mailer, background),
-        )
-        try:
-            yield
-        finally:
-            await background.drain()
-            await redis.aclose()
-            await pool.close()
-
+    capabilities = build_capabilities(settings or load_settings())
     return Litestar(
-        route_handlers=ROUTES,
-        lifespan=[lifespan],
+        route_handlers=[*PUBLIC_ROUTES, *_routers(capabilities)],
+        dependencies={name: _provide(value) for name, value in capabilities.by_name().items()},
+        lifespan=[_lifespan(capabilities)],
         exception_handlers={Exception: handle_error},
         openapi_config=openapi_config(),
-        request_max_body_size=settings.max_body_bytes,
+        request_max_body_size=capabilities.settings.max_body_bytes,
         debug=False,
         logging_config=None,  # service.platform.logs configures JSON logging for the whole process
     )
+
+
+def _routers(c: Capabilities) -> list[Router]:
+    kibo_auth = KiboAuthentication(app_tickets=c.app_tickets, logins=c.logins, challenges=c.challenges, tenants=c.tenants)
+    magento_guard = MagentoGuard(
+        magento=c.customers, admins=c.admins, logins=c.logins, default_tenant_id=c.settings.default_tenant_id
+    )
+    return [
+        Router("/", route_handlers=ADMIN_ROUTES, before_request=AdminAuthentication(c.admins)),
+        Router("/", route_handlers=KIBO_ROUTES, before_request=kibo_auth),
+        Router("/", route_handlers=MAGENTO_ROUTES, guards=[magento_guard]),
+    ]
+
+
+def _provide(value: Any) -> Provide:
+    def dependency() -> Any:
+        return value
+
+    return Provide(dependency, use_cache=True, sync_to_thread=False)
+
+
+def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        assert c.settings.database_url and c.settings.redis_url, "serve() resolves the URLs before the app starts"
+        await c.db.open()
+        try:
+            yield
+        finally:
+            await c.background.drain()
+            await c.redis.aclose()
+            await c.db.close()
+
+    return lifespan
 
 
 def asgi_app() -> RequestContextMiddleware:

@@ -26,12 +26,12 @@ import msgspec
 from service.audit import Actor
 from service.applications.behaviors import Behavior
 from service.platform.config import ConfigError, Settings, load_settings
-from service.platform.db import create_pool
 from service.platform.embedded import embedded_servers, export_urls
 from service.errors import GatehouseError
 from service.platform.logs import configure_logging
 from service.platform.migrate import MigrationError, apply_migrations
-from service.platform.crypto import Passwords, parse_secrets_key
+from service.platform.crypto import parse_secrets_key
+from service.wiring import Capabilities, build_capabilities
 
 CLI_ACTOR = Actor("cli")
 log = logging.getLogger("gatehouse.cli")
@@ -55,17 +55,19 @@ def _servers(settings: Settings, *, with_redis: bool) -> Iterator[Settings]:
         yield dataclasses.replace(settings, database_url=urls.database_url, redis_url=urls.redis_url)
 
 
-def _with_database(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `work(pool)` against a migrated database."""
+def _with_capabilities(settings: Settings, work: Callable[[Capabilities], Awaitable[Any]]) -> Any:
+    """Run `work(capabilities)` against a migrated database."""
 
     async def run() -> Any:
         assert settings.database_url
         await apply_migrations(settings.database_url)
-        pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+        capabilities = build_capabilities(settings)
+        await capabilities.db.open()
         try:
-            return await work(pool)
+            return await work(capabilities)
         finally:
-            await pool.close()
+            await capabilities.db.close()
+            await capabilities.redis.aclose()
 
     return asyncio.run(run())
 
@@ -85,12 +87,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             export_urls_from(ready)
             ready = _with_secrets_key(ready, embedded=settings.embedded)
 
-            async def prepare(pool: Any) -> Any:
-                passwords = Passwords()
-                await bootstrap_platform_admin(pool, passwords, ready)
-                return await create_demo_if_empty(pool, passwords, ready) if args.demo_if_empty else None
+            async def prepare(capabilities: Capabilities) -> Any:
+                await bootstrap_platform_admin(capabilities)
+                return await create_demo_if_empty(capabilities) if args.demo_if_empty else None
 
-            demo = _with_database(ready, prepare)
+            demo = _with_capabilities(ready, prepare)
             _print_banner(ready, demo)
             uvicorn.run(
                 "service.app:asgi_app",
@@ -184,22 +185,19 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 # --- tenant / application / admin creation -----------------------------------------------------
 
 def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> int:
-    from service.tenants.service import create_tenant
-
     with _servers(settings, with_redis=False) as ready:
-        tenant = _with_database(ready, lambda pool: create_tenant(pool, CLI_ACTOR, args.name, ready.caps))
+        tenant = _with_capabilities(ready, lambda c: c.tenants.create_tenant(CLI_ACTOR, args.name))
     _emit(args, f"created tenant {tenant.id} ({tenant.name}) with default site {tenant.default_site_id}", tenant)
     return 0
 
 
 def cmd_application_create(args: argparse.Namespace, settings: Settings) -> int:
     from service.applications.models import ApplicationCreate
-    from service.applications.service import create_application
 
     behaviors = [Behavior(b) for b in args.behavior] if args.behavior else list(Behavior)
     data = ApplicationCreate(name=args.name, behaviors=behaviors)
     with _servers(settings, with_redis=False) as ready:
-        app = _with_database(ready, lambda pool: create_application(pool, CLI_ACTOR, args.tenant_id, data))
+        app = _with_capabilities(ready, lambda c: c.applications.create_application(CLI_ACTOR, args.tenant_id, data))
     _emit(
         args,
         f"created application {app.id} in tenant {app.tenant_id}\n  client_id     {app.client_id}\n"
@@ -225,19 +223,17 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_admin_create(args: argparse.Namespace, settings: Settings) -> int:
     from service.admins.models import AdminUserCreate, TenantRole
-    from service.admins.service import create_platform_admin, create_tenant_admin
 
     password = _read_password(args)
-    passwords = Passwords()
 
-    async def create(pool: Any) -> Any:
+    async def create(c: Capabilities) -> Any:
         if args.tenant_id is None:
-            return await create_platform_admin(pool, passwords, CLI_ACTOR, args.username, password)
+            return await c.admins.create_platform_admin(CLI_ACTOR, args.username, password)
         data = AdminUserCreate(username=args.username, password=password, role=TenantRole(args.role))
-        return await create_tenant_admin(pool, passwords, CLI_ACTOR, args.tenant_id, data)
+        return await c.admins.create_tenant_admin(CLI_ACTOR, args.tenant_id, data)
 
     with _servers(settings, with_redis=False) as ready:
-        user = _with_database(ready, create)
+        user = _with_capabilities(ready, create)
     scope = "platform admin" if user.tenant_id is None else f"{user.role} of tenant {user.tenant_id}"
     _emit(args, f"created admin user {user.id} '{user.username}' ({scope})", user)
     return 0

@@ -8,7 +8,7 @@ import asyncpg
 
 from service.accounts.filters import SqlFilter
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 
 ACCOUNT_FIELDS = (
     "email_address", "email_normalized", "user_name", "user_name_normalized", "first_name", "last_name",
@@ -157,15 +157,6 @@ async def touch_account(conn: Conn, tenant_id: int, account_id: int, actor: str)
     await conn.execute(
         "UPDATE customer_accounts SET updated_at = now(), updated_by = $3 WHERE tenant_id = $1 AND id = $2",
         tenant_id, account_id, actor,
-    )
-
-
-async def audit_events(conn: Conn, tenant_id: int, account_id: int, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """SELECT occurred_at, actor, action, host(client_ip) AS client_ip, request_id, details FROM audit_events
-           WHERE tenant_id = $1 AND target_type = 'customer_account' AND target_id = $2
-           ORDER BY occurred_at DESC, id DESC LIMIT $3""",
-        tenant_id, str(account_id), limit,
     )
 
 

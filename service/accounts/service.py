@@ -21,6 +21,7 @@ from service.platform.background import Background
 from service.contacts import service as contacts
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.http.kibo.conventions import audit_info, kibo_datetime, kibo_datetime_ms
+from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.platform.redis import PREFIX
 from service.platform.crypto import Passwords, token_digest
@@ -124,9 +125,9 @@ def account_body(row: asyncpg.Record, contact_list: list[dict[str, Any]] | None 
     }
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Accounts:
-    pool: asyncpg.Pool
+    db: Database
     redis: Redis
     passwords: Passwords
     mailer: Mailer
@@ -138,7 +139,7 @@ class Accounts:
 
     async def create(self, scope: CustomerScope, actor: Actor, data: CustomerAccount) -> dict[str, Any]:
         fields = _account_fields(data, None)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             account_id = await self._insert(conn, scope, actor, fields)
             for contact in data.contacts or []:
                 await contacts.insert_contact(conn, scope.tenant_id, account_id, contact, actor.name)
@@ -161,7 +162,7 @@ class Accounts:
         return account_body(row, contact_list)
 
     async def get(self, scope: CustomerScope, account_id: int, *, with_contacts: bool) -> dict[str, Any]:
-        return await self._body(self.pool, scope, account_id, with_contacts=with_contacts)
+        return await self._body(self.db, scope, account_id, with_contacts=with_contacts)
 
     async def list(
         self, scope: CustomerScope, *, start_index: int, page_size: int, sort_by: str | None, filter_text: str | None,
@@ -173,16 +174,16 @@ class Accounts:
         if q and q.strip():
             add_quick_search(where, q)
         rows, total = await repo.list_accounts(
-            self.pool, scope.tenant_id, scope.customer_set_id, where, order_by(sort_by), start_index, page_size
+            self.db, scope.tenant_id, scope.customer_set_id, where, order_by(sort_by), start_index, page_size
         )
         items = []
         for row in rows:
-            contact_list = await contacts.contact_bodies(self.pool, scope.tenant_id, row["id"]) if with_contacts else None
+            contact_list = await contacts.contact_bodies(self.db, scope.tenant_id, row["id"]) if with_contacts else None
             items.append(account_body(row, contact_list))
         return items, total
 
     async def update(self, scope: CustomerScope, actor: Actor, account_id: int, data: CustomerAccount) -> dict[str, Any]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             current = await repo.get_account(conn, scope.tenant_id, scope.customer_set_id, account_id)
             if current is None:
                 raise account_not_found()
@@ -199,7 +200,7 @@ class Accounts:
         return body
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             if not await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id):
                 raise account_not_found()
             await audit.record(conn, actor, scope.tenant_id, "account.deleted", "customer_account", account_id)
@@ -213,7 +214,7 @@ class Accounts:
         fields = _account_fields(account, None)
         if not fields["email_normalized"] and not fields["user_name_normalized"]:
             raise InvalidInput("A login needs an emailAddress or a userName.", code="LOGIN_NAME_REQUIRED")
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             account_id = await self._insert(conn, scope, actor, fields)
             for contact in account.contacts or []:
                 await contacts.insert_contact(conn, scope.tenant_id, account_id, contact, actor.name)
@@ -253,7 +254,7 @@ class Accounts:
 
     async def check_password(self, scope: CustomerScope, account_id: int, password: str | None, field: str) -> None:
         """The account's current password, re-entered before a sensitive change."""
-        login = await self._login_of(self.pool, scope, account_id)
+        login = await self._login_of(self.db, scope, account_id)
         if not await self.passwords.verify(login["password_hash"], normalize_password(password or "")):
             code = "INVALID_OLD_PASSWORD" if field == "oldPassword" else "INVALID_PASSWORD"
             raise InvalidInput(f"The {'old ' if field == 'oldPassword' else ''}password is wrong.", code=code,
@@ -265,7 +266,7 @@ class Accounts:
         settings = scope.settings
         await self.check_password(scope, account_id, data.old_password, "oldPassword")
         password_hash = await self._hash_new_password(data.new_password, settings, "newPassword")
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             await repo.set_password(conn, scope.tenant_id, account_id, password_hash, unlock)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
             await audit.record(conn, actor, scope.tenant_id, "password.changed", "customer_account", account_id, {"unlocked": unlock})
@@ -287,7 +288,7 @@ class Accounts:
 
     async def _send_reset_code(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None) -> None:
         row = await repo.find_account_by(
-            self.pool, scope.tenant_id, scope.customer_set_id,
+            self.db, scope.tenant_id, scope.customer_set_id,
             email=normalize_email(email) if email else None,
             user_name=normalize_user_name(user_name) if user_name else None,
         )
@@ -295,7 +296,7 @@ class Accounts:
             return
         code = secrets.token_urlsafe(24)
         await self.redis.set(self._reset_key(scope, row["id"]), token_digest(code), ex=RESET_CODE_MINUTES * 60)
-        async with self.pool.acquire() as conn:
+        async with self.db.acquire() as conn:
             await audit.record(conn, actor, scope.tenant_id, "password.reset_requested", "customer_account", row["id"])
         self.mailer.send_later(
             row["email_address"], "password_reset", code=code, minutes=str(RESET_CODE_MINUTES),
@@ -313,14 +314,14 @@ class Accounts:
         settings = scope.settings
         password_hash = await self._hash_new_password(data.new_password, settings, "newPassword")
         row = await repo.find_account_by_login_name(
-            self.pool, scope.tenant_id, scope.customer_set_id, normalize_user_name(data.user_name)
+            self.db, scope.tenant_id, scope.customer_set_id, normalize_user_name(data.user_name)
         )
         if row is None or row["user_id"] is None:
             raise invalid
         consumed = await self.redis.eval(_CONSUME_CODE, 1, self._reset_key(scope, row["id"]), token_digest(data.confirmation_code))
         if not consumed:
             raise invalid
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             # A reset proves control of the mailbox, so it also lifts a lockout.
             await repo.set_password(conn, scope.tenant_id, row["id"], password_hash, True)
             await repo.touch_account(conn, scope.tenant_id, row["id"], actor.name)
@@ -329,7 +330,7 @@ class Accounts:
         await self.lockout.unlock(scope.tenant_id, row["id"])
 
     async def set_login_locked(self, scope: CustomerScope, actor: Actor, account_id: int, locked: bool) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             await self._login_of(conn, scope, account_id)
             await repo.set_locked(conn, scope.tenant_id, account_id, locked)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
@@ -341,7 +342,7 @@ class Accounts:
             await self.lockout.unlock(scope.tenant_id, account_id)
 
     async def set_password_change_required(self, scope: CustomerScope, actor: Actor, account_id: int, required: bool) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             await self._login_of(conn, scope, account_id)
             await repo.set_password_change_required(conn, scope.tenant_id, account_id, required)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
@@ -349,7 +350,7 @@ class Accounts:
                                account_id, {"required": required})
 
     async def login_state(self, scope: CustomerScope, account_id: int) -> dict[str, Any]:
-        login = await self._login_of(self.pool, scope, account_id)
+        login = await self._login_of(self.db, scope, account_id)
         counters = await self.lockout.counters(scope.tenant_id, account_id, scope.settings.lockout)
         return _login_state(login, counters, scope.settings)
 
@@ -358,7 +359,7 @@ class Accounts:
         if customer_set_code not in (None, "", scope.customer_set_code):
             raise account_not_found()
         row = await repo.find_account_by(
-            self.pool, scope.tenant_id, scope.customer_set_id,
+            self.db, scope.tenant_id, scope.customer_set_id,
             email=normalize_email(email) if email else None,
             user_name=normalize_user_name(user_name) if user_name else None,
         )

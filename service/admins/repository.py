@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 _COLUMNS = "id, tenant_id, username, role, is_enabled, created_at, updated_at"
 
 
@@ -51,6 +51,10 @@ async def update(
 
 async def delete(conn: Conn, tenant_id: int, admin_id: int) -> bool:
     return await conn.execute("DELETE FROM admin_users WHERE tenant_id = $1 AND id = $2", tenant_id, admin_id) != "DELETE 0"
+
+
+async def any_exists(conn: Conn) -> bool:
+    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users)")
 
 
 async def platform_admin_exists(conn: Conn) -> bool:

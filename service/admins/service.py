@@ -17,6 +17,8 @@ from service.audit import Actor
 from service.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
 from service.platform.redis import PREFIX, Keys
 from service.platform.crypto import Passwords, new_token, token_digest
+from service.platform.db import Database
+from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
 PLATFORM_ADMIN = "platform-admin"
@@ -56,41 +58,6 @@ class AdminPrincipal:
             raise Forbidden("This admin user may only read.", code="READ_ONLY_ADMIN")
 
 
-async def sign_in(
-    pool: asyncpg.Pool, redis: Redis, passwords: Passwords, *, username: str, password: str,
-    tenant_id: int | None, client_address: str | None, token_minutes: int,
-) -> AdminToken:
-    failures_key = _failures_key(tenant_id, username, client_address)
-    if int(await redis.get(failures_key) or 0) >= MAX_SIGN_IN_FAILURES:
-        raise TooManyRequests(
-            "Too many failed sign-ins. Try again later.",
-            headers={"Retry-After": str(max(await redis.ttl(failures_key), 1))},
-        )
-    row = await repo.find_for_login(pool, tenant_id, username)
-    # Verify even when there is no such user, so both cases cost the same Argon2 time.
-    valid = await passwords.verify(row["password_hash"] if row else None, password)
-    if not valid or row is None or not row["is_enabled"]:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(failures_key)
-            pipe.expire(failures_key, SIGN_IN_FAILURE_WINDOW_SECONDS)
-            await pipe.execute()
-        raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
-    await redis.delete(failures_key)
-    token = new_token(ADMIN_TOKEN_PREFIX)
-    digest = token_digest(token)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(Keys.admin_token(digest), str(row["id"]), ex=token_minutes * 60)
-        # Remembered per admin, so a password change or disabling ends every token at once.
-        pipe.sadd(_tokens_of(row["id"]), digest)
-        pipe.expire(_tokens_of(row["id"]), token_minutes * 60)
-        await pipe.execute()
-    return AdminToken(
-        access_token=token,
-        token_type="Bearer",
-        expires_in=token_minutes * 60,
-        expires_at=datetime.now(timezone.utc) + timedelta(minutes=token_minutes),
-    )
-
 
 def _failures_key(tenant_id: int | None, username: str, client_address: str | None) -> str:
     subject = f"{tenant_id or 0}|{username.lower()}|{client_address or '-'}"
@@ -101,86 +68,119 @@ def _tokens_of(admin_id: int) -> str:
     return f"{PREFIX}admintoks:{admin_id}"
 
 
-async def end_tokens_of(redis: Redis, admin_id: int) -> None:
-    digests = await redis.smembers(_tokens_of(admin_id))
-    await redis.delete(_tokens_of(admin_id), *(Keys.admin_token(d) for d in digests))
-
-
-async def sign_out(redis: Redis, token: str) -> None:
-    await redis.delete(Keys.admin_token(token_digest(token)))
-
-
-async def authenticate(pool: asyncpg.Pool, redis: Redis, token: str) -> AdminPrincipal:
-    """The admin behind a bearer token. The user row is re-read so disabling an admin takes effect at once."""
-    if not token.startswith(ADMIN_TOKEN_PREFIX):
-        raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
-    admin_id = await redis.get(Keys.admin_token(token_digest(token)))
-    row = await repo.get_active(pool, int(admin_id)) if admin_id else None
-    if row is None:
-        raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
-    return AdminPrincipal(admin_id=row["id"], tenant_id=row["tenant_id"], role=row["role"])
-
-
-async def create_platform_admin(pool: asyncpg.Pool, passwords: Passwords, actor: Actor, username: str, password: str) -> AdminUser:
-    async with pool.acquire() as conn, conn.transaction():
-        try:
-            row = await repo.insert(conn, None, username, await passwords.hash(password), PLATFORM_ADMIN)
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"A platform admin named '{username}' exists.", code="ADMIN_USER_EXISTS") from None
-        await audit.record(conn, actor, None, "admin_user.created", "admin_user", row["id"], {"role": PLATFORM_ADMIN})
-        return AdminUser(**dict(row))
-
-
-async def create_tenant_admin(
-    pool: asyncpg.Pool, passwords: Passwords, actor: Actor, tenant_id: int, data: AdminUserCreate
-) -> AdminUser:
-    password_hash = await passwords.hash(data.password)
-    async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id) is None:
-            raise tenant_not_found()
-        try:
-            row = await repo.insert(conn, tenant_id, data.username, password_hash, data.role.value)
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"An admin user named '{data.username}' exists.", code="ADMIN_USER_EXISTS") from None
-        await audit.record(conn, actor, tenant_id, "admin_user.created", "admin_user", row["id"], {"role": data.role.value})
-        return AdminUser(**dict(row))
-
-
-async def list_tenant_admins(pool: asyncpg.Pool, tenant_id: int) -> list[AdminUser]:
-    return [AdminUser(**dict(row)) for row in await repo.list_for_tenant(pool, tenant_id)]
-
-
 def admin_user_not_found() -> NotFound:
     return NotFound("Admin user not found.", code="ADMIN_USER_NOT_FOUND")
 
 
-async def get_tenant_admin(pool: asyncpg.Pool, tenant_id: int, admin_id: int) -> AdminUser:
-    row = await repo.get_for_tenant(pool, tenant_id, admin_id)
-    if row is None:
-        raise admin_user_not_found()
-    return AdminUser(**dict(row))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Admins:
+    db: Database
+    redis: Redis
+    passwords: Passwords
+    token_minutes: int
 
+    async def sign_in(self, *, username: str, password: str, tenant_id: int | None, client_address: str | None) -> AdminToken:
+        token_minutes = self.token_minutes
+        failures_key = _failures_key(tenant_id, username, client_address)
+        if int(await self.redis.get(failures_key) or 0) >= MAX_SIGN_IN_FAILURES:
+            raise TooManyRequests(
+                "Too many failed sign-ins. Try again later.",
+                headers={"Retry-After": str(max(await self.redis.ttl(failures_key), 1))},
+            )
+        row = await repo.find_for_login(self.db, tenant_id, username)
+        # Verify even when there is no such user, so both cases cost the same Argon2 time.
+        valid = await self.passwords.verify(row["password_hash"] if row else None, password)
+        if not valid or row is None or not row["is_enabled"]:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(failures_key)
+                pipe.expire(failures_key, SIGN_IN_FAILURE_WINDOW_SECONDS)
+                await pipe.execute()
+            raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
+        await self.redis.delete(failures_key)
+        token = new_token(ADMIN_TOKEN_PREFIX)
+        digest = token_digest(token)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(Keys.admin_token(digest), str(row["id"]), ex=token_minutes * 60)
+            # Remembered per admin, so a password change or disabling ends every token at once.
+            pipe.sadd(_tokens_of(row["id"]), digest)
+            pipe.expire(_tokens_of(row["id"]), token_minutes * 60)
+            await pipe.execute()
+        return AdminToken(
+            access_token=token,
+            token_type="Bearer",
+            expires_in=token_minutes * 60,
+            expires_at=datetime.now(timezone.utc) + timedelta(minutes=token_minutes),
+        )
 
-async def update_tenant_admin(
-    pool: asyncpg.Pool, redis: Redis, passwords: Passwords, actor: Actor, tenant_id: int, admin_id: int,
-    data: AdminUserUpdate,
-) -> AdminUser:
-    password_hash = await passwords.hash(data.password) if data.password is not msgspec.UNSET else None
-    role = data.role.value if data.role is not msgspec.UNSET else None
-    is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
-    async with pool.acquire() as conn, conn.transaction():
-        row = await repo.update(conn, tenant_id, admin_id, password_hash, role, is_enabled)
+    async def end_tokens_of(self, admin_id: int) -> None:
+        digests = await self.redis.smembers(_tokens_of(admin_id))
+        await self.redis.delete(_tokens_of(admin_id), *(Keys.admin_token(d) for d in digests))
+
+    async def sign_out(self, token: str) -> None:
+        await self.redis.delete(Keys.admin_token(token_digest(token)))
+
+    async def authenticate(self, token: str) -> AdminPrincipal:
+        """The admin behind a bearer token. The user row is re-read so disabling an admin takes effect at once."""
+        if not token.startswith(ADMIN_TOKEN_PREFIX):
+            raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
+        admin_id = await self.redis.get(Keys.admin_token(token_digest(token)))
+        row = await repo.get_active(self.db, int(admin_id)) if admin_id else None
+        if row is None:
+            raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
+        return AdminPrincipal(admin_id=row["id"], tenant_id=row["tenant_id"], role=row["role"])
+
+    async def platform_admin_exists(self) -> bool:
+        return await repo.platform_admin_exists(self.db)
+
+    async def any_exists(self) -> bool:
+        return await repo.any_exists(self.db)
+
+    async def create_platform_admin(self, actor: Actor, username: str, password: str) -> AdminUser:
+        async with self.db.acquire() as conn, conn.transaction():
+            try:
+                row = await repo.insert(conn, None, username, await self.passwords.hash(password), PLATFORM_ADMIN)
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"A platform admin named '{username}' exists.", code="ADMIN_USER_EXISTS") from None
+            await audit.record(conn, actor, None, "admin_user.created", "admin_user", row["id"], {"role": PLATFORM_ADMIN})
+            return AdminUser(**dict(row))
+
+    async def create_tenant_admin(self, actor: Actor, tenant_id: int, data: AdminUserCreate) -> AdminUser:
+        password_hash = await self.passwords.hash(data.password)
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await tenants_repo.tenant_exists(conn, tenant_id):
+                raise tenant_not_found()
+            try:
+                row = await repo.insert(conn, tenant_id, data.username, password_hash, data.role.value)
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"An admin user named '{data.username}' exists.", code="ADMIN_USER_EXISTS") from None
+            await audit.record(conn, actor, tenant_id, "admin_user.created", "admin_user", row["id"], {"role": data.role.value})
+            return AdminUser(**dict(row))
+
+    async def list_tenant_admins(self, tenant_id: int) -> list[AdminUser]:
+        return [AdminUser(**dict(row)) for row in await repo.list_for_tenant(self.db, tenant_id)]
+
+    async def get_tenant_admin(self, tenant_id: int, admin_id: int) -> AdminUser:
+        row = await repo.get_for_tenant(self.db, tenant_id, admin_id)
         if row is None:
             raise admin_user_not_found()
-        changed = [name for name, value in (("password", password_hash), ("role", role), ("isEnabled", is_enabled)) if value is not None]
-        await audit.record(conn, actor, tenant_id, "admin_user.updated", "admin_user", admin_id, {"changed": changed})
-    if password_hash is not None or is_enabled is False:
-        await end_tokens_of(redis, admin_id)
-    return AdminUser(**dict(row))
+        return AdminUser(**dict(row))
 
+    async def update_tenant_admin(self, actor: Actor, tenant_id: int, admin_id: int, data: AdminUserUpdate) -> AdminUser:
+        password_hash = await self.passwords.hash(data.password) if data.password is not msgspec.UNSET else None
+        role = data.role.value if data.role is not msgspec.UNSET else None
+        is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
+        async with self.db.acquire() as conn, conn.transaction():
+            row = await repo.update(conn, tenant_id, admin_id, password_hash, role, is_enabled)
+            if row is None:
+                raise admin_user_not_found()
+            changed = [name for name, value in (("password", password_hash), ("role", role), ("isEnabled", is_enabled)) if value is not None]
+            await audit.record(conn, actor, tenant_id, "admin_user.updated", "admin_user", admin_id, {"changed": changed})
+        if password_hash is not None or is_enabled is False:
+            await self.end_tokens_of(admin_id)
+        return AdminUser(**dict(row))
 
-async def delete_tenant_admin(pool: asyncpg.Pool, actor: Actor, tenant_id: int, admin_id: int) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.delete(conn, tenant_id, admin_id):
-            raise admin_user_not_found()
-        await audit.record(conn, actor, tenant_id, "admin_user.deleted", "admin_user", admin_id)
+    async def delete_tenant_admin(self, actor: Actor, tenant_id: int, admin_id: int) -> None:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.delete(conn, tenant_id, admin_id):
+                raise admin_user_not_found()
+            await audit.record(conn, actor, tenant_id, "admin_user.deleted", "admin_user", admin_id)

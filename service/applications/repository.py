@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 _COLUMNS = "id, tenant_id, client_id, name, behaviors, is_enabled, created_at, updated_at"
 
 

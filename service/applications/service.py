@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import secrets
 
 import asyncpg
@@ -12,8 +14,10 @@ from service.applications import repository as repo
 from service.applications.models import Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret
 from service.applications.tickets import AppTickets
 from service.audit import Actor
+from service.platform.db import Database
 from service.errors import NotFound
 from service.platform.crypto import new_token, token_digest
+from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
 SECRET_PREFIX = "ghs_"
@@ -27,63 +31,66 @@ def _new_client_id(tenant_id: int) -> str:
     return f"gh.{tenant_id}.{secrets.token_hex(8)}"
 
 
-async def create_application(pool: asyncpg.Pool, actor: Actor, tenant_id: int, data: ApplicationCreate) -> ApplicationWithSecret:
-    secret = new_token(SECRET_PREFIX)
-    behaviors = sorted({b.value for b in data.behaviors})
-    async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id) is None:
-            raise tenant_not_found()
-        row = await repo.insert(conn, tenant_id, _new_client_id(tenant_id), data.name, token_digest(secret), behaviors)
-        await audit.record(conn, actor, tenant_id, "application.created", "application", row["id"], {"behaviors": behaviors})
-    return ApplicationWithSecret(**dict(row), client_secret=secret)
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Applications:
+    db: Database
+    tickets: AppTickets
+
+    async def create_application(self, actor: Actor, tenant_id: int, data: ApplicationCreate) -> ApplicationWithSecret:
+        secret = new_token(SECRET_PREFIX)
+        behaviors = sorted({b.value for b in data.behaviors})
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await tenants_repo.tenant_exists(conn, tenant_id):
+                raise tenant_not_found()
+            row = await repo.insert(conn, tenant_id, _new_client_id(tenant_id), data.name, token_digest(secret), behaviors)
+            await audit.record(conn, actor, tenant_id, "application.created", "application", row["id"], {"behaviors": behaviors})
+        return ApplicationWithSecret(**dict(row), client_secret=secret)
 
 
-async def list_applications(pool: asyncpg.Pool, tenant_id: int) -> list[Application]:
-    return [Application(**dict(row)) for row in await repo.list_for_tenant(pool, tenant_id)]
+    async def list_applications(self, tenant_id: int) -> list[Application]:
+        return [Application(**dict(row)) for row in await repo.list_for_tenant(self.db, tenant_id)]
 
 
-async def get_application(pool: asyncpg.Pool, tenant_id: int, application_id: int) -> Application:
-    row = await repo.get(pool, tenant_id, application_id)
-    if row is None:
-        raise application_not_found()
-    return Application(**dict(row))
-
-
-async def update_application(
-    pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
-) -> Application:
-    behaviors = sorted({b.value for b in data.behaviors}) if data.behaviors is not msgspec.UNSET else None
-    name = data.name if data.name is not msgspec.UNSET else None
-    is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
-    async with pool.acquire() as conn, conn.transaction():
-        row = await repo.update(conn, tenant_id, application_id, name, behaviors, is_enabled)
+    async def get_application(self, tenant_id: int, application_id: int) -> Application:
+        row = await repo.get(self.db, tenant_id, application_id)
         if row is None:
             raise application_not_found()
-        await audit.record(
-            conn, actor, tenant_id, "application.updated", "application", application_id,
-            {k: v for k, v in (("name", name), ("behaviors", behaviors), ("isEnabled", is_enabled)) if v is not None},
-        )
-    await tickets.forget(application_id)
-    return Application(**dict(row))
+        return Application(**dict(row))
 
 
-async def rotate_secret(
-    pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int, application_id: int
-) -> ApplicationWithSecret:
-    secret = new_token(SECRET_PREFIX)
-    async with pool.acquire() as conn, conn.transaction():
-        row = await repo.set_secret(conn, tenant_id, application_id, token_digest(secret))
-        if row is None:
-            raise application_not_found()
-        await audit.record(conn, actor, tenant_id, "application.secret_rotated", "application", application_id)
-    await tickets.forget(application_id)
-    return ApplicationWithSecret(**dict(row), client_secret=secret)
+    async def update_application(self, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
+    ) -> Application:
+        behaviors = sorted({b.value for b in data.behaviors}) if data.behaviors is not msgspec.UNSET else None
+        name = data.name if data.name is not msgspec.UNSET else None
+        is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
+        async with self.db.acquire() as conn, conn.transaction():
+            row = await repo.update(conn, tenant_id, application_id, name, behaviors, is_enabled)
+            if row is None:
+                raise application_not_found()
+            await audit.record(
+                conn, actor, tenant_id, "application.updated", "application", application_id,
+                {k: v for k, v in (("name", name), ("behaviors", behaviors), ("isEnabled", is_enabled)) if v is not None},
+            )
+        await self.tickets.forget(application_id)
+        return Application(**dict(row))
 
 
-async def delete_application(pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int, application_id: int) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.delete(conn, tenant_id, application_id):
-            raise application_not_found()
-        await audit.record(conn, actor, tenant_id, "application.deleted", "application", application_id)
-    await tickets.forget(application_id)
+    async def rotate_secret(self, actor: Actor, tenant_id: int, application_id: int
+    ) -> ApplicationWithSecret:
+        secret = new_token(SECRET_PREFIX)
+        async with self.db.acquire() as conn, conn.transaction():
+            row = await repo.set_secret(conn, tenant_id, application_id, token_digest(secret))
+            if row is None:
+                raise application_not_found()
+            await audit.record(conn, actor, tenant_id, "application.secret_rotated", "application", application_id)
+        await self.tickets.forget(application_id)
+        return ApplicationWithSecret(**dict(row), client_secret=secret)
 
+
+    async def delete_application(self, actor: Actor, tenant_id: int, application_id: int) -> None:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.delete(conn, tenant_id, application_id):
+                raise application_not_found()
+            await audit.record(conn, actor, tenant_id, "application.deleted", "application", application_id)
+        await self.tickets.forget(application_id)

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from service.applications import repository as repo
 from service.applications.behaviors import Behavior
 from service.errors import Forbidden, Unauthenticated
+from service.platform.db import Database
 from service.platform.redis import Keys
 from service.platform.crypto import constant_time_equals, new_token, token_digest
 
@@ -123,8 +124,8 @@ class _Recent:
 
 
 class AppTickets:
-    def __init__(self, pool: asyncpg.Pool, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
-        self.pool = pool
+    def __init__(self, *, db: Database, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
+        self.db = db
         self.redis = redis
         self.access_ttl = access_minutes * 60
         self.refresh_ttl = refresh_minutes * 60
@@ -134,7 +135,7 @@ class AppTickets:
         self._recent_states = _Recent()  # application id -> ApplicationState
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
-        row = await repo.find_by_client_id(self.pool, client_id)
+        row = await repo.find_by_client_id(self.db, client_id)
         stored = row["secret_hash"] if row else _NO_SUCH_SECRET
         if not constant_time_equals(stored, token_digest(client_secret)) or row is None or not row["is_enabled"]:
             raise invalid_client()
@@ -198,7 +199,7 @@ class AppTickets:
         digest = token_digest(client_secret)
         remembered = self._verified_clients.get(client_id)
         if remembered is None or not constant_time_equals(remembered[0], digest):
-            row = await repo.find_by_client_id(self.pool, client_id)
+            row = await repo.find_by_client_id(self.db, client_id)
             stored = row["secret_hash"] if row else _NO_SUCH_SECRET
             if not constant_time_equals(stored, digest) or row is None:
                 raise invalid_client()
@@ -227,7 +228,7 @@ class AppTickets:
             state = self._state_from(json.loads(cached))
             self._recent_states.put(application_id, state)
             return state
-        row = await repo.get_state(self.pool, application_id)
+        row = await repo.get_state(self.db, application_id)
         if row is None:
             return None
         data = {

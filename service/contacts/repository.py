@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 
 CONTACT_FIELDS = (
     "label", "email", "first_name", "middle_name_or_initial", "last_name_or_surname", "company_or_organization",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 import asyncpg
@@ -10,6 +12,7 @@ from service import audit
 from service.accounts import repository as accounts_repo
 from service.http.kibo.models import CustomerContact
 from service.audit import Actor
+from service.platform.db import Database
 from service.contacts import repository as repo
 from service.errors import FieldError, InvalidInput, NotFound
 from service.http.kibo.conventions import audit_info
@@ -96,46 +99,51 @@ async def _require_account(conn: Any, scope: CustomerScope, account_id: int) -> 
         raise NotFound("Customer account not found.", code="ACCOUNT_NOT_FOUND")
 
 
-async def add(pool: asyncpg.Pool, scope: CustomerScope, actor: Actor, account_id: int, contacts: list[CustomerContact]) -> list[dict[str, Any]]:
-    async with pool.acquire() as conn, conn.transaction():
-        await _require_account(conn, scope, account_id)
-        ids = [await insert_contact(conn, scope.tenant_id, account_id, c, actor.name) for c in contacts]
-        await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
-        await audit.record(conn, actor, scope.tenant_id, "contact.added", "customer_account", account_id, {"contactIds": ids})
-        return [contact_body(await repo.get(conn, scope.tenant_id, account_id, i)) for i in ids]
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Contacts:
+    db: Database
+
+    async def add(self, scope: CustomerScope, actor: Actor, account_id: int, contacts: list[CustomerContact]) -> list[dict[str, Any]]:
+        async with self.db.acquire() as conn, conn.transaction():
+            await _require_account(conn, scope, account_id)
+            ids = [await insert_contact(conn, scope.tenant_id, account_id, c, actor.name) for c in contacts]
+            await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
+            await audit.record(conn, actor, scope.tenant_id, "contact.added", "customer_account", account_id, {"contactIds": ids})
+            return [contact_body(await repo.get(conn, scope.tenant_id, account_id, i)) for i in ids]
 
 
-async def list_contacts(pool: asyncpg.Pool, scope: CustomerScope, account_id: int, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    await _require_account(pool, scope, account_id)
-    rows = await repo.list_for_account(pool, scope.tenant_id, account_id, offset, limit)
-    return [contact_body(r) for r in rows], await repo.count_for_account(pool, scope.tenant_id, account_id)
+    async def list_contacts(self, scope: CustomerScope, account_id: int, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        await _require_account(self.db, scope, account_id)
+        rows = await repo.list_for_account(self.db, scope.tenant_id, account_id, offset, limit)
+        return [contact_body(r) for r in rows], await repo.count_for_account(self.db, scope.tenant_id, account_id)
 
 
-async def get(pool: asyncpg.Pool, scope: CustomerScope, account_id: int, contact_id: int) -> dict[str, Any]:
-    await _require_account(pool, scope, account_id)
-    row = await repo.get(pool, scope.tenant_id, account_id, contact_id)
-    if row is None:
-        raise contact_not_found()
-    return contact_body(row)
-
-
-async def update(pool: asyncpg.Pool, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int,
-                 contact: CustomerContact) -> dict[str, Any]:
-    types = _types(contact)
-    async with pool.acquire() as conn, conn.transaction():
-        await _require_account(conn, scope, account_id)
-        if not await repo.update(conn, scope.tenant_id, account_id, contact_id, _fields(contact), actor.name):
+    async def get(self, scope: CustomerScope, account_id: int, contact_id: int) -> dict[str, Any]:
+        await _require_account(self.db, scope, account_id)
+        row = await repo.get(self.db, scope.tenant_id, account_id, contact_id)
+        if row is None:
             raise contact_not_found()
-        await repo.replace_types(conn, scope.tenant_id, account_id, contact_id, types)
-        await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
-        await audit.record(conn, actor, scope.tenant_id, "contact.updated", "customer_account", account_id, {"contactId": contact_id})
-        return contact_body(await repo.get(conn, scope.tenant_id, account_id, contact_id))
+        return contact_body(row)
 
 
-async def delete(pool: asyncpg.Pool, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await _require_account(conn, scope, account_id)
-        if not await repo.delete(conn, scope.tenant_id, account_id, contact_id):
-            raise contact_not_found()
-        await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
-        await audit.record(conn, actor, scope.tenant_id, "contact.deleted", "customer_account", account_id, {"contactId": contact_id})
+    async def update(self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int,
+                     contact: CustomerContact) -> dict[str, Any]:
+        types = _types(contact)
+        async with self.db.acquire() as conn, conn.transaction():
+            await _require_account(conn, scope, account_id)
+            if not await repo.update(conn, scope.tenant_id, account_id, contact_id, _fields(contact), actor.name):
+                raise contact_not_found()
+            await repo.replace_types(conn, scope.tenant_id, account_id, contact_id, types)
+            await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
+            await audit.record(conn, actor, scope.tenant_id, "contact.updated", "customer_account", account_id, {"contactId": contact_id})
+            return contact_body(await repo.get(conn, scope.tenant_id, account_id, contact_id))
+
+
+    async def delete(self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int) -> None:
+        async with self.db.acquire() as conn, conn.transaction():
+            await _require_account(conn, scope, account_id)
+            if not await repo.delete(conn, scope.tenant_id, account_id, contact_id):
+                raise contact_not_found()
+            await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
+            await audit.record(conn, actor, scope.tenant_id, "contact.deleted", "customer_account", account_id, {"contactId": contact_id})

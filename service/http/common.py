@@ -1,16 +1,18 @@
-"""Small HTTP helpers shared by every capability's routes."""
+"""Small HTTP helpers shared by every surface."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from litestar import Request
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import PathParameter, QueryParameter, SkipValidation
 
 from service.audit import Actor
+from service.http.request_context import client_address_of, request_id_of
 
-if TYPE_CHECKING:  # runtime.py imports the capabilities, which import this module
-    from service.runtime import Runtime
+# A capability `create_app` hands a handler (`accounts: Injected[Accounts]`): the process's own object,
+# passed as it is, not validated per request as request values are.
+Injected = SkipValidation
 
 MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
@@ -22,12 +24,9 @@ PageSize = Annotated[
 ]
 
 
-def runtime(request: Request[Any, Any, Any]) -> "Runtime":
-    return request.app.state.runtime
-
-
 def actor(request: Request[Any, Any, Any], name: str) -> Actor:
-    return Actor.from_scope(name, request.scope)
+    """Who is acting (`name`), with the client address and request id of this request."""
+    return Actor(name, client_address_of(request.scope), request_id_of(request.scope) or None)
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:

@@ -6,9 +6,12 @@ import asyncio
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 
-from service.http.common import runtime
+from redis.asyncio import Redis
+
+from service.http.common import Injected
+from service.platform.db import Database
 
 PROBE_TIMEOUT_SECONDS = 2
 
@@ -31,13 +34,11 @@ class HealthController(Controller):
         summary="PostgreSQL and Redis both answer; 503 otherwise",
         description="Load balancers should send traffic only while this answers 200.",
     )
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[HealthStatus]:
-        rt = runtime(request)
-        postgres, redis = await asyncio.gather(
-            _probe(rt.pool.fetchval("SELECT 1")), _probe(rt.redis.ping())
-        )
-        healthy = postgres == "ok" and redis == "ok"
-        body = HealthStatus(status="ok" if healthy else "unavailable", checks={"postgres": postgres, "redis": redis})
+    async def ready(self, db: Injected[Database], redis: Injected[Redis]) -> Response[HealthStatus]:
+        postgres_status, redis_status = await asyncio.gather(_probe(db.fetchval("SELECT 1")), _probe(redis.ping()))
+        healthy = postgres_status == "ok" and redis_status == "ok"
+        checks = {"postgres": postgres_status, "redis": redis_status}
+        body = HealthStatus(status="ok" if healthy else "unavailable", checks=checks)
         return Response(body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"})
 
 

@@ -51,7 +51,7 @@ class AccountCounters:
 
 
 class Lockout:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, *, redis: Redis) -> None:
         self.redis = redis
         self._reserve = redis.register_script(_RESERVE)
         self._count = redis.register_script(_COUNT)

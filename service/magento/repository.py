@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 
 # One row per customer, in Magento's field names. `d` is the website's default store, which stands
 # in for the store of accounts that were not created through Magento.

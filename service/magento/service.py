@@ -21,11 +21,12 @@ from service.http.kibo.models import ConfirmationInfo, CustomerAccount, Customer
 from service.accounts.password_policy import argon2_parameters, check_password
 from service.accounts.service import _account_fields as account_fields
 from service.accounts.service import account_body, normalize_email, normalize_user_name
-from service.admins import service as admins
+from service.accounts.service import Accounts
+from service.admins.service import Admins
 from service.audit import Actor
 from service.contacts import repository as contacts_repo
 from service.contacts.service import MAX_CONTACTS_PER_ACCOUNT
-from service.errors import GatehouseError, InvalidInput, TooManyRequests, Unauthenticated
+from service.errors import GatehouseError, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from service.magento import repository as repo
 from service.magento.errors import (
     email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
@@ -34,13 +35,21 @@ from service.magento.models import (
     ADMIN_GROUP, ADMIN_STORE, ADMIN_WEBSITE, AddressIn, CustomerIn, address_body, customer_body, parse_dob, telephone,
     store_group_body, store_view_body, website_body,
 )
-from service.http.magento.guard import MagentoContext, Store
+from service.magento.context import MagentoContext, Store
 from service.magento.search import SearchCriteria, compile_criteria
 from service.platform.redis import PREFIX
-from service.runtime import Runtime
+from redis.asyncio import Redis
+
+from service.platform.crypto import Passwords
+from service.platform.db import Database
+from service.sessions.logins import Logins
+from service.sessions.store import Sessions
 from service.tenants import repository as tenants_repo
+from service.tenants.settings import TenantSettings, settings_from_row
 
 RESET_TEMPLATES = ("email_reset", "email_reminder")
+ADMIN_STORE_CODE = "all"
+DEFAULT_STORE_CODE = "default"
 _ADDRESS_REQUIRED = ("firstname", "lastname", "street", "city", "country_id", "telephone")
 # Magento's token-endpoint throttle (RequestThrottler), counted per website and user name. An attempt
 # takes its slot before the password is checked, so parallel guesses cannot pass the limit; the attempt
@@ -124,23 +133,56 @@ def _check_customer(customer: CustomerIn) -> None:
         _check_address(address)
 
 
+def _store(row: Any) -> Store:
+    return Store(row["id"], row["code"], row["name"], row["customer_set_id"], row["customer_set_code"])
+
+
 def _throttle_key(tenant_id: int, website_id: int, username: str) -> str:
     digest = hashlib.sha256(normalize_user_name(username).encode()).hexdigest()
     return f"{PREFIX}magefail:{tenant_id}:{website_id}:{digest}"
 
 
-@dataclass
-class MagentoService:
-    rt: Runtime
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MagentoCustomers:
+    """Magento's customers, tokens and stores, on Gatehouse's accounts, contacts and sessions."""
+
+    db: Database
+    redis: Redis
+    passwords: Passwords
+    accounts: Accounts
+    admins: Admins
+    logins: Logins
+    sessions: Sessions
+
+    # --- tenant and store of a call ---------------------------------------------------------------
+
+    async def tenant_for_host(self, host: str) -> int | None:
+        return await repo.tenant_for_host(self.db, host)
+
+    async def storefront(self, tenant_id: int, code: str | None) -> tuple[TenantSettings, Store | None, Store]:
+        """(tenant settings, the store of `code`, the default store). `default` (or no code) is the tenant's default
+        site, `all` the admin store (None); any other code must be a site code of the tenant."""
+        named = None if code in (None, DEFAULT_STORE_CODE, ADMIN_STORE_CODE) else code
+        rows = await repo.tenant_stores(self.db, tenant_id, named)
+        default = next((_store(row) for row in rows if row["is_default"]), None)
+        if default is None:
+            raise NotFound("Tenant not found.", code="TENANT_NOT_FOUND")
+        settings = settings_from_row(rows[0]["settings"])
+        if code == ADMIN_STORE_CODE:
+            return settings, None, default
+        if named is None:
+            return settings, default, default
+        match = next((_store(row) for row in rows if row["code"] == named), None)
+        if match is None:
+            raise store_not_found()
+        return settings, match, default
 
     # --- tokens ---------------------------------------------------------------------------------
 
     async def admin_token(self, ctx: MagentoContext, actor: Actor, username: str, password: str) -> str:
         try:
-            token = await admins.sign_in(
-                self.rt.pool, self.rt.redis, self.rt.passwords, username=username, password=password,
-                tenant_id=ctx.tenant_id, client_address=actor.client_address,
-                token_minutes=self.rt.settings.admin_token_minutes,
+            token = await self.admins.sign_in(
+                username=username, password=password, tenant_id=ctx.tenant_id, client_address=actor.client_address
             )
         except (Unauthenticated, TooManyRequests):
             raise sign_in_failed() from None
@@ -151,7 +193,7 @@ class MagentoService:
         scope = ctx.login_scope()
         policy = ctx.settings.lockout
         key = _throttle_key(ctx.tenant_id, scope.customer_set_id, username)
-        attempt = await self.rt.redis.eval(
+        attempt = await self.redis.eval(
             _RESERVE_ATTEMPT, 1, key, policy.window_minutes * 60, policy.max_failures, policy.lock_minutes * 60
         )
         if int(attempt) > policy.max_failures:
@@ -161,10 +203,10 @@ class MagentoService:
             # The tenant's access-token lifetime; the session (whose refresh token nobody gets) ends with it.
             settings = ctx.settings
             lifetime = min(settings.access_token_minutes, settings.max_requested_refresh_token_minutes)
-            ticket = await self.rt.auth.login(scope, actor, info, (None, lifetime))
+            ticket = await self.logins.login(scope, actor, info, (None, lifetime))
         except (Unauthenticated, TooManyRequests):
             raise sign_in_failed() from None
-        await self.rt.redis.delete(key)
+        await self.redis.delete(key)
         if ticket.get("requires2FA") or not ticket.get("accessToken"):
             # Magento's token route has no second step; the customer signs in where 2FA can be completed.
             raise Unauthenticated("This account signs in with a second factor, which this route cannot take.",
@@ -173,23 +215,23 @@ class MagentoService:
 
     async def revoke_customer_tokens(self, ctx: MagentoContext) -> bool:
         assert ctx.customer is not None
-        await self.rt.sessions.end_all_for_account(ctx.tenant_id, ctx.customer.account_id)
+        await self.sessions.end_all_for_account(ctx.tenant_id, ctx.customer.account_id)
         return True
 
     # --- stores ---------------------------------------------------------------------------------
 
     async def store_views(self, ctx: MagentoContext) -> list[dict[str, Any]]:
-        sites = await tenants_repo.list_sites(self.rt.pool, ctx.tenant_id)
+        sites = await tenants_repo.list_sites(self.db, ctx.tenant_id)
         default = [store_view_body(s) for s in sites if s["is_default"]]
         return [*default, ADMIN_STORE, *(store_view_body(s) for s in sites if not s["is_default"])]
 
     async def websites(self, ctx: MagentoContext) -> list[dict[str, Any]]:
-        sets = await tenants_repo.list_customer_sets(self.rt.pool, ctx.tenant_id)
+        sets = await tenants_repo.list_customer_sets(self.db, ctx.tenant_id)
         return [ADMIN_WEBSITE, *(website_body(s) for s in sets)]
 
     async def store_groups(self, ctx: MagentoContext) -> list[dict[str, Any]]:
-        sets = await tenants_repo.list_customer_sets(self.rt.pool, ctx.tenant_id)
-        sites = await tenants_repo.list_sites(self.rt.pool, ctx.tenant_id)
+        sets = await tenants_repo.list_customer_sets(self.db, ctx.tenant_id)
+        sites = await tenants_repo.list_sites(self.db, ctx.tenant_id)
         groups = [ADMIN_GROUP]
         for customer_set in sets:
             members = sorted((s for s in sites if s["customer_set_id"] == customer_set["id"]),
@@ -215,23 +257,23 @@ class MagentoService:
         return (await self._bodies(conn, tenant_id, [await self._row(conn, tenant_id, customer_id)]))[0]
 
     async def get_customer(self, ctx: MagentoContext, customer_id: int) -> dict[str, Any]:
-        return await self._body(self.rt.pool, ctx.tenant_id, customer_id)
+        return await self._body(self.db, ctx.tenant_id, customer_id)
 
     async def current_customer(self, ctx: MagentoContext) -> dict[str, Any]:
         assert ctx.customer is not None
-        return await self._body(self.rt.pool, ctx.tenant_id, ctx.customer.account_id)
+        return await self._body(self.db, ctx.tenant_id, ctx.customer.account_id)
 
     async def search(self, ctx: MagentoContext, criteria: SearchCriteria) -> dict[str, Any]:
         where, values, order = compile_criteria(criteria, first_parameter=2)
         rows, total = await repo.search_customers(
-            self.rt.pool, ctx.tenant_id, where, values, order, criteria.offset, criteria.limit
+            self.db, ctx.tenant_id, where, values, order, criteria.offset, criteria.limit
         )
-        items = await self._bodies(self.rt.pool, ctx.tenant_id, rows)
+        items = await self._bodies(self.db, ctx.tenant_id, rows)
         return {"items": items, "search_criteria": criteria.echo(), "total_count": total}
 
     async def email_available(self, ctx: MagentoContext, email: str, website_id: int | None) -> bool:
         website = website_id if website_id is not None else ctx.storefront.website_id
-        return not await repo.email_exists(self.rt.pool, ctx.tenant_id, website, normalize_email(email))
+        return not await repo.email_exists(self.db, ctx.tenant_id, website, normalize_email(email))
 
     # --- creating and changing customers --------------------------------------------------------
 
@@ -295,7 +337,7 @@ class MagentoService:
         if password is None:
             return None
         policy = ctx.settings.password
-        return await self.rt.passwords.hash(check_password(password, policy), argon2_parameters(policy))
+        return await self.passwords.hash(check_password(password, policy), argon2_parameters(policy))
 
     async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: CustomerIn,
                               password: str | None) -> dict[str, Any]:
@@ -303,7 +345,7 @@ class MagentoService:
         # Registration is open to anyone; an admin who may manage customers also picks the group.
         as_admin = ctx.admin is not None and ctx.admin.role != "viewer"
         password_hash = await self._new_password_hash(ctx, password)
-        async with self.rt.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             store, website_id, _ = await self._placement(conn, ctx, customer.store_id, customer.website_id)
             fields = self._account_fields(customer, None)
             try:
@@ -372,7 +414,7 @@ class MagentoService:
         as_admin = ctx.admin is not None
         for address in customer.addresses or []:
             _check_address(address)
-        async with self.rt.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             current = await self._row(conn, ctx.tenant_id, customer_id)
             website_id = current["website_id"]
             if as_admin and customer.website_id is not None and customer.website_id != website_id:
@@ -399,14 +441,14 @@ class MagentoService:
                                {"via": "magento"})
             body = await self._body(conn, ctx.tenant_id, customer_id)
         # The customer's live sessions (Kibo or Magento) answer with the account as it is now.
-        account = await accounts_repo.get_account(self.rt.pool, ctx.tenant_id, website_id, customer_id)
-        await self.rt.sessions.update_account(ctx.tenant_id, customer_id, account_body(account))
+        account = await accounts_repo.get_account(self.db, ctx.tenant_id, website_id, customer_id)
+        await self.sessions.update_account(ctx.tenant_id, customer_id, account_body(account))
         return body
 
     async def delete_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int) -> bool:
-        row = await self._row(self.rt.pool, ctx.tenant_id, customer_id)
+        row = await self._row(self.db, ctx.tenant_id, customer_id)
         scope = ctx.customer_scope(row["website_id"], row["website_code"], row["store_id"])
-        await self.rt.accounts.delete(scope, actor, customer_id)  # ends the customer's sessions too
+        await self.accounts.delete(scope, actor, customer_id)  # ends the customer's sessions too
         return True
 
     # --- passwords ------------------------------------------------------------------------------
@@ -418,7 +460,7 @@ class MagentoService:
         scope = ctx.customer_scope(session["csid"], session["cs"], ctx.storefront.id)
         info = CustomerPasswordInfo(old_password=current_password, new_password=new_password)
         try:
-            await self.rt.accounts.change_password(scope, actor, ctx.customer.account_id, info, False)
+            await self.accounts.change_password(scope, actor, ctx.customer.account_id, info, False)
         except InvalidInput as exc:
             raise _magento_error(exc) from None
         return True
@@ -426,7 +468,7 @@ class MagentoService:
     async def _website_scope(self, ctx: MagentoContext, website_id: int | None) -> Any:
         if website_id is None:
             return ctx.store_scope()
-        website = await repo.customer_set(self.rt.pool, ctx.tenant_id, website_id)
+        website = await repo.customer_set(self.db, ctx.tenant_id, website_id)
         if website is None:
             raise invalid_value("websiteId", website_id)
         return ctx.customer_scope(website["id"], website["code"], ctx.storefront.id)
@@ -438,13 +480,13 @@ class MagentoService:
         if template not in RESET_TEMPLATES:
             raise invalid_value("template", template)
         scope = await self._website_scope(ctx, website_id)
-        await self.rt.accounts.reset_password(scope, actor, email, None, None)
+        await self.accounts.reset_password(scope, actor, email, None, None)
         return True
 
     async def reset_password(self, ctx: MagentoContext, actor: Actor, email: str, token: str, new_password: str) -> bool:
         info = ConfirmationInfo(user_name=email, confirmation_code=token, new_password=new_password)
         try:
-            await self.rt.accounts.update_forgotten_password(ctx.store_scope(), actor, info)
+            await self.accounts.update_forgotten_password(ctx.store_scope(), actor, info)
         except InvalidInput as exc:
             raise _magento_error(exc) from None
         return True

@@ -1,10 +1,12 @@
-"""PostgreSQL connection pool (asyncpg)."""
+"""PostgreSQL (asyncpg): the pool of one process, and the type repositories run their statements on."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolAcquireContext
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -22,7 +24,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(
+    pool: asyncpg.Pool = await asyncpg.create_pool(
         database_url,
         min_size=min_size,
         max_size=max_size,
@@ -31,3 +33,51 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 1
         init=_init_connection,
         reset=_keep_session,
     )
+    return pool
+
+
+class Database:
+    """The process's PostgreSQL pool, as capabilities hold it.
+
+    `create_app` builds every capability before an event loop runs, and asyncpg binds a pool to
+    the loop that opens it; so capabilities get this handle at construction, and the pool behind
+    it opens when the application starts (`open`) and closes when it stops.
+    """
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+        self._url = url
+        self._sizes = (min_size, max_size)
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self._pool = await create_pool(self._url, min_size=self._sizes[0], max_size=self._sizes[1])
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database is used before the application started")
+        return self._pool
+
+    def acquire(self) -> PoolAcquireContext:
+        return self.pool.acquire()
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return await self.pool.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self.pool.fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return await self.pool.execute(query, *args)
+
+
+# What a repository function runs its statements on: a connection (inside a transaction) or the pool.
+Conn = asyncpg.Connection | asyncpg.Pool | Database

@@ -24,10 +24,11 @@ from service.platform.background import Background
 from service.platform.config import Settings
 from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
 from service.http.kibo.conventions import kibo_datetime_ms
+from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.platform.crypto import Passwords
 from service.tenants.scope import CustomerScope
-from service.tenants.service import get_settings
+from service.tenants.service import Tenants
 from service.tokens import jwt_tokens
 from service.tokens.keys import KeyCache
 from service.twofactor.challenges import code_matches, email_code_key
@@ -53,14 +54,15 @@ class CustomerPrincipal:
     session_id: str
 
 
-@dataclass
-class AuthTickets:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Logins:
     settings: Settings
-    pool: asyncpg.Pool
+    db: Database
     passwords: Passwords
     sessions: Sessions
     keys: KeyCache
     accounts: Accounts
+    tenants: Tenants
     lockout: Lockout
     twofactor: TwoFactor
     mailer: Mailer
@@ -79,7 +81,7 @@ class AuthTickets:
         row = None
         if info.username or info.account_id is not None:
             row = await accounts_repo.find_for_login(
-                self.pool, scope.tenant_id, scope.customer_set_id,
+                self.db, scope.tenant_id, scope.customer_set_id,
                 login_name=normalize_user_name(info.username) if info.username else None, account_id=info.account_id,
             )
         # The attempt takes its lockout slot before the password is checked: parallel guesses cannot
@@ -96,7 +98,7 @@ class AuthTickets:
             raise login_failed()
         await self.lockout.succeeded(scope.tenant_id, row["id"])
         if self.passwords.needs_rehash(stored_hash, parameters):
-            async with self.pool.acquire() as conn:
+            async with self.db.acquire() as conn:
                 await accounts_repo.record_login(conn, scope.tenant_id, row["id"], await self.passwords.hash(password, parameters), None)
         template = self._session_template(scope, account_body(row), durations, info.fingerprint, info.region, ["pwd"])
         needed, has_app = await self.twofactor.required(settings, scope.tenant_id, row, info.fingerprint, info.region)
@@ -112,7 +114,7 @@ class AuthTickets:
         locked_now = row is not None and attempt is not None and await self.lockout.failed(
             scope.tenant_id, row["id"], attempt, settings.lockout
         )
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             # The reason is for admins reading the audit trail; the caller always gets the same answer.
             await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account",
                                row["id"] if row else "unknown", {"reason": reason})
@@ -122,7 +124,7 @@ class AuthTickets:
                                    {"minutes": settings.lockout.lock_minutes})
 
     async def _finish_login(self, actor: Actor, session: dict[str, Any], action: str) -> dict[str, Any]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             await accounts_repo.record_login(conn, session["tid"], session["acct"], None, session["region"])
             await audit.record(conn, actor, session["tid"], action, "customer_account", session["acct"], {"amr": session["amr"]})
         return await self._start_session(session)
@@ -135,7 +137,7 @@ class AuthTickets:
             "email": row["email_address"], "first_name": row["first_name"],
         }
         token, seconds = await self.twofactor.challenges.open_pending(record)
-        async with self.pool.acquire() as conn:
+        async with self.db.acquire() as conn:
             await audit.record(conn, actor, scope.tenant_id, "2fa.challenged", "customer_account", row["id"])
         return {
             "accessToken": token,
@@ -154,7 +156,7 @@ class AuthTickets:
         record = await self.twofactor.challenges.peek_pending(pending_digest)
         if record is None or record["tid"] != tenant_id:
             raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
-        settings = await get_settings(self.pool, tenant_id)
+        settings = await self.tenants.get_settings(tenant_id)
         await self.twofactor.send_code(pending_digest, record, settings)
 
     async def complete_two_factor(self, tenant_id: int, actor: Actor, pending_token: str | None, user_id: str | None,
@@ -166,10 +168,10 @@ class AuthTickets:
         try:
             record, method = await self.twofactor.check(digest, code)
         except Unauthenticated:
-            async with self.pool.acquire() as conn:
+            async with self.db.acquire() as conn:
                 await audit.record(conn, actor, tenant_id, "2fa.failed", "customer_account", peeked["acct"])
             raise
-        settings = await get_settings(self.pool, tenant_id)
+        settings = await self.tenants.get_settings(tenant_id)
         await self.twofactor.remember(actor, record, method, settings.two_factor.trusted_device_days)
         session = {k: record[k] for k in self._SESSION_FIELDS}
         session["amr"] = sorted({*record["amr"], "otp", "mfa"})
@@ -181,7 +183,7 @@ class AuthTickets:
         self.background.spawn(self._send_email_login_code(scope, actor, normalize_email(email)), "email_login_code")
 
     async def _send_email_login_code(self, scope: CustomerScope, actor: Actor, email: str) -> None:
-        row = await accounts_repo.find_for_login(self.pool, scope.tenant_id, scope.customer_set_id,
+        row = await accounts_repo.find_for_login(self.db, scope.tenant_id, scope.customer_set_id,
                                                  login_name=email, account_id=None)
         if row is None or row["password_hash"] is None or row["is_locked"] or not row["is_active"] \
                 or row["email_normalized"] != email:
@@ -194,7 +196,7 @@ class AuthTickets:
         if code is not None:
             self.mailer.send_later(row["email_address"], "email_login_code", code=code,
                                    minutes=str(two_factor.code_ttl_seconds // 60), first_name=row["first_name"] or "there")
-            async with self.pool.acquire() as conn:
+            async with self.db.acquire() as conn:
                 await audit.record(conn, actor, scope.tenant_id, "otp.sent", "customer_account", row["id"])
 
     async def email_login(self, scope: CustomerScope, actor: Actor, email: str, code: str,
@@ -207,7 +209,7 @@ class AuthTickets:
             raise Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
         if not await self.twofactor.challenges.claim_email_code(key):
             raise Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
-        row = await accounts_repo.find_for_login(self.pool, scope.tenant_id, scope.customer_set_id, login_name=None,
+        row = await accounts_repo.find_for_login(self.db, scope.tenant_id, scope.customer_set_id, login_name=None,
                                                  account_id=record["acct"])
         if row is None or row["is_locked"] or not row["is_active"]:
             raise Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
@@ -224,7 +226,7 @@ class AuthTickets:
         tenant_settings = scope.settings
         durations = resolve_durations(tenant_settings, self.settings.caps, scope.app, *requested)
         password_hash = await self._hash(info.password, tenant_settings)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             current = await accounts_repo.get_account(conn, scope.tenant_id, scope.customer_set_id, account_id)
             if current is None:
                 raise account_not_found()

@@ -195,7 +195,7 @@ def open_with(parent_token: str, blob: str) -> dict[str, Any]:
 
 
 class Sessions:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, *, redis: Redis) -> None:
         self.redis = redis
         self._validate = redis.register_script(_VALIDATE_ACCESS)
         self._session_of = redis.register_script(_SESSION_OF)

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 
 _TENANT = """SELECT t.id, t.name, t.created_at, t.updated_at, s.id AS default_site_id
              FROM tenants t JOIN sites s ON s.tenant_id = t.id AND s.is_default"""
@@ -149,6 +149,25 @@ async def delete_site(conn: Conn, tenant_id: int, site_id: int) -> bool:
     return await conn.execute(
         "DELETE FROM sites WHERE tenant_id = $1 AND id = $2 AND NOT is_default", tenant_id, site_id
     ) != "DELETE 0"
+
+
+async def get_scope(conn: Conn, tenant_id: int, site_id: int | None) -> asyncpg.Record | None:
+    """A site (the default one when `site_id` is None) with its customer set's code and the tenant's settings."""
+    return await conn.fetchrow(
+        """SELECT s.id, s.customer_set_id, c.code, t.settings FROM sites s
+           JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
+           JOIN tenants t ON t.id = s.tenant_id
+           WHERE s.tenant_id = $1 AND (s.id = $2 OR ($2::int IS NULL AND s.is_default))""",
+        tenant_id, site_id,
+    )
+
+
+async def any_tenant_exists(conn: Conn) -> bool:
+    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tenants)")
+
+
+async def tenant_exists(conn: Conn, tenant_id: int) -> bool:
+    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)", tenant_id)
 
 
 async def lock_tenant(conn: asyncpg.Connection, tenant_id: int) -> bool:

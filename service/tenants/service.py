@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 import msgspec
 
 from service import audit
-from service.applications.tickets import AppTickets
+from service.applications.tickets import AppPrincipal, AppTickets
 from service.audit import Actor
+from service.platform.db import Database
 from service.platform.config import PlatformCaps
 from service.errors import Conflict, InvalidInput, NotFound
 from service.tenants import repository as repo
 from service.tenants.models import (
     CustomerSet, CustomerSetCreate, CustomerSetUpdate, Site, SiteCreate, SiteUpdate, Tenant,
 )
+from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings, default_settings, settings_from_row, settings_to_row, validate_settings
 
 DEFAULT_CODE = "default"
+
+
+def site_not_found() -> NotFound:
+    return NotFound("Site not found.", code="SITE_NOT_FOUND")
 
 
 def tenant_not_found() -> NotFound:
@@ -24,177 +32,191 @@ def tenant_not_found() -> NotFound:
     return NotFound("Tenant not found.", code="TENANT_NOT_FOUND")
 
 
-async def create_tenant(pool: asyncpg.Pool, actor: Actor, name: str, caps: PlatformCaps) -> Tenant:
-    async with pool.acquire() as conn, conn.transaction():
-        tenant_id = await repo.insert_tenant(conn, name, settings_to_row(default_settings(caps)))
-        customer_set = await repo.insert_customer_set(conn, tenant_id, DEFAULT_CODE, "Default customer set")
-        await repo.insert_site(conn, tenant_id, DEFAULT_CODE, "Default site", customer_set["id"], True)
-        await audit.record(conn, actor, tenant_id, "tenant.created", "tenant", tenant_id, {"name": name})
-        return _tenant(await repo.get_tenant(conn, tenant_id))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Tenants:
+    db: Database
+    caps: PlatformCaps
+    app_tickets: AppTickets
+
+    async def create_tenant(self, actor: Actor, name: str) -> Tenant:
+        async with self.db.acquire() as conn, conn.transaction():
+            tenant_id = await repo.insert_tenant(conn, name, settings_to_row(default_settings(self.caps)))
+            customer_set = await repo.insert_customer_set(conn, tenant_id, DEFAULT_CODE, "Default customer set")
+            await repo.insert_site(conn, tenant_id, DEFAULT_CODE, "Default site", customer_set["id"], True)
+            await audit.record(conn, actor, tenant_id, "tenant.created", "tenant", tenant_id, {"name": name})
+            return _tenant(await repo.get_tenant(conn, tenant_id))
 
 
-async def get_tenant(pool: asyncpg.Pool, tenant_id: int) -> Tenant:
-    row = await repo.get_tenant(pool, tenant_id)
-    if row is None:
-        raise tenant_not_found()
-    return _tenant(row)
+    async def any_exists(self) -> bool:
+        return await repo.any_tenant_exists(self.db)
 
-
-async def list_tenants(pool: asyncpg.Pool, only_id: int | None, offset: int, limit: int) -> tuple[list[Tenant], int]:
-    rows, total = await repo.list_tenants(pool, only_id, offset, limit)
-    return [_tenant(row) for row in rows], total
-
-
-async def rename_tenant(pool: asyncpg.Pool, actor: Actor, tenant_id: int, name: str) -> Tenant:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.rename_tenant(conn, tenant_id, name):
+    async def get_tenant(self, tenant_id: int) -> Tenant:
+        row = await repo.get_tenant(self.db, tenant_id)
+        if row is None:
             raise tenant_not_found()
-        await audit.record(conn, actor, tenant_id, "tenant.renamed", "tenant", tenant_id, {"name": name})
-        return _tenant(await repo.get_tenant(conn, tenant_id))
+        return _tenant(row)
 
 
-async def delete_tenant(pool: asyncpg.Pool, tickets: AppTickets, actor: Actor, tenant_id: int) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        application_ids = await repo.application_ids(conn, tenant_id)
-        if not await repo.delete_tenant(conn, tenant_id):
+    async def list_tenants(self, only_id: int | None, offset: int, limit: int) -> tuple[list[Tenant], int]:
+        rows, total = await repo.list_tenants(self.db, only_id, offset, limit)
+        return [_tenant(row) for row in rows], total
+
+
+    async def rename_tenant(self, actor: Actor, tenant_id: int, name: str) -> Tenant:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.rename_tenant(conn, tenant_id, name):
+                raise tenant_not_found()
+            await audit.record(conn, actor, tenant_id, "tenant.renamed", "tenant", tenant_id, {"name": name})
+            return _tenant(await repo.get_tenant(conn, tenant_id))
+
+
+    async def delete_tenant(self, actor: Actor, tenant_id: int) -> None:
+        async with self.db.acquire() as conn, conn.transaction():
+            application_ids = await repo.application_ids(conn, tenant_id)
+            if not await repo.delete_tenant(conn, tenant_id):
+                raise tenant_not_found()
+            # The tenant's own audit rows go with it; the platform keeps the fact that it was deleted.
+            await audit.record(conn, actor, None, "tenant.deleted", "tenant", tenant_id)
+        # Its applications' cached state goes too, so their tokens stop working now, not at cache expiry.
+        await self.app_tickets.forget(*application_ids)
+
+
+    async def customer_scope(self, app: AppPrincipal, site_id: int | None) -> CustomerScope:
+        """Where an application's call works: the site it names (checked to be the tenant's), else the default."""
+        row = await repo.get_scope(self.db, app.tenant_id, site_id)
+        if row is None:
+            raise site_not_found()
+        return CustomerScope(
+            app, app.tenant_id, row["id"], row["customer_set_id"], row["code"], settings_from_row(row["settings"])
+        )
+
+    async def has_site(self, tenant_id: int, site_id: int) -> bool:
+        return await repo.get_site(self.db, tenant_id, site_id) is not None
+
+    async def get_settings(self, tenant_id: int) -> TenantSettings:
+        raw = await repo.get_settings(self.db, tenant_id)
+        if raw is None:
             raise tenant_not_found()
-        # The tenant's own audit rows go with it; the platform keeps the fact that it was deleted.
-        await audit.record(conn, actor, None, "tenant.deleted", "tenant", tenant_id)
-    # Its applications' cached state goes too, so their tokens stop working now, not at cache expiry.
-    await tickets.forget(*application_ids)
+        return settings_from_row(raw)
 
 
-async def get_settings(pool: asyncpg.Pool, tenant_id: int) -> TenantSettings:
-    raw = await repo.get_settings(pool, tenant_id)
-    if raw is None:
-        raise tenant_not_found()
-    return settings_from_row(raw)
+    async def put_settings(self, actor: Actor, tenant_id: int, settings: TenantSettings) -> TenantSettings:
+        validate_settings(settings, self.caps)
+        row = settings_to_row(settings)
+        async with self.db.acquire() as conn, conn.transaction():
+            taken = await repo.host_names_of_others(conn, tenant_id, settings.host_names) if settings.host_names else []
+            if taken:
+                raise Conflict(f"Another tenant serves the host name '{taken[0]}'.", code="HOST_NAME_TAKEN")
+            if not await repo.put_settings(conn, tenant_id, row):
+                raise tenant_not_found()
+            await audit.record(conn, actor, tenant_id, "tenant.settings_changed", "tenant", tenant_id, row)
+        return settings
 
 
-async def put_settings(
-    pool: asyncpg.Pool, actor: Actor, tenant_id: int, settings: TenantSettings, caps: PlatformCaps
-) -> TenantSettings:
-    validate_settings(settings, caps)
-    row = settings_to_row(settings)
-    async with pool.acquire() as conn, conn.transaction():
-        taken = await repo.host_names_of_others(conn, tenant_id, settings.host_names) if settings.host_names else []
-        if taken:
-            raise Conflict(f"Another tenant serves the host name '{taken[0]}'.", code="HOST_NAME_TAKEN")
-        if not await repo.put_settings(conn, tenant_id, row):
-            raise tenant_not_found()
-        await audit.record(conn, actor, tenant_id, "tenant.settings_changed", "tenant", tenant_id, row)
-    return settings
+    async def create_customer_set(self, actor: Actor, tenant_id: int, data: CustomerSetCreate) -> CustomerSet:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.lock_tenant(conn, tenant_id):
+                raise tenant_not_found()
+            try:
+                row = await repo.insert_customer_set(conn, tenant_id, data.code, data.name)
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"A customer set with code '{data.code}' exists.", code="CUSTOMER_SET_EXISTS") from None
+            await audit.record(conn, actor, tenant_id, "customer_set.created", "customer_set", data.code)
+            return _customer_set(row)
 
 
-async def create_customer_set(pool: asyncpg.Pool, actor: Actor, tenant_id: int, data: CustomerSetCreate) -> CustomerSet:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.lock_tenant(conn, tenant_id):
-            raise tenant_not_found()
-        try:
-            row = await repo.insert_customer_set(conn, tenant_id, data.code, data.name)
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"A customer set with code '{data.code}' exists.", code="CUSTOMER_SET_EXISTS") from None
-        await audit.record(conn, actor, tenant_id, "customer_set.created", "customer_set", data.code)
-        return _customer_set(row)
+    async def list_customer_sets(self, tenant_id: int) -> list[CustomerSet]:
+        await self.get_tenant(tenant_id)
+        return [_customer_set(row) for row in await repo.list_customer_sets(self.db, tenant_id)]
 
 
-async def list_customer_sets(pool: asyncpg.Pool, tenant_id: int) -> list[CustomerSet]:
-    await get_tenant(pool, tenant_id)
-    return [_customer_set(row) for row in await repo.list_customer_sets(pool, tenant_id)]
-
-
-async def get_customer_set(pool: asyncpg.Pool, tenant_id: int, code: str) -> CustomerSet:
-    row = await repo.get_customer_set_by_code(pool, tenant_id, code)
-    if row is None:
-        raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
-    return _customer_set(row)
-
-
-async def update_customer_set(
-    pool: asyncpg.Pool, actor: Actor, tenant_id: int, code: str, data: CustomerSetUpdate
-) -> CustomerSet:
-    async with pool.acquire() as conn, conn.transaction():
-        row = await repo.rename_customer_set(conn, tenant_id, code, data.name)
+    async def get_customer_set(self, tenant_id: int, code: str) -> CustomerSet:
+        row = await repo.get_customer_set_by_code(self.db, tenant_id, code)
         if row is None:
             raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
-        await audit.record(conn, actor, tenant_id, "customer_set.renamed", "customer_set", code, {"name": data.name})
         return _customer_set(row)
 
 
-async def delete_customer_set(pool: asyncpg.Pool, actor: Actor, tenant_id: int, code: str) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.lock_tenant(conn, tenant_id):
-            raise tenant_not_found()
-        if await repo.customer_set_in_use(conn, tenant_id, code):
-            raise Conflict("Sites still use this customer set.", code="CUSTOMER_SET_IN_USE")
-        try:
-            deleted = await repo.delete_customer_set(conn, tenant_id, code)
-        except asyncpg.ForeignKeyViolationError:
-            raise Conflict("Customer accounts still belong to this customer set.", code="CUSTOMER_SET_IN_USE") from None
-        if not deleted:
-            raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
-        await audit.record(conn, actor, tenant_id, "customer_set.deleted", "customer_set", code)
+    async def update_customer_set(self, actor: Actor, tenant_id: int, code: str, data: CustomerSetUpdate) -> CustomerSet:
+        async with self.db.acquire() as conn, conn.transaction():
+            row = await repo.rename_customer_set(conn, tenant_id, code, data.name)
+            if row is None:
+                raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
+            await audit.record(conn, actor, tenant_id, "customer_set.renamed", "customer_set", code, {"name": data.name})
+            return _customer_set(row)
 
 
-async def create_site(pool: asyncpg.Pool, actor: Actor, tenant_id: int, data: SiteCreate) -> Site:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.lock_tenant(conn, tenant_id):
-            raise tenant_not_found()
-        customer_set = await repo.get_customer_set_by_code(conn, tenant_id, data.customer_set_code)
-        if customer_set is None:
-            raise InvalidInput(
-                f"There is no customer set '{data.customer_set_code}'.", code="CUSTOMER_SET_NOT_FOUND"
-            )
-        try:
-            site_id = await repo.insert_site(conn, tenant_id, data.code, data.name, customer_set["id"], False)
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"A site with code '{data.code}' exists.", code="SITE_EXISTS") from None
-        if data.is_default:
-            await repo.make_default_site(conn, tenant_id, site_id)
-        await audit.record(conn, actor, tenant_id, "site.created", "site", site_id, {"code": data.code})
-        return _site(await repo.get_site(conn, tenant_id, site_id))
+    async def delete_customer_set(self, actor: Actor, tenant_id: int, code: str) -> None:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.lock_tenant(conn, tenant_id):
+                raise tenant_not_found()
+            if await repo.customer_set_in_use(conn, tenant_id, code):
+                raise Conflict("Sites still use this customer set.", code="CUSTOMER_SET_IN_USE")
+            try:
+                deleted = await repo.delete_customer_set(conn, tenant_id, code)
+            except asyncpg.ForeignKeyViolationError:
+                raise Conflict("Customer accounts still belong to this customer set.", code="CUSTOMER_SET_IN_USE") from None
+            if not deleted:
+                raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
+            await audit.record(conn, actor, tenant_id, "customer_set.deleted", "customer_set", code)
 
 
-async def list_sites(pool: asyncpg.Pool, tenant_id: int) -> list[Site]:
-    await get_tenant(pool, tenant_id)
-    return [_site(row) for row in await repo.list_sites(pool, tenant_id)]
+    async def create_site(self, actor: Actor, tenant_id: int, data: SiteCreate) -> Site:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.lock_tenant(conn, tenant_id):
+                raise tenant_not_found()
+            customer_set = await repo.get_customer_set_by_code(conn, tenant_id, data.customer_set_code)
+            if customer_set is None:
+                raise InvalidInput(
+                    f"There is no customer set '{data.customer_set_code}'.", code="CUSTOMER_SET_NOT_FOUND"
+                )
+            try:
+                site_id = await repo.insert_site(conn, tenant_id, data.code, data.name, customer_set["id"], False)
+            except asyncpg.UniqueViolationError:
+                raise Conflict(f"A site with code '{data.code}' exists.", code="SITE_EXISTS") from None
+            if data.is_default:
+                await repo.make_default_site(conn, tenant_id, site_id)
+            await audit.record(conn, actor, tenant_id, "site.created", "site", site_id, {"code": data.code})
+            return _site(await repo.get_site(conn, tenant_id, site_id))
 
 
-async def get_site(pool: asyncpg.Pool, tenant_id: int, site_id: int) -> Site:
-    row = await repo.get_site(pool, tenant_id, site_id)
-    if row is None:
-        raise site_not_found()
-    return _site(row)
+    async def list_sites(self, tenant_id: int) -> list[Site]:
+        await self.get_tenant(tenant_id)
+        return [_site(row) for row in await repo.list_sites(self.db, tenant_id)]
 
 
-def site_not_found() -> NotFound:
-    return NotFound("Site not found.", code="SITE_NOT_FOUND")
-
-
-async def update_site(pool: asyncpg.Pool, actor: Actor, tenant_id: int, site_id: int, data: SiteUpdate) -> Site:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.lock_tenant(conn, tenant_id) or await repo.get_site(conn, tenant_id, site_id) is None:
+    async def get_site(self, tenant_id: int, site_id: int) -> Site:
+        row = await repo.get_site(self.db, tenant_id, site_id)
+        if row is None:
             raise site_not_found()
-        if data.is_default is False:
-            raise InvalidInput(
-                "A tenant always has a default site: make another site the default instead.",
-                code="DEFAULT_SITE_REQUIRED",
-            )
-        if data.name is not msgspec.UNSET:
-            await repo.rename_site(conn, tenant_id, site_id, data.name)
-        if data.is_default is True:
-            await repo.make_default_site(conn, tenant_id, site_id)
-        await audit.record(conn, actor, tenant_id, "site.updated", "site", site_id, msgspec.to_builtins(data))
-        return _site(await repo.get_site(conn, tenant_id, site_id))
+        return _site(row)
 
 
-async def delete_site(pool: asyncpg.Pool, actor: Actor, tenant_id: int, site_id: int) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await repo.lock_tenant(conn, tenant_id) or await repo.get_site(conn, tenant_id, site_id) is None:
-            raise site_not_found()
-        if not await repo.delete_site(conn, tenant_id, site_id):
-            raise Conflict("The default site cannot be deleted.", code="DEFAULT_SITE_REQUIRED")
-        await audit.record(conn, actor, tenant_id, "site.deleted", "site", site_id)
+
+    async def update_site(self, actor: Actor, tenant_id: int, site_id: int, data: SiteUpdate) -> Site:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.lock_tenant(conn, tenant_id) or await repo.get_site(conn, tenant_id, site_id) is None:
+                raise site_not_found()
+            if data.is_default is False:
+                raise InvalidInput(
+                    "A tenant always has a default site: make another site the default instead.",
+                    code="DEFAULT_SITE_REQUIRED",
+                )
+            if data.name is not msgspec.UNSET:
+                await repo.rename_site(conn, tenant_id, site_id, data.name)
+            if data.is_default is True:
+                await repo.make_default_site(conn, tenant_id, site_id)
+            await audit.record(conn, actor, tenant_id, "site.updated", "site", site_id, msgspec.to_builtins(data))
+            return _site(await repo.get_site(conn, tenant_id, site_id))
+
+
+    async def delete_site(self, actor: Actor, tenant_id: int, site_id: int) -> None:
+        async with self.db.acquire() as conn, conn.transaction():
+            if not await repo.lock_tenant(conn, tenant_id) or await repo.get_site(conn, tenant_id, site_id) is None:
+                raise site_not_found()
+            if not await repo.delete_site(conn, tenant_id, site_id):
+                raise Conflict("The default site cannot be deleted.", code="DEFAULT_SITE_REQUIRED")
+            await audit.record(conn, actor, tenant_id, "site.deleted", "site", site_id)
 
 
 def _tenant(row: asyncpg.Record) -> Tenant:

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from service.errors import NotFound
 from service.platform.crypto import SecretBox
+from service.platform.db import Database
+from service.tokens import repository as repo
 
 CACHE_SECONDS = 30
 MIN_RELOAD_SECONDS = 1
@@ -56,55 +57,20 @@ def _public_jwk(algorithm: str, public_key: Any, kid: str) -> dict[str, Any]:
     return {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
 
-async def _insert_key(conn: asyncpg.Connection, box: SecretBox, tenant_id: int, algorithm: str) -> None:
-    private_key = await asyncio.to_thread(_generate, algorithm)  # RSA generation takes a while
+def _new_key(algorithm: str) -> tuple[str, Any, dict[str, Any]]:
     kid = secrets.token_urlsafe(12)
-    pem = private_key.private_bytes(
+    private_key = _generate(algorithm)
+    return kid, private_key, _public_jwk(algorithm, private_key.public_key(), kid)
+
+
+def _pem(private_key: Any) -> str:
+    raw: bytes = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    await conn.execute(
-        """INSERT INTO signing_keys (kid, tenant_id, algorithm, private_pem, public_jwk, status)
-           VALUES ($1, $2, $3, $4, $5, 'current')""",
-        kid, tenant_id, algorithm, box.seal(pem, f"signing_key:{kid}"), _public_jwk(algorithm, private_key.public_key(), kid),
     )
+    return raw.decode()
 
 
-async def _tenant_algorithm(conn: asyncpg.Connection, tenant_id: int) -> str:
-    raw = await conn.fetchval("SELECT settings FROM tenants WHERE id = $1 FOR UPDATE", tenant_id)
-    if raw is None:
-        raise NotFound("Tenant not found.", code="TENANT_NOT_FOUND")
-    return raw.get("signingAlgorithm", "ES256")
-
-
-async def rotate(pool: asyncpg.Pool, box: SecretBox, tenant_id: int) -> str:
-    """Make a new current key; the current one becomes previous, the previous one is retired."""
-    async with pool.acquire() as conn, conn.transaction():
-        algorithm = await _tenant_algorithm(conn, tenant_id)
-        await conn.execute(
-            "UPDATE signing_keys SET status = 'retired', retired_at = now() WHERE tenant_id = $1 AND status = 'previous'",
-            tenant_id,
-        )
-        await conn.execute(
-            "UPDATE signing_keys SET status = 'previous' WHERE tenant_id = $1 AND status = 'current'", tenant_id
-        )
-        await _insert_key(conn, box, tenant_id, algorithm)
-        return await conn.fetchval("SELECT kid FROM signing_keys WHERE tenant_id = $1 AND status = 'current'", tenant_id)
-
-
-async def _load(pool: asyncpg.Pool, box: SecretBox, tenant_id: int) -> TenantKeys:
-    rows = await pool.fetch(
-        "SELECT kid, algorithm, private_pem, public_jwk, status FROM signing_keys "
-        "WHERE tenant_id = $1 AND status IN ('current', 'previous')",
-        tenant_id,
-    )
-    if not any(row["status"] == "current" for row in rows):
-        async with pool.acquire() as conn, conn.transaction():
-            await _tenant_algorithm(conn, tenant_id)  # locks the tenant row: one creator at a time
-            if await conn.fetchval(
-                "SELECT 1 FROM signing_keys WHERE tenant_id = $1 AND status = 'current'", tenant_id
-            ) is None:
-                await _insert_key(conn, box, tenant_id, await _tenant_algorithm(conn, tenant_id))
-        return await _load(pool, box, tenant_id)
+def _tenant_keys(rows: list[asyncpg.Record], box: SecretBox) -> TenantKeys:
     keys = {}
     current = None
     for row in rows:
@@ -120,8 +86,10 @@ async def _load(pool: asyncpg.Pool, box: SecretBox, tenant_id: int) -> TenantKey
 
 
 class KeyCache:
-    def __init__(self, pool: asyncpg.Pool, box: SecretBox) -> None:
-        self.pool = pool
+    """Each tenant's signing keys: created on first use, rotated by admins, cached per process."""
+
+    def __init__(self, *, db: Database, box: SecretBox) -> None:
+        self.db = db
         self.box = box
         self._keys: dict[int, TenantKeys] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -138,7 +106,7 @@ class KeyCache:
             cached = self._keys.get(tenant_id)
             if cached is not None and cached is not seen:
                 return cached  # another task reloaded while we waited
-            fresh = await _load(self.pool, self.box, tenant_id)
+            fresh = await self._load(tenant_id)
             self._keys[tenant_id] = fresh
             return fresh
 
@@ -150,5 +118,26 @@ class KeyCache:
             return None  # unknown kids cannot make us hammer the database
         return (await self._reload(tenant_id, keys)).verification.get(kid)
 
-    def forget(self, tenant_id: int) -> None:
+    async def rotate(self, tenant_id: int) -> str:
+        """Make a new current key; the current one becomes previous, the previous one is retired."""
+        async with self.db.acquire() as conn, conn.transaction():
+            algorithm = await repo.lock_tenant_algorithm(conn, tenant_id)
+            await repo.demote_keys(conn, tenant_id)
+            kid = await self._insert_key(conn, tenant_id, algorithm)
         self._keys.pop(tenant_id, None)
+        return kid
+
+    async def _insert_key(self, conn: asyncpg.Connection, tenant_id: int, algorithm: str) -> str:
+        kid, private_key, jwk = await asyncio.to_thread(_new_key, algorithm)  # RSA generation takes a while
+        await repo.insert_current(conn, tenant_id, kid, algorithm, self.box.seal(_pem(private_key), f"signing_key:{kid}"), jwk)
+        return kid
+
+    async def _load(self, tenant_id: int) -> TenantKeys:
+        rows = await repo.verification_keys(self.db, tenant_id)
+        if not any(row["status"] == "current" for row in rows):
+            async with self.db.acquire() as conn, conn.transaction():
+                algorithm = await repo.lock_tenant_algorithm(conn, tenant_id)  # one creator at a time
+                if not await repo.has_current(conn, tenant_id):
+                    await self._insert_key(conn, tenant_id, algorithm)
+            rows = await repo.verification_keys(self.db, tenant_id)
+        return _tenant_keys(rows, self.box)

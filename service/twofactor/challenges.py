@@ -64,7 +64,7 @@ def code_matches(stored_digest: str | None, code: str) -> bool:
 
 
 class Challenges:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, *, redis: Redis) -> None:
         self.redis = redis
         self._spend = redis.register_script(_SPEND_ATTEMPT)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
+from service.platform.db import Conn
 
 
 async def get_authenticator(conn: Conn, tenant_id: int, account_id: int) -> asyncpg.Record | None:

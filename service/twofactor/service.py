@@ -13,6 +13,7 @@ import segno
 from service import audit
 from service.audit import Actor
 from service.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.platform.crypto import SecretBox
 from service.tenants.settings import TenantSettings, TwoFactorMode
@@ -31,9 +32,9 @@ def fingerprint_hash(tenant_id: int, account_id: int, fingerprint: str) -> str:
     return hashlib.sha256(f"{tenant_id}:{account_id}:{fingerprint}".encode()).hexdigest()
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TwoFactor:
-    pool: asyncpg.Pool
+    db: Database
     challenges: Challenges
     mailer: Mailer
     box: SecretBox
@@ -51,7 +52,7 @@ class TwoFactor:
         if mode is TwoFactorMode.OFF:
             return False, has_app
         new_device = not fingerprint or not await repo.is_trusted_device(
-            self.pool, tenant_id, account["id"], fingerprint_hash(tenant_id, account["id"], fingerprint)
+            self.db, tenant_id, account["id"], fingerprint_hash(tenant_id, account["id"], fingerprint)
         )
         new_region = bool(region) and bool(account["last_region"]) and region != account["last_region"]
         if mode is TwoFactorMode.NEW_DEVICE:
@@ -97,21 +98,21 @@ class TwoFactor:
         if record.get("totp") and await self.spend_totp(record["tid"], record["acct"], code, confirm=False):
             return "totp"
         if record.get("totp") and await repo.spend_recovery_code(
-            self.pool, record["tid"], record["acct"], totp.hash_recovery_code(record["acct"], code)
+            self.db, record["tid"], record["acct"], totp.hash_recovery_code(record["acct"], code)
         ):
             return "recovery"
         return None
 
     async def spend_totp(self, tenant_id: int, account_id: int, code: str, *, confirm: bool) -> bool:
-        authenticator = await repo.get_authenticator(self.pool, tenant_id, account_id)
+        authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
         if authenticator is None:
             return False
         secret = self.box.open(authenticator["secret"], f"totp:{tenant_id}:{account_id}")
         step = totp.matching_step(secret, code, authenticator["last_used_step"])
-        return step is not None and await repo.spend_step(self.pool, tenant_id, account_id, step, confirm)
+        return step is not None and await repo.spend_step(self.db, tenant_id, account_id, step, confirm)
 
     async def remember(self, actor: Actor, record: dict[str, Any], method: str, trusted_days: int) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             await repo.record_second_factor(conn, record["tid"], record["acct"])
             if record.get("fp") and trusted_days > 0:
                 await repo.trust_device(conn, record["tid"], record["acct"],
@@ -122,7 +123,7 @@ class TwoFactor:
 
     async def enroll(self, actor: Actor, tenant_id: int, account_id: int, account_name: str) -> dict[str, str]:
         secret = totp.new_secret()
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             sealed = self.box.seal(secret, f"totp:{tenant_id}:{account_id}")
             if not await repo.put_unconfirmed_authenticator(conn, tenant_id, account_id, sealed):
                 raise Conflict("An authenticator app is already enrolled; disable it first.", code="AUTHENTICATOR_EXISTS")
@@ -131,35 +132,35 @@ class TwoFactor:
         return {"secret": secret, "otpauthUri": uri, "qrCodePng": segno.make(uri, error="m").png_data_uri(scale=4)}
 
     async def confirm(self, actor: Actor, tenant_id: int, account_id: int, code: str) -> list[str]:
-        authenticator = await repo.get_authenticator(self.pool, tenant_id, account_id)
+        authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
         if authenticator is None or authenticator["confirmed_at"] is not None:
             raise NotFound("No enrolment is waiting for confirmation.", code="NO_PENDING_ENROLMENT")
         if not await self.spend_totp(tenant_id, account_id, code, confirm=True):
-            async with self.pool.acquire() as conn:
+            async with self.db.acquire() as conn:
                 await audit.record(conn, actor, tenant_id, "2fa.enrolment_failed", "customer_account", account_id)
             raise invalid_code()
         codes = await self._new_recovery_codes(tenant_id, account_id)
-        async with self.pool.acquire() as conn:
+        async with self.db.acquire() as conn:
             await audit.record(conn, actor, tenant_id, "2fa.enrolled", "customer_account", account_id)
         return codes
 
     async def _new_recovery_codes(self, tenant_id: int, account_id: int) -> list[str]:
         codes = [totp.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             await repo.replace_recovery_codes(conn, tenant_id, account_id, [totp.hash_recovery_code(account_id, c) for c in codes])
         return codes
 
     async def regenerate_recovery_codes(self, actor: Actor, tenant_id: int, account_id: int) -> list[str]:
-        authenticator = await repo.get_authenticator(self.pool, tenant_id, account_id)
+        authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
         if authenticator is None or authenticator["confirmed_at"] is None:
             raise NotFound("No authenticator app is enrolled.", code="NO_AUTHENTICATOR")
         codes = await self._new_recovery_codes(tenant_id, account_id)
-        async with self.pool.acquire() as conn:
+        async with self.db.acquire() as conn:
             await audit.record(conn, actor, tenant_id, "2fa.recovery_codes_regenerated", "customer_account", account_id)
         return codes
 
     async def disable(self, actor: Actor, tenant_id: int, account_id: int) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             if not await repo.delete_authenticator(conn, tenant_id, account_id):
                 raise NotFound("No authenticator app is enrolled.", code="NO_AUTHENTICATOR")
             await audit.record(conn, actor, tenant_id, "2fa.disabled", "customer_account", account_id)
@@ -167,10 +168,10 @@ class TwoFactor:
     # --- trusted devices ------------------------------------------------------------------------------
 
     async def devices(self, tenant_id: int, account_id: int) -> list[asyncpg.Record]:
-        return await repo.list_trusted_devices(self.pool, tenant_id, account_id)
+        return await repo.list_trusted_devices(self.db, tenant_id, account_id)
 
     async def forget_device(self, actor: Actor, tenant_id: int, account_id: int, device_id: int) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.db.acquire() as conn, conn.transaction():
             if not await repo.forget_device(conn, tenant_id, account_id, device_id):
                 raise NotFound("Device not found.", code="DEVICE_NOT_FOUND")
             await audit.record(conn, actor, tenant_id, "2fa.device_forgotten", "customer_account", account_id, {"deviceId": device_id})

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
-from litestar import Request, get
+from litestar import get
 from litestar.params import QueryParameter
 
-from service.accounts import repository as repo
+from service.audit import AuditEvent, AuditTrail
 from service.http.admin.auth import Admin, AdminController
-from service.http.common import Id, runtime
-
-
-class AuditEvent(msgspec.Struct, rename="camel", kw_only=True):
-    occurred_at: datetime
-    actor: str
-    action: str
-    client_ip: str | None
-    request_id: str | None
-    details: dict[str, Any]
+from service.http.common import Id, Injected
 
 
 class AccountAuditController(AdminController):
@@ -29,9 +18,8 @@ class AccountAuditController(AdminController):
 
     @get("/", summary="Who changed a customer account, what, when and from where; newest first")
     async def list_account_audit_events(
-        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, account_id: Id,
+        self, audit_trail: Injected[AuditTrail], admin: Admin, tenant_id: Id, account_id: Id,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[AuditEvent]:
         admin.require_tenant(tenant_id, write=False)
-        rows = await repo.audit_events(runtime(request).pool, tenant_id, account_id, limit)
-        return [AuditEvent(**dict(row)) for row in rows]
+        return await audit_trail.of_account(tenant_id, account_id, limit)

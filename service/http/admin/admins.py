@@ -7,11 +7,11 @@ from typing import Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 
-from service.admins import service
-from service.http.admin.auth import ADMIN_SECURITY, Admin, AdminController, authenticate_admin
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate, TokenRequest
+from service.admins.service import Admins
+from service.http.admin.auth import ADMIN_SECURITY, Admin, AdminController, missing_admin_token
+from service.http.common import Id, Injected, actor, bearer_token
 from service.http.request_context import client_address_of
-from service.http.common import Id, actor, bearer_token, runtime
 
 
 class AdminTokenController(Controller):
@@ -26,16 +26,20 @@ class AdminTokenController(Controller):
         "disabled users all get the same 401. Ten failures for one username from one address in 15 minutes "
         "answer 429 until the window passes.",
     )
-    async def sign_in(self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> AdminToken:
-        rt = runtime(request)
-        return await service.sign_in(
-            rt.pool, rt.redis, rt.passwords, username=data.username, password=data.password, tenant_id=data.tenant_id,
-            client_address=client_address_of(request.scope), token_minutes=rt.settings.admin_token_minutes,
+    async def sign_in(self, request: Request[Any, Any, Any], admins: Injected[Admins], data: JSONBody[TokenRequest]) -> AdminToken:
+        return await admins.sign_in(
+            username=data.username, password=data.password, tenant_id=data.tenant_id,
+            client_address=client_address_of(request.scope),
         )
 
-    @delete("/", before_request=authenticate_admin, security=ADMIN_SECURITY, summary="Sign out: end the admin token of this call")
-    async def sign_out(self, request: Request[Any, Any, Any]) -> None:
-        await service.sign_out(runtime(request).redis, bearer_token(request) or "")
+
+    @delete("/", security=ADMIN_SECURITY, summary="Sign out: end the admin token of this call")
+    async def sign_out(self, request: Request[Any, Any, Any], admins: Injected[Admins]) -> None:
+        token = bearer_token(request)
+        if token is None:
+            raise missing_admin_token()
+        await admins.authenticate(token)
+        await admins.sign_out(token)
 
 
 class AdminUserController(AdminController):
@@ -44,35 +48,33 @@ class AdminUserController(AdminController):
 
     @post("/", summary="Create a tenant admin user")
     async def create_admin_user(
-        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, data: JSONBody[AdminUserCreate]
+        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, data: JSONBody[AdminUserCreate]
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
-        rt = runtime(request)
-        return await service.create_tenant_admin(rt.pool, rt.passwords, actor(request, admin.actor_name), tenant_id, data)
+        return await admins.create_tenant_admin(actor(request, admin.actor_name), tenant_id, data)
 
     @get("/", summary="List a tenant's admin users")
-    async def list_admin_users(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id) -> list[AdminUser]:
+    async def list_admin_users(self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id) -> list[AdminUser]:
         admin.require_tenant(tenant_id, write=False)
-        return await service.list_tenant_admins(runtime(request).pool, tenant_id)
+        return await admins.list_tenant_admins(tenant_id)
 
     @get("/{admin_id:int}", summary="Get a tenant admin user")
     async def get_admin_user(
-        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, admin_id: Id
+        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=False)
-        return await service.get_tenant_admin(runtime(request).pool, tenant_id, admin_id)
+        return await admins.get_tenant_admin(tenant_id, admin_id)
 
     @patch("/{admin_id:int}", summary="Change a tenant admin user's password, role or enabled state")
     async def update_admin_user(
-        self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, admin_id: Id, data: JSONBody[AdminUserUpdate]
+        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id, data: JSONBody[AdminUserUpdate]
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
-        rt = runtime(request)
-        return await service.update_tenant_admin(
-            rt.pool, rt.redis, rt.passwords, actor(request, admin.actor_name), tenant_id, admin_id, data
+        return await admins.update_tenant_admin(
+            actor(request, admin.actor_name), tenant_id, admin_id, data
         )
 
     @delete("/{admin_id:int}", summary="Delete a tenant admin user")
-    async def delete_admin_user(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id, admin_id: Id) -> None:
+    async def delete_admin_user(self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id) -> None:
         admin.require_tenant(tenant_id, write=True)
-        await service.delete_tenant_admin(runtime(request).pool, actor(request, admin.actor_name), tenant_id, admin_id)
+        await admins.delete_tenant_admin(actor(request, admin.actor_name), tenant_id, admin_id)

@@ -1,7 +1,7 @@
-"""Admin authentication, as a `before_request` hook so it runs before the request body is read.
+"""Admin authentication: a `before_request` hook, so anonymous callers are refused before the body is read.
 
-Anonymous callers are refused before validation: they learn nothing, not even whether their body
-would have been valid.
+They learn nothing, not even whether their body would have been valid. `create_app` builds the hook
+with the `Admins` capability and hangs it on the admin router.
 """
 
 from __future__ import annotations
@@ -11,31 +11,41 @@ from typing import Any
 from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
 
-from service.admins.service import AdminPrincipal, authenticate
+from service.admins.service import AdminPrincipal, Admins
 from service.errors import Unauthenticated
-from service.http.common import bearer_token, runtime
+from service.http.common import bearer_token
 
 ADMIN_SECURITY = [{"adminBearer": []}]
 
 
-async def authenticate_admin(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook: runs before the body is read."""
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthenticated("An admin bearer token is required.", code="MISSING_TOKEN")
-    rt = runtime(request)
-    request.state.admin = await authenticate(rt.pool, rt.redis, token)
+def missing_admin_token() -> Unauthenticated:
+    return Unauthenticated("An admin bearer token is required.", code="MISSING_TOKEN")
+
+
+class AdminAuthentication:
+    def __init__(self, admins: Admins) -> None:
+        self._admins = admins
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "AdminAuthentication":
+        return self  # Litestar deep-copies a router when registering it; the capabilities are the process's own
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        token = bearer_token(request)
+        if token is None:
+            raise missing_admin_token()
+        request.state.admin = await self._admins.authenticate(token)
 
 
 def provide_admin(request: Request[Any, Any, Any]) -> AdminPrincipal:
-    return request.state.admin
+    admin: AdminPrincipal = request.state.admin
+    return admin
+
 
 Admin = NamedDependency[AdminPrincipal]
 
 
 class AdminController(Controller):
-    """Base of every admin API controller: admin bearer token required, principal injected as `admin`."""
+    """Base of every admin API controller: its router authenticates the admin, injected here as `admin`."""
 
-    before_request = authenticate_admin
     dependencies = {"admin": Provide(provide_admin, sync_to_thread=False)}
     security = ADMIN_SECURITY

@@ -9,26 +9,20 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
-from service.http.kibo.models import (
-    ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerContact, CustomerPasswordInfo,
-    CustomerResetPasswordInfo,
-)
 from service.accounts.service import Accounts
-from service.http.kibo.auth import authenticate_app, provide_app
-from service.audit import Actor
 from service.applications.behaviors import Behavior
-from service.contacts import service as contacts
+from service.audit import Actor
+from service.http.common import Id, Injected, PageSize, StartIndex, actor
+from service.http.kibo.auth import Customer, provide_app, provide_scope
 from service.http.kibo.conventions import collection, kibo_response
-from service.tenants.scope import Customer, CustomerScope, provide_scope
-from service.http.common import Id, PageSize, StartIndex, actor, runtime
+from service.http.kibo.models import (
+    ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerPasswordInfo, CustomerResetPasswordInfo,
+)
+from service.tenants.scope import CustomerScope
 
 Text = Annotated[str | None, QueryParameter(max_length=1000)]
 CustomerSetCodeQuery = Annotated[str | None, QueryParameter(name="customerSetCode", max_length=100)]
 ResponseGroups = Annotated[str | None, QueryParameter(name="responseGroups", max_length=200, description="`Contacts` adds contacts.")]
-
-
-def accounts_of(request: Request[Any, Any, Any]) -> Accounts:
-    return runtime(request).accounts
 
 
 def app_actor(request: Request[Any, Any, Any], customer: CustomerScope) -> Actor:
@@ -40,9 +34,8 @@ def _with_contacts(response_groups: str | None) -> bool:
 
 
 class KiboController(Controller):
-    """Base of Kibo commerce routes: an application token, and the customer scope of its site."""
+    """Base of Kibo commerce routes: the router has authenticated the application; its scope is injected."""
 
-    before_request = authenticate_app
     dependencies = {"app": Provide(provide_app, sync_to_thread=False), "customer": Provide(provide_scope)}
     security = [{"appBearer": []}, {"appClaims": []}]
 
@@ -52,28 +45,27 @@ class AccountController(KiboController):
     tags = ["Kibo: customer accounts"]
 
     @post("/", summary="Create a customer account (C1)", description="Answers 201 (Kibo documents 200).")
-    async def add_account(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerAccount]) -> Response[CustomerAccount]:
+    async def add_account(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[CustomerAccount]) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        body = await accounts_of(request).create(customer, app_actor(request, customer), data)
+        body = await accounts.create(customer, app_actor(request, customer), data)
         return kibo_response(request, body, 201)
 
     @post("/Bulk", summary="Create accounts with their logins, each in its own transaction (C4)")
     async def add_accounts(
-        self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]]
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]]
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        accounts = accounts_of(request)
         items = [await accounts.create_with_login(customer, app_actor(request, customer), item) for item in data]
         return kibo_response(request, collection(items, 0, len(items), len(items)), 201)
 
     @get("/", summary="List customer accounts (C7)")
     async def get_accounts(
-        self, request: Request[Any, Any, Any], customer: Customer, start_index: StartIndex = 0, page_size: PageSize = 20,
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, start_index: StartIndex = 0, page_size: PageSize = 20,
         sort_by: Annotated[str | None, QueryParameter(name="sortBy", max_length=100)] = None,
         filter: Text = None, q: Text = None, response_groups: ResponseGroups = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        items, total = await accounts_of(request).list(
+        items, total = await accounts.list(
             customer, start_index=start_index, page_size=page_size, sort_by=sort_by, filter_text=filter, q=q,
             with_contacts=_with_contacts(response_groups),
         )
@@ -81,23 +73,23 @@ class AccountController(KiboController):
 
     @get("/{account_id:int}", summary="Get a customer account (C5)")
     async def get_account(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, response_groups: ResponseGroups = None
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, response_groups: ResponseGroups = None
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        body = await accounts_of(request).get(customer, account_id, with_contacts=_with_contacts(response_groups))
+        body = await accounts.get(customer, account_id, with_contacts=_with_contacts(response_groups))
         return kibo_response(request, body)
 
     @put("/{account_id:int}", summary="Update a customer account (C8); fields left out keep their value")
     async def update_account(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerAccount]
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[CustomerAccount]
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        return kibo_response(request, await accounts_of(request).update(customer, app_actor(request, customer), account_id, data))
+        return kibo_response(request, await accounts.update(customer, app_actor(request, customer), account_id, data))
 
     @delete("/{account_id:int}", summary="Delete a customer account with its login and contacts (C9)")
-    async def delete_account(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id) -> None:
+    async def delete_account(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).delete(customer, app_actor(request, customer), account_id)
+        await accounts.delete(customer, app_actor(request, customer), account_id)
 
     # --- passwords and login state -----------------------------------------------------------------
 
@@ -107,7 +99,7 @@ class AccountController(KiboController):
         "with their own access token (x-vol-user-claims or bearer), their own. Every session of the account ends.",
     )
     async def change_password(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerPasswordInfo],
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[CustomerPasswordInfo],
         unlock_account: Annotated[bool, QueryParameter(name="unlockAccount")] = False,
     ) -> None:
         shopper = request.state.shopper
@@ -116,106 +108,56 @@ class AccountController(KiboController):
         else:
             customer.app.require(Behavior.ACCOUNTS_WRITE)
             who = app_actor(request, customer)
-        await accounts_of(request).change_password(customer, who, account_id, data, unlock_account)
+        await accounts.change_password(customer, who, account_id, data, unlock_account)
 
     @post(
         "/Reset-Password", status_code=204, summary="Mail a single-use password reset code",
         description="Answers 204 whether or not the account exists.",
     )
-    async def reset_password(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerResetPasswordInfo]) -> None:
+    async def reset_password(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[CustomerResetPasswordInfo]) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).reset_password(
+        await accounts.reset_password(
             customer, app_actor(request, customer), data.email_address, data.user_name, data.customer_set_code
         )
 
     @post("/Update-Forgotten-Password", status_code=204, summary="Set a new password with a reset code")
-    async def update_forgotten_password(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[ConfirmationInfo]) -> None:
+    async def update_forgotten_password(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[ConfirmationInfo]) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).update_forgotten_password(customer, app_actor(request, customer), data)
+        await accounts.update_forgotten_password(customer, app_actor(request, customer), data)
 
     @post("/{account_id:int}/Set-Login-Locked", status_code=204, summary="Lock (true) or unlock (false) a login")
-    async def set_login_locked(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[bool]) -> None:
+    async def set_login_locked(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[bool]) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).set_login_locked(customer, app_actor(request, customer), account_id, data)
+        await accounts.set_login_locked(customer, app_actor(request, customer), account_id, data)
 
     @post("/{account_id:int}/Set-Password-Change-Required", status_code=204, summary="Require a new password at next login")
     async def set_password_change_required(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[bool]
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[bool]
     ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts_of(request).set_password_change_required(customer, app_actor(request, customer), account_id, data)
+        await accounts.set_password_change_required(customer, app_actor(request, customer), account_id, data)
 
     @get("/{account_id:int}/loginstate", summary="Login state of an account")
-    async def get_login_state(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id) -> Response[Any]:
+    async def get_login_state(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        return kibo_response(request, await accounts_of(request).login_state(customer, account_id))
+        return kibo_response(request, await accounts.login_state(customer, account_id))
 
     @post("/loginstatebyemailaddress", status_code=200, summary="Login state by email address")
     async def get_login_state_by_email(
-        self, request: Request[Any, Any, Any], customer: Customer,
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer,
         email_address: Annotated[str, QueryParameter(name="emailAddress", min_length=1, max_length=254)],
         customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        state = await accounts_of(request).login_state_by(customer, email=email_address, customer_set_code=customer_set_code)
+        state = await accounts.login_state_by(customer, email=email_address, customer_set_code=customer_set_code)
         return kibo_response(request, state)
 
     @post("/loginstatebyusername", status_code=200, summary="Login state by user name")
     async def get_login_state_by_user_name(
-        self, request: Request[Any, Any, Any], customer: Customer,
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer,
         user_name: Annotated[str, QueryParameter(name="userName", min_length=1, max_length=100)],
         customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        state = await accounts_of(request).login_state_by(customer, user_name=user_name, customer_set_code=customer_set_code)
+        state = await accounts.login_state_by(customer, user_name=user_name, customer_set_code=customer_set_code)
         return kibo_response(request, state)
-
-
-class ContactController(KiboController):
-    path = "/api/commerce/customer/accounts/{account_id:int}/contacts"
-    tags = ["Kibo: customer contacts"]
-
-    @get("/", summary="List an account's contacts")
-    async def get_contacts(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, start_index: StartIndex = 0, page_size: PageSize = 20
-    ) -> Response[Any]:
-        customer.app.require(Behavior.ACCOUNTS_READ)
-        items, total = await contacts.list_contacts(runtime(request).pool, customer, account_id, start_index, page_size)
-        return kibo_response(request, collection(items, start_index, page_size, total))
-
-    @post("/", summary="Add a contact", description="Answers 201 (Kibo documents 200).")
-    async def add_contact(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerContact]
-    ) -> Response[CustomerContact]:
-        customer.app.require(Behavior.ACCOUNTS_WRITE)
-        added = await contacts.add(runtime(request).pool, customer, app_actor(request, customer), account_id, [data])
-        return kibo_response(request, added[0], 201)
-
-    @put("/", summary="Add several contacts at once (Kibo's bulk add)")
-    async def add_contacts(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id,
-        data: JSONBody[Annotated[list[CustomerContact], msgspec.Meta(max_length=100)]],
-    ) -> Response[Any]:
-        customer.app.require(Behavior.ACCOUNTS_WRITE)
-        added = await contacts.add(runtime(request).pool, customer, app_actor(request, customer), account_id, data)
-        return kibo_response(request, collection(added, 0, len(added), len(added)))
-
-    @get("/{contact_id:int}", summary="Get a contact")
-    async def get_contact(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, contact_id: Id
-    ) -> Response[CustomerContact]:
-        customer.app.require(Behavior.ACCOUNTS_READ)
-        return kibo_response(request, await contacts.get(runtime(request).pool, customer, account_id, contact_id))
-
-    @put("/{contact_id:int}", summary="Replace a contact")
-    async def update_contact(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, contact_id: Id, data: JSONBody[CustomerContact]
-    ) -> Response[CustomerContact]:
-        customer.app.require(Behavior.ACCOUNTS_WRITE)
-        body = await contacts.update(runtime(request).pool, customer, app_actor(request, customer), account_id, contact_id, data)
-        return kibo_response(request, body)
-
-    @delete("/{contact_id:int}", summary="Delete a contact")
-    async def delete_contact(self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, contact_id: Id) -> None:
-        customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await contacts.delete(runtime(request).pool, customer, app_actor(request, customer), account_id, contact_id)

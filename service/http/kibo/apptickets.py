@@ -13,13 +13,11 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.di import Provide
 
-from service.http.kibo.auth import App, authenticate_app, provide_app
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
-from service.applications.tickets import IssuedTicket
+from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import InvalidInput
+from service.http.common import Injected
 from service.http.kibo.conventions import kibo_datetime
-from service.tenants import service as tenants
-from service.http.common import Id, runtime
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -87,9 +85,9 @@ class AppAuthTicketController(Controller):
         "HTTP Basic. Unrecognised parameters are ignored, as RFC 6749 §3.2 requires. Errors carry RFC 6749 "
         "`error` and `error_description` next to Kibo's fields.",
     )
-    async def oauth_token(self, request: Request[Any, Any, Any]) -> Response[OAuthTokenResponse]:
+    async def oauth_token(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets]) -> Response[OAuthTokenResponse]:
         parameters = await _oauth_parameters(request)
-        tickets = runtime(request).app_tickets
+        tickets = app_tickets
         grant_type = parameters.get("grant_type")
         if grant_type == "client_credentials":
             client_id, secret = parameters.get("client_id"), parameters.get("client_secret")
@@ -117,57 +115,18 @@ class AppAuthTicketController(Controller):
         return Response(body, status_code=200, headers=NO_STORE)
 
     @post("/", status_code=200, summary="Get an application auth ticket (Kibo's legacy sign-in)")
-    async def create_ticket(self, request: Request[Any, Any, Any], data: JSONBody[AppAuthInfo]) -> Response[AppAuthTicket]:
-        ticket = await runtime(request).app_tickets.sign_in(data.application_id, data.shared_secret)
+    async def create_ticket(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AppAuthInfo]) -> Response[AppAuthTicket]:
+        ticket = await app_tickets.sign_in(data.application_id, data.shared_secret)
         return _app_ticket(ticket)
 
     @put("/refresh-ticket", summary="Exchange a refresh token for a new ticket; the old refresh token is spent")
-    async def refresh_ticket(self, request: Request[Any, Any, Any], data: JSONBody[AuthTicketRequest]) -> Response[AppAuthTicket]:
-        return _app_ticket(await runtime(request).app_tickets.refresh(data.refresh_token))
+    async def refresh_ticket(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AuthTicketRequest]) -> Response[AppAuthTicket]:
+        return _app_ticket(await app_tickets.refresh(data.refresh_token))
 
     @delete(
         "/{refresh_token:str}",
         summary="End a ticket by its refresh token",
         description="Answers 204 whether or not the token was known, so the call reveals nothing.",
     )
-    async def delete_ticket(self, request: Request[Any, Any, Any], refresh_token: FromPath[str]) -> None:
-        await runtime(request).app_tickets.revoke(refresh_token)
-
-
-class KiboTenantSite(msgspec.Struct, rename="camel", kw_only=True):
-    id: int
-    tenant_id: int
-    name: str
-    code: FromPath[str]
-    domain: str
-    is_default: bool
-
-
-class KiboTenant(msgspec.Struct, rename="camel", kw_only=True):
-    id: int
-    name: str
-    domain: str
-    is_dev_tenant: bool
-    sites: list[KiboTenantSite]
-    master_catalogs: list[Any]
-
-
-class KiboTenantController(Controller):
-    path = "/api/platform/tenants"
-    tags = ["Kibo: tenant"]
-    before_request = authenticate_app
-    dependencies = {"app": Provide(provide_app, sync_to_thread=False)}
-    security = [{"appBearer": []}, {"appClaims": []}]
-
-    @get("/{tenant_id:int}", summary="The calling application's tenant, in Kibo's shape")
-    async def get_tenant(self, request: Request[Any, Any, Any], app: App, tenant_id: Id) -> KiboTenant:
-        if tenant_id != app.principal.tenant_id:
-            raise tenants.tenant_not_found()
-        pool = runtime(request).pool
-        tenant = await tenants.get_tenant(pool, tenant_id)
-        domain = urlsplit(runtime(request).settings.public_url).netloc
-        sites = [
-            KiboTenantSite(id=s.id, tenant_id=s.tenant_id, name=s.name, code=s.code, domain=domain, is_default=s.is_default)
-            for s in await tenants.list_sites(pool, tenant_id)
-        ]
-        return KiboTenant(id=tenant.id, name=tenant.name, domain=domain, is_dev_tenant=False, sites=sites, master_catalogs=[])
+    async def delete_ticket(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], refresh_token: FromPath[str]) -> None:
+        await app_tickets.revoke(refresh_token)

@@ -1,7 +1,9 @@
-"""Application authentication for `/api/...` routes, run before the body is read.
+"""Who calls a Kibo route: the application, and the customer or pending login it acts for.
 
-Kibo's SDKs send the app token as `Authorization: Bearer` or as `x-vol-app-claims`. The tenant is
-the token's; `x-vol-tenant` and `x-vol-site`, when sent, must agree with it.
+Run as a `before_request` hook, before the body is read. Kibo's SDKs send the app token as
+`Authorization: Bearer` or as `x-vol-app-claims`. The tenant is the token's; `x-vol-tenant` and
+`x-vol-site`, when sent, must agree with it. `create_app` builds the hook with its capabilities and
+hangs it on the Kibo router.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.connection import ASGIConnection
 
-from service.applications.tickets import AppPrincipal, invalid_app_token
-from service.sessions.store import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
+from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
 from service.errors import Forbidden, InvalidInput, Unauthenticated
+from service.http.common import Injected, MAX_ID, bearer_token
 from service.platform.crypto import token_digest
-from service.tenants import repository as tenants_repo
+from service.sessions.logins import CustomerPrincipal, Logins
+from service.sessions.store import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
+from service.tenants.scope import CustomerScope
+from service.tenants.service import Tenants
 from service.tokens.jwt_tokens import looks_like_jwt
-from service.twofactor.challenges import PENDING_PREFIX
-from service.http.common import MAX_ID, bearer_token, runtime
+from service.twofactor.challenges import PENDING_PREFIX, Challenges
 
 @dataclass(frozen=True, slots=True)
 class PendingLogin:
@@ -49,7 +53,20 @@ def _is_user_token(token: str) -> bool:
     return token.startswith((CUSTOMER_ACCESS_PREFIX, PENDING_PREFIX)) or looks_like_jwt(token)
 
 
-async def authenticate_app(connection: Request[Any, Any, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """What the user token of a call resolved to: a customer, a pending login, or nothing."""
+
+    shopper: CustomerPrincipal | None = None
+    pending: PendingLogin | None = None
+    session_app: int | None = None  # the application the customer logged in through
+
+    @property
+    def tenant_id(self) -> int | None:
+        return self.shopper.tenant_id if self.shopper else self.pending.tenant_id if self.pending else None
+
+
+class KiboAuthentication:
     """Identify the application, and the customer when a customer token is sent.
 
     A `before_request` hook: it runs before the body is read, so an unauthenticated caller learns
@@ -59,53 +76,80 @@ async def authenticate_app(connection: Request[Any, Any, Any]) -> None:
     pending-login token, between password and second factor) as `x-vol-user-claims` or as the
     bearer, in which case the application is the one the customer logged in through.
     """
-    rt = runtime(connection)
-    bearer = bearer_token(connection)
-    app_token = connection.headers.get("x-vol-app-claims")
-    user_token = connection.headers.get("x-vol-user-claims")
-    if bearer and _is_user_token(bearer):
-        user_token = bearer
-    elif bearer:
-        app_token = bearer
-    shopper = pending = None
-    session_app = None
-    if user_token and user_token.strip().startswith(PENDING_PREFIX):
-        # A pending login opens the second step and nothing else: no customer, no behaviors.
-        digest = token_digest(user_token.strip())
-        record = await rt.twofactor.challenges.peek_pending(digest)
-        if record is None:
-            raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
-        pending, session_app = PendingLogin(digest, record["tid"]), record["app"]
-    elif user_token:
-        shopper = await rt.auth.customer_for(user_token.strip())
+
+    def __init__(self, *, app_tickets: AppTickets, logins: Logins, challenges: Challenges, tenants: Tenants) -> None:
+        self._app_tickets = app_tickets
+        self._logins = logins
+        self._challenges = challenges
+        self._tenants = tenants
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "KiboAuthentication":
+        return self  # Litestar deep-copies a router when registering it; the capabilities are the process's own
+
+    async def __call__(self, connection: Request[Any, Any, Any]) -> None:
+        bearer = bearer_token(connection)
+        app_token = connection.headers.get("x-vol-app-claims")
+        user_token = connection.headers.get("x-vol-user-claims")
+        if bearer and _is_user_token(bearer):
+            user_token = bearer
+        elif bearer:
+            app_token = bearer
+        caller = await self._caller(user_token.strip()) if user_token else _Caller()
+        principal = await self._application(app_token, caller)
+        if caller.tenant_id not in (None, principal.tenant_id):
+            raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
+        tenant_header = _header_id(connection, "x-vol-tenant")
+        if tenant_header is not None and tenant_header != principal.tenant_id:
+            raise Forbidden("x-vol-tenant does not match the application's tenant.", code="TENANT_MISMATCH")
+        site_id = _header_id(connection, "x-vol-site")
+        if site_id is not None and not await self._tenants.has_site(principal.tenant_id, site_id):
+            raise Forbidden("x-vol-site is not a site of the application's tenant.", code="SITE_MISMATCH")
+        connection.state.app = AppContext(principal, site_id)
+        connection.state.shopper = caller.shopper
+        connection.state.pending = caller.pending
+
+    async def _caller(self, user_token: str) -> _Caller:
+        if user_token.startswith(PENDING_PREFIX):
+            # A pending login opens the second step and nothing else: no customer, no behaviors.
+            digest = token_digest(user_token)
+            record = await self._challenges.peek_pending(digest)
+            if record is None:
+                raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
+            return _Caller(pending=PendingLogin(digest, record["tid"]), session_app=record["app"])
+        shopper = await self._logins.customer_for(user_token)
         if shopper is None:
             raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
-        session_app = shopper.session["app"]
-    if app_token:
-        principal = await rt.app_tickets.authenticate(app_token.strip())
-    elif session_app is not None:
-        # Only a customer token: the call acts for that customer alone, with none of the
-        # application's behaviors (a customer's token must never open the whole tenant).
-        principal = replace(await rt.app_tickets.principal_for(session_app), behaviors=frozenset())
-    else:
+        return _Caller(shopper=shopper, session_app=shopper.session["app"])
+
+    async def _application(self, app_token: str | None, caller: _Caller) -> AppPrincipal:
+        if app_token:
+            return await self._app_tickets.authenticate(app_token.strip())
+        if caller.session_app is not None:
+            # Only a customer token: the call acts for that customer alone, with none of the
+            # application's behaviors (a customer's token must never open the whole tenant).
+            return replace(await self._app_tickets.principal_for(caller.session_app), behaviors=frozenset())
         raise invalid_app_token()
-    user_tenant = shopper.tenant_id if shopper else pending.tenant_id if pending else principal.tenant_id
-    if user_tenant != principal.tenant_id:
-        raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
-    tenant_header = _header_id(connection, "x-vol-tenant")
-    if tenant_header is not None and tenant_header != principal.tenant_id:
-        raise Forbidden("x-vol-tenant does not match the application's tenant.", code="TENANT_MISMATCH")
-    site_id = _header_id(connection, "x-vol-site")
-    if site_id is not None and await tenants_repo.get_site(rt.pool, principal.tenant_id, site_id) is None:
-        raise Forbidden("x-vol-site is not a site of the application's tenant.", code="SITE_MISMATCH")
-    connection.state.app = AppContext(principal, site_id)
-    connection.state.shopper = shopper
-    connection.state.pending = pending
 
 
 def provide_app(request: Request[Any, Any, Any]) -> AppContext:
-    return request.state.app
+    app: AppContext = request.state.app
+    return app
+
+
+async def provide_scope(request: Request[Any, Any, Any], tenants: Injected[Tenants]) -> CustomerScope:
+    """The tenant, site and customer set of the call: `x-vol-site` when sent, else the default site."""
+    app: AppContext = request.state.app
+    return await tenants.customer_scope(app.principal, app.site_id)
+
+
+def provide_shopper(request: Request[Any, Any, Any]) -> CustomerPrincipal:
+    """The customer behind the call; routes that need one answer 401 without."""
+    shopper: CustomerPrincipal | None = request.state.shopper
+    if shopper is None:
+        raise Unauthenticated("A customer access token is required (x-vol-user-claims or bearer).", code="MISSING_USER_TOKEN")
+    return shopper
 
 
 App = NamedDependency[AppContext]
-
+Customer = NamedDependency[CustomerScope]
+Shopper = NamedDependency[CustomerPrincipal]

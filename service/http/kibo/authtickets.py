@@ -7,38 +7,29 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from service.accounts.service import Accounts
+from service.applications.behaviors import Behavior
+from service.errors import InvalidInput, NotFound, Unauthenticated
+from service.http.common import Id, Injected, actor, bearer_token
+from service.http.kibo.accounts import KiboController, app_actor
+from service.http.kibo.auth import App, Customer, Shopper, provide_shopper
+from service.http.kibo.conventions import kibo_datetime_ms, kibo_response
 from service.http.kibo.models import (
     AuthTicket2FAInfo, AuthTicketOtpInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo,
     CustomerUserAuthInfo, OtpRequest, RequestedDurations,
 )
-from service.http.kibo.accounts import KiboController, app_actor
-from service.http.kibo.auth import App
-from service.applications.behaviors import Behavior
-from service.errors import InvalidInput, NotFound, Unauthenticated
-from service.sessions.logins import CustomerPrincipal
-from service.http.kibo.conventions import kibo_datetime_ms
-from service.http.kibo.conventions import kibo_response
-from service.tenants.scope import Customer
+from service.sessions.logins import Logins
+from service.sessions.store import Sessions
 from service.twofactor.challenges import PENDING_PREFIX
-from service.http.common import Id, actor, bearer_token, runtime
 
 AccessMinutesQuery = Annotated[int | None, QueryParameter(name="authTicketDurationMinutes", ge=1, le=525_600)]
 RefreshMinutesQuery = Annotated[int | None, QueryParameter(name="refreshTokenDurationMinutes", ge=1, le=525_600)]
 RefreshTokenParam = Annotated[str, QueryParameter(name="refreshToken", min_length=1, max_length=200)]
 
 
-def provide_shopper(request: Request[Any, Any, Any]) -> CustomerPrincipal:
-    """The customer behind the call (the app guard resolved it); routes that need one answer 401 without."""
-    shopper = request.state.shopper
-    if shopper is None:
-        raise Unauthenticated("A customer access token is required (x-vol-user-claims or bearer).", code="MISSING_USER_TOKEN")
-    return shopper
-
-
-Shopper = NamedDependency[CustomerPrincipal]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -93,13 +84,13 @@ class AuthTicketController(KiboController):
         description="Unknown user, wrong password, locked and inactive accounts all answer the same 401.",
     )
     async def create_user_auth_ticket(
-        self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerUserAuthInfo],
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, data: JSONBody[CustomerUserAuthInfo],
         auth_ticket_duration_minutes: AccessMinutesQuery = None,
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await runtime(request).auth.login(customer, app_actor(request, customer), data, requested)
+        ticket = await logins.login(customer, app_actor(request, customer), data, requested)
         return _ticket_response(request, ticket)
 
     @put(
@@ -109,29 +100,29 @@ class AuthTicketController(KiboController):
         "successor.",
     )
     async def refresh_user_auth_ticket(
-        self, request: Request[Any, Any, Any], app: App, refresh_token: RefreshTokenParam,
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App, refresh_token: RefreshTokenParam,
         account_id: Annotated[int | None, QueryParameter(name="accountId", ge=1, le=2**31 - 1)] = None,
     ) -> Response[CustomerAuthTicket]:
         # No customer scope here: refresh must not touch PostgreSQL, and the session knows its scope.
         app.principal.require(Behavior.AUTHTICKETS)
-        ticket = await runtime(request).auth.refresh(app.principal.tenant_id, refresh_token)
+        ticket = await logins.refresh(app.principal.tenant_id, refresh_token)
         return _ticket_response(request, ticket)
 
     @delete("/", summary="Log out: end the session of a refresh token", description="Answers 204 for unknown tokens too.")
-    async def delete_user_auth_ticket(self, request: Request[Any, Any, Any], app: App, refresh_token: RefreshTokenParam) -> None:
+    async def delete_user_auth_ticket(self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App, refresh_token: RefreshTokenParam) -> None:
         app.principal.require(Behavior.AUTHTICKETS)
-        await runtime(request).auth.logout(app.principal.tenant_id, refresh_token)
+        await logins.logout(app.principal.tenant_id, refresh_token)
 
     @post(
         "/2fa/request", status_code=204, summary="Mail a fresh 6-digit code for a pending login (A5)",
         description="Needs the pending-login token (from a login that answered `requires2FA: true`) as bearer or "
         "`x-vol-user-claims`: nobody can have codes sent without passing the password step first.",
     )
-    async def generate_and_send_2fa_otp(self, request: Request[Any, Any, Any], app: App) -> None:
+    async def generate_and_send_2fa_otp(self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App) -> None:
         pending = request.state.pending
         if pending is None:
             raise Unauthenticated("The pending-login token is required.", code="MISSING_PENDING_LOGIN")
-        await runtime(request).auth.send_two_factor_code(app.principal.tenant_id, pending.digest)
+        await logins.send_two_factor_code(app.principal.tenant_id, pending.digest)
 
     @post(
         "/2fa/auth", status_code=200, summary="Complete a pending login with a second factor (A6)",
@@ -139,7 +130,7 @@ class AuthTicketController(KiboController):
         "codes end the pending login.",
     )
     async def validate_2fa_and_create_auth_ticket(
-        self, request: Request[Any, Any, Any], app: App, data: JSONBody[AuthTicket2FAInfo]
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App, data: JSONBody[AuthTicket2FAInfo]
     ) -> Response[CustomerAuthTicket]:
         pending = request.state.pending
         if pending is None:
@@ -147,34 +138,34 @@ class AuthTicketController(KiboController):
         if not data.otp_code or (pending is None and not data.user_id):
             raise InvalidInput("userId and otpCode are required.", code="VALIDATION_FAILED")
         pending_token = _pending_token(request) if pending is not None else None
-        ticket = await runtime(request).auth.complete_two_factor(
+        ticket = await logins.complete_two_factor(
             app.principal.tenant_id, actor(request, app.principal.actor_name), pending_token, data.user_id, data.otp_code
         )
         return _ticket_response(request, ticket)
 
     @post("/otp/request", status_code=204, summary="Mail a sign-in code (passwordless, A7)",
           description="Answers 204 whether or not the address belongs to an account.")
-    async def generate_and_send_otp(self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[OtpRequest]) -> None:
+    async def generate_and_send_otp(self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, data: JSONBody[OtpRequest]) -> None:
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email:
             raise InvalidInput("email is required.", code="VALIDATION_FAILED")
-        await runtime(request).auth.request_email_login(customer, app_actor(request, customer), data.email)
+        await logins.request_email_login(customer, app_actor(request, customer), data.email)
 
     @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)")
     async def validate_otp_and_create_auth_ticket(
-        self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[AuthTicketOtpInfo]
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, data: JSONBody[AuthTicketOtpInfo]
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email or not data.otp_code:
             raise InvalidInput("email and otpCode are required.", code="VALIDATION_FAILED")
-        ticket = await runtime(request).auth.email_login(
+        ticket = await logins.email_login(
             customer, app_actor(request, customer), data.email, data.otp_code, data.fingerprint, data.region
         )
         return _ticket_response(request, ticket)
 
     @get("/sessions", summary="The calling customer's sessions")
-    async def list_sessions(self, request: Request[Any, Any, Any], shopper: Shopper) -> list[SessionInfo]:
-        sessions = await runtime(request).sessions.list_for_account(shopper.tenant_id, shopper.account_id)
+    async def list_sessions(self, sessions: Injected[Sessions], shopper: Shopper) -> list[SessionInfo]:
+        sessions = await sessions.list_for_account(shopper.tenant_id, shopper.account_id)
         return [
             SessionInfo(
                 id=s["sid"], client_id=s["cid"], fingerprint=s.get("fp"), region=s.get("region"),
@@ -184,16 +175,15 @@ class AuthTicketController(KiboController):
         ]
 
     @delete("/sessions/{session_id:str}", summary="End one of the calling customer's sessions")
-    async def end_session(self, request: Request[Any, Any, Any], shopper: Shopper, session_id: FromPath[str]) -> None:
-        sessions = runtime(request).sessions
+    async def end_session(self, sessions: Injected[Sessions], shopper: Shopper, session_id: FromPath[str]) -> None:
         session = await sessions.get(session_id)
         if session is None or session["tid"] != shopper.tenant_id or session["acct"] != shopper.account_id:
             raise NotFound("Session not found.", code="SESSION_NOT_FOUND")
         await sessions.end(session)
 
     @delete("/sessions", summary="End all of the calling customer's sessions, this one included")
-    async def end_all_sessions(self, request: Request[Any, Any, Any], shopper: Shopper) -> None:
-        await runtime(request).sessions.end_all_for_account(shopper.tenant_id, shopper.account_id)
+    async def end_all_sessions(self, sessions: Injected[Sessions], shopper: Shopper) -> None:
+        await sessions.end_all_for_account(shopper.tenant_id, shopper.account_id)
 
 
 class CustomerLoginController(KiboController):
@@ -202,26 +192,26 @@ class CustomerLoginController(KiboController):
 
     @post("/{account_id:int}/Create-Login", status_code=200, summary="Create the login of an existing account and log it in (C3)")
     async def add_login_to_existing_customer(
-        self, request: Request[Any, Any, Any], customer: Customer, account_id: Id, data: JSONBody[CustomerLoginInfo],
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, account_id: Id, data: JSONBody[CustomerLoginInfo],
         auth_ticket_duration_minutes: AccessMinutesQuery = None,
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await runtime(request).auth.create_login(customer, app_actor(request, customer), account_id, data, requested)
+        ticket = await logins.create_login(customer, app_actor(request, customer), account_id, data, requested)
         return _ticket_response(request, ticket)
 
     @post("/Add-Account-And-Login", status_code=200, summary="Create an account with its login and log it in (C2)")
     async def add_account_and_login(
-        self, request: Request[Any, Any, Any], customer: Customer, data: JSONBody[CustomerAccountAndAuthInfo],
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, data: JSONBody[CustomerAccountAndAuthInfo],
         auth_ticket_duration_minutes: AccessMinutesQuery = None,
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await runtime(request).auth.add_account_and_login(customer, app_actor(request, customer), data, requested)
+        ticket = await logins.add_account_and_login(customer, app_actor(request, customer), data, requested)
         return _ticket_response(request, ticket)
 
 
@@ -232,12 +222,12 @@ class CurrentAccountController(KiboController):
 
     @get("/", summary="The logged-in customer's own account (C6)")
     async def get_current_account(
-        self, request: Request[Any, Any, Any], customer: Customer, shopper: Shopper,
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, shopper: Shopper,
         response_groups: Annotated[str | None, QueryParameter(name="responseGroups", max_length=200)] = None,
     ) -> Response[CustomerAccount]:
         if shopper.session["csid"] != customer.customer_set_id:
             raise NotFound("Customer account not found.", code="ACCOUNT_NOT_FOUND")
-        body = await runtime(request).accounts.get(
+        body = await accounts.get(
             customer, shopper.account_id, with_contacts="contacts" in (response_groups or "").lower()
         )
         return kibo_response(request, body)

@@ -10,13 +10,14 @@ from litestar import Request, delete, get, post
 from litestar.di import Provide
 from litestar.params import JSONBody
 
-from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
-from service.http.kibo.accounts import KiboController
+from service.accounts.service import Accounts
 from service.audit import Actor
-from service.http.kibo.authtickets import Shopper, provide_shopper
+from service.http.common import Id, Injected, actor
+from service.http.kibo.accounts import KiboController
+from service.http.kibo.auth import Customer, Shopper, provide_shopper
+from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
 from service.sessions.logins import CustomerPrincipal
-from service.tenants.scope import Customer
-from service.http.common import Id, actor, runtime
+from service.twofactor.service import TwoFactor
 
 
 class AuthenticatorEnrolment(msgspec.Struct, rename="camel", kw_only=True):
@@ -43,8 +44,8 @@ class CustomerFactorsController(KiboController):
     dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
 
     @post("/authenticator", status_code=201, summary="Start enrolling an authenticator app (TOTP, RFC 6238)")
-    async def enroll_authenticator(self, request: Request[Any, Any, Any], shopper: Shopper) -> AuthenticatorEnrolment:
-        enrolment = await runtime(request).twofactor.enroll(
+    async def enroll_authenticator(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper) -> AuthenticatorEnrolment:
+        enrolment = await twofactor.enroll(
             _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session["user"]
         )
         return AuthenticatorEnrolment(
@@ -53,34 +54,34 @@ class CustomerFactorsController(KiboController):
 
     @post("/authenticator/confirm", status_code=200, summary="Confirm the app with a code; returns ten recovery codes once")
     async def confirm_authenticator(
-        self, request: Request[Any, Any, Any], shopper: Shopper, data: JSONBody[AuthenticatorConfirmation]
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, data: JSONBody[AuthenticatorConfirmation]
     ) -> RecoveryCodes:
-        codes = await runtime(request).twofactor.confirm(_me(request, shopper), shopper.tenant_id, shopper.account_id, data.code)
+        codes = await twofactor.confirm(_me(request, shopper), shopper.tenant_id, shopper.account_id, data.code)
         return RecoveryCodes(recovery_codes=codes)
 
     @post("/authenticator/disable", status_code=204, summary="Remove the authenticator app (password required)")
     async def disable_authenticator(
-        self, request: Request[Any, Any, Any], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], accounts: Injected[Accounts], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
     ) -> None:
-        await runtime(request).accounts.check_password(customer, shopper.account_id, data.password, "password")
-        await runtime(request).twofactor.disable(_me(request, shopper), shopper.tenant_id, shopper.account_id)
+        await accounts.check_password(customer, shopper.account_id, data.password, "password")
+        await twofactor.disable(_me(request, shopper), shopper.tenant_id, shopper.account_id)
 
     @post("/recovery-codes", status_code=200, summary="Replace the recovery codes (password required)")
     async def regenerate_recovery_codes(
-        self, request: Request[Any, Any, Any], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], accounts: Injected[Accounts], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
     ) -> RecoveryCodes:
-        await runtime(request).accounts.check_password(customer, shopper.account_id, data.password, "password")
-        codes = await runtime(request).twofactor.regenerate_recovery_codes(_me(request, shopper), shopper.tenant_id, shopper.account_id)
+        await accounts.check_password(customer, shopper.account_id, data.password, "password")
+        codes = await twofactor.regenerate_recovery_codes(_me(request, shopper), shopper.tenant_id, shopper.account_id)
         return RecoveryCodes(recovery_codes=codes)
 
     @get("/trusted-devices", summary="Devices that skip the second factor until they expire")
-    async def list_trusted_devices(self, request: Request[Any, Any, Any], shopper: Shopper) -> list[TrustedDevice]:
-        rows = await runtime(request).twofactor.devices(shopper.tenant_id, shopper.account_id)
+    async def list_trusted_devices(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper) -> list[TrustedDevice]:
+        rows = await twofactor.devices(shopper.tenant_id, shopper.account_id)
         return [TrustedDevice(**dict(row)) for row in rows]
 
     @delete("/trusted-devices/{device_id:int}", summary="Forget a device: its next login asks for a second factor")
-    async def forget_trusted_device(self, request: Request[Any, Any, Any], shopper: Shopper, device_id: Id) -> None:
-        await runtime(request).twofactor.forget_device(_me(request, shopper), shopper.tenant_id, shopper.account_id, device_id)
+    async def forget_trusted_device(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, device_id: Id) -> None:
+        await twofactor.forget_device(_me(request, shopper), shopper.tenant_id, shopper.account_id, device_id)
 
 
 def _me(request: Request[Any, Any, Any], shopper: CustomerPrincipal) -> Actor:

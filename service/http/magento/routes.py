@@ -23,10 +23,10 @@ from service.magento.models import (
     Credentials, CustomerCreate, CustomerSave, EmailAvailability, PasswordChange, PasswordReset,
     PasswordResetRequest, convert,
 )
-from service.http.magento.guard import Magento, magento_guard, provide_context
+from service.http.magento.guard import Magento, provide_context
 from service.magento.search import parse as parse_search
-from service.magento.service import MagentoService
-from service.http.common import MAX_ID, actor, runtime
+from service.magento.service import MagentoCustomers
+from service.http.common import Injected, MAX_ID, actor
 
 Json = Annotated[dict[str, Any], Body(description="A Magento request body; keys in camelCase or snake_case.")]
 CustomerId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
@@ -51,19 +51,15 @@ def _selected(request: Request[Any, Any, Any], body: Any) -> Any:
     return trim(body, selection)
 
 
-def _service(request: Request[Any, Any, Any]) -> MagentoService:
-    return MagentoService(runtime(request))
-
-
 def _actor(request: Request[Any, Any, Any], magento: Any) -> Any:
     return actor(request, magento.actor_name)
 
 
 class _MagentoRoutes(Controller):
-    """Every route once; the two controllers below serve them without and with a store code."""
+    """Every route once; the two controllers below serve them without and with a store code. The Magento router's
+    guard has resolved tenant, store and caller."""
 
     tags = ["Magento REST"]
-    guards = [magento_guard]
     dependencies = {"magento": Provide(provide_context, sync_to_thread=False)}
 
     # --- tokens ---------------------------------------------------------------------------------
@@ -71,41 +67,41 @@ class _MagentoRoutes(Controller):
     @post("/V1/integration/admin/token", status_code=200, summary="Admin token (a tenant admin user)",
           description="Answers the token as a bare JSON string. It is a Gatehouse admin token "
           "(GATEHOUSE_ADMIN_TOKEN_MINUTES); use it as `Authorization: Bearer`.", opt={"magento_acl": acl.ANONYMOUS})
-    async def admin_token(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> Response[str]:
+    async def admin_token(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> Response[str]:
         body = convert(data, Credentials)
-        token = await _service(request).admin_token(magento, _actor(request, magento), body.username, body.password)
+        token = await customers.admin_token(magento, _actor(request, magento), body.username, body.password)
         return _bare_string(token)
 
     @post("/V1/integration/customer/token", status_code=200, summary="Customer token",
           description="Answers the token as a bare JSON string: the access token of a new Gatehouse session in "
           "the store's website, living the tenant's accessTokenMinutes. Failures, lockouts and unknown users "
           "all answer the same 401.", opt={"magento_acl": acl.ANONYMOUS})
-    async def customer_token(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> Response[str]:
+    async def customer_token(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> Response[str]:
         body = convert(data, Credentials)
-        token = await _service(request).customer_token(magento, _actor(request, magento), body.username, body.password)
+        token = await customers.customer_token(magento, _actor(request, magento), body.username, body.password)
         return _bare_string(token)
 
     @post("/V1/integration/customer/revoke-customer-token", status_code=200,
           summary="End every session of the calling customer", opt={"magento_acl": acl.SELF})
-    async def revoke_customer_token(self, request: Request[Any, Any, Any], magento: Magento) -> bool:
-        return await _service(request).revoke_customer_tokens(magento)
+    async def revoke_customer_token(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> bool:
+        return await customers.revoke_customer_tokens(magento)
 
     # --- stores ---------------------------------------------------------------------------------
 
     @get("/V1/store/storeViews", summary="Store views (the tenant's sites, and the admin store)",
          security=ADMIN_SECURITY, opt={"magento_acl": acl.STORES})
-    async def store_views(self, request: Request[Any, Any, Any], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await _service(request).store_views(magento))
+    async def store_views(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
+        return _selected(request, await customers.store_views(magento))
 
     @get("/V1/store/websites", summary="Websites (the tenant's customer sets)", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.STORES})
-    async def websites(self, request: Request[Any, Any, Any], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await _service(request).websites(magento))
+    async def websites(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
+        return _selected(request, await customers.websites(magento))
 
     @get("/V1/store/storeGroups", summary="Store groups (one per customer set)", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.STORES})
-    async def store_groups(self, request: Request[Any, Any, Any], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await _service(request).store_groups(magento))
+    async def store_groups(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
+        return _selected(request, await customers.store_groups(magento))
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -113,27 +109,27 @@ class _MagentoRoutes(Controller):
           description="Anyone may register, as in Magento; with an admin token the body's group_id and "
           "disable_auto_group_change are honoured. The customer lands in store_id / website_id, else in the "
           "call's store.", opt={"magento_acl": acl.ANONYMOUS})
-    async def create_customer(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> dict[str, Any]:
+    async def create_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
         body = convert(data, CustomerCreate)
-        return await _service(request).create_customer(magento, _actor(request, magento), body.customer, body.password)
+        return await customers.create_customer(magento, _actor(request, magento), body.customer, body.password)
 
     @get("/V1/customers/me", summary="The calling customer", opt={"magento_acl": acl.SELF})
-    async def get_me(self, request: Request[Any, Any, Any], magento: Magento) -> dict[str, Any]:
-        return _selected(request, await _service(request).current_customer(magento))
+    async def get_me(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
+        return _selected(request, await customers.current_customer(magento))
 
     @put("/V1/customers/me", summary="Change the calling customer", opt={"magento_acl": acl.SELF})
-    async def put_me(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> dict[str, Any]:
+    async def put_me(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
         body = convert(data, CustomerSave)
         assert magento.customer is not None
-        return await _service(request).update_customer(
+        return await customers.update_customer(
             magento, _actor(request, magento), magento.customer.account_id, body.customer
         )
 
     @put("/V1/customers/me/password", summary="Change the calling customer's password",
          description="Every session of the customer ends, the calling token's included.", opt={"magento_acl": acl.SELF})
-    async def change_my_password(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> bool:
+    async def change_my_password(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
         body = convert(data, PasswordChange)
-        return await _service(request).change_password(
+        return await customers.change_password(
             magento, _actor(request, magento), body.current_password, body.new_password
         )
 
@@ -141,50 +137,50 @@ class _MagentoRoutes(Controller):
          description="searchCriteria[filter_groups][i][filters][j][field|value|condition_type], "
          "searchCriteria[sortOrders][k][field|direction], searchCriteria[pageSize] (at most 1000), "
          "searchCriteria[currentPage].", opt={"magento_acl": acl.CUSTOMER_READ})
-    async def search_customers(self, request: Request[Any, Any, Any], magento: Magento) -> dict[str, Any]:
+    async def search_customers(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
         criteria = parse_search(request.query_params.multi_items())
-        return _selected(request, await _service(request).search(magento, criteria))
+        return _selected(request, await customers.search(magento, criteria))
 
     @post("/V1/customers/isEmailAvailable", status_code=200, summary="Is this email free in the website?",
           opt={"magento_acl": acl.ANONYMOUS})
-    async def is_email_available(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> bool:
+    async def is_email_available(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
         body = convert(data, EmailAvailability)
-        return await _service(request).email_available(magento, body.customer_email, body.website_id)
+        return await customers.email_available(magento, body.customer_email, body.website_id)
 
     @put("/V1/customers/password", summary="Mail a password-reset token",
          description="Answers true whether or not the address has an account.", opt={"magento_acl": acl.ANONYMOUS})
-    async def request_password_reset(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> bool:
+    async def request_password_reset(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
         body = convert(data, PasswordResetRequest)
-        return await _service(request).request_password_reset(
+        return await customers.request_password_reset(
             magento, _actor(request, magento), body.email, body.template, body.website_id
         )
 
     @post("/V1/customers/resetPassword", status_code=200, summary="Set a new password with a reset token",
           opt={"magento_acl": acl.ANONYMOUS})
-    async def reset_password(self, request: Request[Any, Any, Any], magento: Magento, data: Json) -> bool:
+    async def reset_password(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
         body = convert(data, PasswordReset)
-        return await _service(request).reset_password(
+        return await customers.reset_password(
             magento, _actor(request, magento), body.email, body.reset_token, body.new_password
         )
 
     @get("/V1/customers/{customer_id:int}", summary="A customer", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.CUSTOMER_READ})
-    async def get_customer(self, request: Request[Any, Any, Any], magento: Magento, customer_id: CustomerId) -> dict[str, Any]:
-        return _selected(request, await _service(request).get_customer(magento, customer_id))
+    async def get_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId) -> dict[str, Any]:
+        return _selected(request, await customers.get_customer(magento, customer_id))
 
     @put("/V1/customers/{customer_id:int}", summary="Change a customer", security=ADMIN_SECURITY,
          description="Fields left out keep their values; `addresses`, when sent, is the whole address list "
          "(addresses with an id are changed, without one added, left out deleted).",
          opt={"magento_acl": acl.CUSTOMER_MANAGE})
-    async def put_customer(self, request: Request[Any, Any, Any], magento: Magento, customer_id: CustomerId,
+    async def put_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId,
                            data: Json) -> dict[str, Any]:
         body = convert(data, CustomerSave)
-        return await _service(request).update_customer(magento, _actor(request, magento), customer_id, body.customer)
+        return await customers.update_customer(magento, _actor(request, magento), customer_id, body.customer)
 
     @delete("/V1/customers/{customer_id:int}", status_code=200, summary="Delete a customer",
             security=ADMIN_SECURITY, opt={"magento_acl": acl.CUSTOMER_MANAGE})
-    async def delete_customer(self, request: Request[Any, Any, Any], magento: Magento, customer_id: CustomerId) -> bool:
-        return await _service(request).delete_customer(magento, _actor(request, magento), customer_id)
+    async def delete_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId) -> bool:
+        return await customers.delete_customer(magento, _actor(request, magento), customer_id)
 
 
 class MagentoController(_MagentoRoutes):

@@ -1,4 +1,4 @@
-"""Per-tenant standards endpoints for other services, and signing-key rotation for admins."""
+"""Per-tenant standards endpoints for other services: JWKS, discovery, introspection, revocation."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
-from service.http.admin.auth import Admin, AdminController
-from service.tokens import keys as signing_keys
-from service.tokens.introspection import authenticate_caller, introspect, read_token_form, revoke
-from service.http.common import Id, runtime
+from service.applications.tickets import AppTickets
+from service.http.common import Id, Injected
+from service.http.standards.caller import authenticate_caller, read_token_form
+from service.platform.config import Settings
+from service.tokens.introspection import TokenIntrospection
+from service.tokens.keys import KeyCache
 
 ALGORITHMS = ["ES256", "RS256", "EdDSA"]
 
@@ -19,24 +21,19 @@ class Jwks(msgspec.Struct):
     keys: list[dict[str, Any]]
 
 
-class RotatedKey(msgspec.Struct, rename="camel", kw_only=True):
-    kid: str
-    tenant_id: int
-
-
 class TenantStandardsController(Controller):
     path = "/tenants/{tenant_id:int}"
     tags = ["Standards: tokens"]
 
     @get("/.well-known/jwks.json", summary="Public signing keys: the current one and, after a rotation, the previous one")
-    async def jwks(self, request: Request[Any, Any, Any], tenant_id: Id) -> Response[Jwks]:
-        keys = await runtime(request).keys.keys(tenant_id)
-        return Response(Jwks(keys=keys.public_jwks), headers={"Cache-Control": "public, max-age=300"})
+    async def jwks(self, keys: Injected[KeyCache], tenant_id: Id) -> Response[Jwks]:
+        tenant_keys = await keys.keys(tenant_id)
+        return Response(Jwks(keys=tenant_keys.public_jwks), headers={"Cache-Control": "public, max-age=300"})
 
     @get("/.well-known/openid-configuration", summary="Discovery document (OpenID Connect Discovery / RFC 8414)")
-    async def openid_configuration(self, request: Request[Any, Any, Any], tenant_id: Id) -> Response[dict[str, Any]]:
-        await runtime(request).keys.keys(tenant_id)  # 404 for tenants that do not exist
-        issuer = runtime(request).settings.issuer_for(tenant_id)
+    async def openid_configuration(self, keys: Injected[KeyCache], settings: Injected[Settings], tenant_id: Id) -> Response[dict[str, Any]]:
+        await keys.keys(tenant_id)  # 404 for tenants that do not exist
+        issuer = settings.issuer_for(tenant_id)
         methods = ["client_secret_basic", "client_secret_post"]
         document = {
             "issuer": issuer,
@@ -61,33 +58,21 @@ class TenantStandardsController(Controller):
         "as bearer. Opaque access, JWT access and refresh tokens are recognised; anything else is "
         "`{\"active\": false}`.",
     )
-    async def introspect(self, request: Request[Any, Any, Any], tenant_id: Id) -> Response[dict[str, Any]]:
+    async def introspect(
+        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], introspection: Injected[TokenIntrospection], tenant_id: Id
+    ) -> Response[dict[str, Any]]:
         form = await read_token_form(request)
-        await authenticate_caller(request, tenant_id, form)
-        body = await introspect(runtime(request), tenant_id, form.get("token", ""))
+        await authenticate_caller(request, app_tickets, tenant_id, form)
+        body = await introspection.introspect(tenant_id, form.get("token", ""))
         return Response(body, headers={"Cache-Control": "no-store"})
 
     @post("/oauth2/revoke", status_code=200, summary="RFC 7009 token revocation",
           description="A refresh token ends its session; an access token ends that session's access tokens. "
           "Unknown tokens answer 200 too.")
-    async def revoke(self, request: Request[Any, Any, Any], tenant_id: Id) -> Response[None]:
+    async def revoke(
+        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], introspection: Injected[TokenIntrospection], tenant_id: Id
+    ) -> Response[None]:
         form = await read_token_form(request)
-        await authenticate_caller(request, tenant_id, form)
-        await revoke(runtime(request), tenant_id, form.get("token", ""))
+        await authenticate_caller(request, app_tickets, tenant_id, form)
+        await introspection.revoke(tenant_id, form.get("token", ""))
         return Response(None, status_code=200, headers={"Cache-Control": "no-store"})
-
-
-class SigningKeyController(AdminController):
-    path = "/admin/v1/tenants/{tenant_id:int}/signing-keys"
-    tags = ["Admin: tenants"]
-
-    @post("/rotate", status_code=201, summary="Rotate the tenant's JWT signing key",
-          description="The current key becomes the previous one and stays in the JWKS, so tokens it signed keep "
-          "verifying until they expire; the key before it is retired. The new key uses the tenant's "
-          "`signingAlgorithm` setting.")
-    async def rotate_signing_key(self, request: Request[Any, Any, Any], admin: Admin, tenant_id: Id) -> RotatedKey:
-        admin.require_tenant(tenant_id, write=True)
-        rt = runtime(request)
-        kid = await signing_keys.rotate(rt.pool, rt.keys.box, tenant_id)
-        rt.keys.forget(tenant_id)
-        return RotatedKey(kid=kid, tenant_id=tenant_id)

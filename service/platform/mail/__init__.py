@@ -31,7 +31,7 @@ def render(template_name: str, **values: str) -> tuple[str, str]:
 
 
 class Mailer:
-    def __init__(self, smtp_url: str | None, sender: str, outbox: Path, background: Background) -> None:
+    def __init__(self, *, smtp_url: str | None, sender: str, outbox: Path, background: Background) -> None:
         self.smtp_url = smtp_url
         self.sender = sender
         self.outbox = outbox

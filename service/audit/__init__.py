@@ -1,0 +1,59 @@
+"""Append-only audit trail in PostgreSQL, written in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from service.audit import repository as repo
+from service.platform.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change, and from where. The surface that took the request builds it."""
+
+    name: str  # "admin:12", "app:<client id>", "customer:55", "system"
+    client_address: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+class AuditEvent(msgspec.Struct, rename="camel", kw_only=True, frozen=True):
+    occurred_at: datetime
+    actor: str
+    action: str
+    client_ip: str | None
+    request_id: str | None
+    details: dict[str, Any]
+
+
+async def record(
+    conn: asyncpg.Connection,
+    actor: Actor,
+    tenant_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: object,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await repo.insert(
+        conn, tenant_id, actor.name, action, target_type, str(target_id), actor.client_address, actor.request_id,
+        details or {},
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditTrail:
+    db: Database
+
+    async def of_account(self, tenant_id: int, account_id: int, limit: int) -> list[AuditEvent]:
+        """Who changed a customer account, what, when and from where; newest first."""
+        rows = await repo.for_target(self.db, tenant_id, "customer_account", str(account_id), limit)
+        return [AuditEvent(**dict(row)) for row in rows]

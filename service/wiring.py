@@ -1,0 +1,103 @@
+"""Every capability of one process, built once, each handed its collaborators by keyword.
+
+`create_app` builds them for the HTTP service and the command line builds them for its commands;
+nothing looks a capability up at run time. The HTTP surfaces receive them through Litestar's
+dependency injection (see `service.app`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+from redis.asyncio import Redis
+
+from service.accounts.service import Accounts
+from service.admins.service import Admins
+from service.applications.service import Applications
+from service.applications.tickets import AppTickets
+from service.audit import AuditTrail
+from service.contacts.service import Contacts
+from service.limits.lockout import Lockout
+from service.magento.service import MagentoCustomers
+from service.platform.background import Background
+from service.platform.config import Settings
+from service.platform.crypto import Passwords, SecretBox
+from service.platform.db import Database
+from service.platform.mail import Mailer
+from service.platform.redis import create_redis
+from service.sessions.logins import Logins
+from service.sessions.store import Sessions
+from service.tenants.service import Tenants
+from service.tokens.introspection import TokenIntrospection
+from service.tokens.keys import KeyCache
+from service.twofactor.challenges import Challenges
+from service.twofactor.service import TwoFactor
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Capabilities:
+    settings: Settings
+    db: Database
+    redis: Redis
+    background: Background
+    passwords: Passwords
+    app_tickets: AppTickets
+    tenants: Tenants
+    applications: Applications
+    admins: Admins
+    audit_trail: AuditTrail
+    accounts: Accounts
+    contacts: Contacts
+    sessions: Sessions
+    challenges: Challenges
+    twofactor: TwoFactor
+    logins: Logins
+    keys: KeyCache
+    introspection: TokenIntrospection
+    customers: MagentoCustomers
+
+    def by_name(self) -> dict[str, Any]:
+        """Each capability under its field name: the names handlers ask for."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def build_capabilities(settings: Settings) -> Capabilities:
+    """Nothing here connects: the database opens with the application, Redis on first use."""
+    db = Database(settings.database_url or "")
+    redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
+    background = Background()
+    # As many hashing threads as cores: a worker may get more than its share of logins.
+    passwords = Passwords(max_parallel=os.cpu_count() or 1)
+    mailer = Mailer(
+        smtp_url=settings.smtp_url, sender=settings.mail_from, outbox=settings.data_dir / "outbox", background=background
+    )
+    box = SecretBox(settings.secrets_key)
+    app_tickets = AppTickets(
+        db=db, redis=redis, access_minutes=settings.app_token_minutes, refresh_minutes=settings.app_refresh_token_minutes
+    )
+    tenants = Tenants(db=db, caps=settings.caps, app_tickets=app_tickets)
+    admins = Admins(db=db, redis=redis, passwords=passwords, token_minutes=settings.admin_token_minutes)
+    sessions = Sessions(redis=redis)
+    lockout = Lockout(redis=redis)
+    challenges = Challenges(redis=redis)
+    keys = KeyCache(db=db, box=box)
+    twofactor = TwoFactor(db=db, challenges=challenges, mailer=mailer, box=box)
+    accounts = Accounts(
+        db=db, redis=redis, passwords=passwords, mailer=mailer, sessions=sessions, lockout=lockout, background=background
+    )
+    logins = Logins(
+        settings=settings, db=db, passwords=passwords, sessions=sessions, keys=keys, accounts=accounts, tenants=tenants,
+        lockout=lockout, twofactor=twofactor, mailer=mailer, background=background,
+    )
+    return Capabilities(
+        settings=settings, db=db, redis=redis, background=background, passwords=passwords, app_tickets=app_tickets,
+        tenants=tenants, applications=Applications(db=db, tickets=app_tickets), admins=admins,
+        audit_trail=AuditTrail(db=db), accounts=accounts, contacts=Contacts(db=db), sessions=sessions,
+        challenges=challenges, twofactor=twofactor, logins=logins, keys=keys,
+        introspection=TokenIntrospection(sessions=sessions, keys=keys, issuer_for=settings.issuer_for),
+        customers=MagentoCustomers(
+            db=db, redis=redis, passwords=passwords, accounts=accounts, admins=admins, logins=logins, sessions=sessions
+        ),
+    )
