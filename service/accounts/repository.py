@@ -7,83 +7,110 @@ from typing import Any
 import asyncpg
 
 from service.accounts.filters import SqlFilter
-
+from service.accounts.records import Account, Login, LoginCandidate
 from service.platform.db import Conn
 
-ACCOUNT_FIELDS = (
+# The columns an insert or update writes, in the order of their parameters.
+WRITTEN_COLUMNS = (
     "email_address", "email_normalized", "user_name", "user_name_normalized", "first_name", "last_name",
     "locale_code", "company_or_organization", "tax_exempt", "tax_id", "external_id", "accepts_marketing",
     "account_type",
 )
-_SELECT = """SELECT a.*, c.code AS customer_set_code, l.user_id, l.is_locked
-             FROM customer_accounts a
-             JOIN customer_sets c ON c.tenant_id = a.tenant_id AND c.id = a.customer_set_id
-             LEFT JOIN customer_logins l ON l.tenant_id = a.tenant_id AND l.account_id = a.id"""
-
-
-# For logins only: the password hash never leaves the auth service.
-_SELECT_FOR_LOGIN = _SELECT.replace(
-    "l.user_id, l.is_locked",
-    """l.user_id, l.is_locked, l.password_hash, l.last_region,
+_ACCOUNT_COLUMNS = """a.id, a.email_address, a.user_name, a.first_name, a.last_name, a.locale_code,
+       a.company_or_organization, a.tax_exempt, a.tax_id, a.external_id, a.accepts_marketing, a.account_type,
+       a.is_active, a.customer_since_date, a.last_2fa_date, a.created_at, a.created_by, a.updated_at, a.updated_by,
+       c.code AS customer_set_code, l.user_id, coalesce(l.is_locked, false) AS is_locked"""
+_FROM = """FROM customer_accounts a
+           JOIN customer_sets c ON c.tenant_id = a.tenant_id AND c.id = a.customer_set_id
+           LEFT JOIN customer_logins l ON l.tenant_id = a.tenant_id AND l.account_id = a.id"""
+_SELECT = f"SELECT {_ACCOUNT_COLUMNS} {_FROM}"
+# For logins only: the password hash never leaves the capabilities.
+_SELECT_FOR_LOGIN = f"""SELECT {_ACCOUNT_COLUMNS}, l.password_hash, l.last_region,
        EXISTS (SELECT 1 FROM customer_authenticators m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
-               AND m.confirmed_at IS NOT NULL) AS has_authenticator""",
-)
+               AND m.confirmed_at IS NOT NULL) AS has_authenticator
+    {_FROM}"""
+_LOGIN_COLUMNS = """account_id, user_id, is_locked, is_password_change_required, last_password_change_on,
+                    last_locked_on, last_login_on, created_at, updated_at"""
+
+
+def account_from(row: asyncpg.Record) -> Account:
+    values = dict(row)
+    for internal in ("password_hash", "last_region", "has_authenticator"):
+        values.pop(internal, None)
+    return Account(**values)
+
+
+def _candidate(row: asyncpg.Record | None) -> LoginCandidate | None:
+    if row is None:
+        return None
+    return LoginCandidate(
+        account=account_from(row), password_hash=row["password_hash"], last_region=row["last_region"],
+        has_authenticator=row["has_authenticator"],
+    )
+
+
+def _written(fields: dict[str, Any]) -> list[Any]:
+    return [fields[name] for name in WRITTEN_COLUMNS]
 
 
 async def find_for_login(conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None,
-                         account_id: int | None) -> asyncpg.Record | None:
+                         account_id: int | None) -> LoginCandidate | None:
     """An account with its login, by email or user name (either, as a login form accepts) or by id."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""{_SELECT_FOR_LOGIN} WHERE a.tenant_id = $1 AND a.customer_set_id = $2
                AND ($3::text IS NULL OR a.email_normalized = $3 OR a.user_name_normalized = $3)
                AND ($4::int IS NULL OR a.id = $4)
             ORDER BY (a.email_normalized = $3) DESC NULLS LAST LIMIT 1""",
         tenant_id, customer_set_id, login_name, account_id,
     )
+    return _candidate(row)
 
 
 async def insert_account(conn: Conn, tenant_id: int, customer_set_id: int, fields: dict[str, Any], actor: str) -> int:
-    return await conn.fetchval(
+    account_id: int = await conn.fetchval(
         """INSERT INTO customer_accounts (tenant_id, customer_set_id, email_address, email_normalized, user_name,
                user_name_normalized, first_name, last_name, locale_code, company_or_organization, tax_exempt, tax_id,
                external_id, accepts_marketing, account_type, created_by, updated_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id""",
-        tenant_id, customer_set_id, *(fields[name] for name in ACCOUNT_FIELDS), actor,
+        tenant_id, customer_set_id, *_written(fields), actor,
     )
+    return account_id
 
 
-async def update_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int, fields: dict[str, Any], actor: str) -> bool:
+async def update_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int, fields: dict[str, Any],
+                         actor: str) -> bool:
     status = await conn.execute(
         """UPDATE customer_accounts SET email_address = $4, email_normalized = $5, user_name = $6,
                user_name_normalized = $7, first_name = $8, last_name = $9, locale_code = $10,
                company_or_organization = $11, tax_exempt = $12, tax_id = $13, external_id = $14,
                accepts_marketing = $15, account_type = $16, updated_by = $17, updated_at = now()
            WHERE tenant_id = $1 AND customer_set_id = $2 AND id = $3""",
-        tenant_id, customer_set_id, account_id, *(fields[name] for name in ACCOUNT_FIELDS), actor,
+        tenant_id, customer_set_id, account_id, *_written(fields), actor,
     )
     return status != "UPDATE 0"
 
 
-async def get_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def get_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> Account | None:
+    row = await conn.fetchrow(
         f"{_SELECT} WHERE a.tenant_id = $1 AND a.customer_set_id = $2 AND a.id = $3", tenant_id, customer_set_id, account_id
     )
+    return account_from(row) if row is not None else None
 
 
 async def list_accounts(
     conn: Conn, tenant_id: int, customer_set_id: int, where: SqlFilter, order: str, offset: int, limit: int
-) -> tuple[list[asyncpg.Record], int]:
+) -> tuple[list[Account], int]:
     # `where.sql` and `order` are assembled only from fixed fragments in filters.py; values are bound.
-    base = f"FROM customer_accounts a LEFT JOIN customer_logins l ON l.tenant_id = a.tenant_id AND l.account_id = a.id " \
-           f"WHERE a.tenant_id = $1 AND a.customer_set_id = $2 AND {where.sql}"
-    total = await conn.fetchval(f"SELECT count(*) {base}", tenant_id, customer_set_id, *where.values)
+    base = f"""FROM customer_accounts a LEFT JOIN customer_logins l ON l.tenant_id = a.tenant_id AND l.account_id = a.id
+               WHERE a.tenant_id = $1 AND a.customer_set_id = $2 AND {where.sql}"""
+    total: int = await conn.fetchval(f"SELECT count(*) {base}", tenant_id, customer_set_id, *where.values)
     n = len(where.values)
     rows = await conn.fetch(
         f"""{_SELECT} WHERE a.id IN (SELECT a.id {base} ORDER BY {order} OFFSET ${n + 3} LIMIT ${n + 4})
             ORDER BY {order}""",
         tenant_id, customer_set_id, *where.values, offset, limit,
     )
-    return rows, total
+    return [account_from(row) for row in rows], total
 
 
 async def delete_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> bool:
@@ -94,23 +121,17 @@ async def delete_account(conn: Conn, tenant_id: int, customer_set_id: int, accou
     return status != "DELETE 0"
 
 
-async def find_account_by_login_name(conn: Conn, tenant_id: int, customer_set_id: int, normalized: str) -> asyncpg.Record | None:
-    """By email or user name, as a login form accepts either."""
-    return await conn.fetchrow(
-        f"""{_SELECT} WHERE a.tenant_id = $1 AND a.customer_set_id = $2
-               AND (a.email_normalized = $3 OR a.user_name_normalized = $3)
-            ORDER BY (a.email_normalized = $3) DESC LIMIT 1""",
-        tenant_id, customer_set_id, normalized,
-    )
-
-
 async def find_account_by(conn: Conn, tenant_id: int, customer_set_id: int, *, email: str | None = None,
-                          user_name: str | None = None) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+                          user_name: str | None = None, login_name: str | None = None) -> Account | None:
+    """By email, by user name, or by `login_name` matching either (as a login form accepts; email first)."""
+    row = await conn.fetchrow(
         f"""{_SELECT} WHERE a.tenant_id = $1 AND a.customer_set_id = $2
-               AND ($3::text IS NULL OR a.email_normalized = $3) AND ($4::text IS NULL OR a.user_name_normalized = $4)""",
-        tenant_id, customer_set_id, email, user_name,
+               AND ($3::text IS NULL OR a.email_normalized = $3) AND ($4::text IS NULL OR a.user_name_normalized = $4)
+               AND ($5::text IS NULL OR a.email_normalized = $5 OR a.user_name_normalized = $5)
+            ORDER BY (a.email_normalized = $5) DESC NULLS LAST LIMIT 1""",
+        tenant_id, customer_set_id, email, user_name, login_name,
     )
+    return account_from(row) if row is not None else None
 
 
 async def insert_login(conn: Conn, tenant_id: int, account_id: int, user_id: str, password_hash: str) -> None:
@@ -120,10 +141,18 @@ async def insert_login(conn: Conn, tenant_id: int, account_id: int, user_id: str
     )
 
 
-async def get_login(conn: Conn, tenant_id: int, account_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM customer_logins WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
+async def get_login(conn: Conn, tenant_id: int, account_id: int) -> Login | None:
+    row = await conn.fetchrow(
+        f"SELECT {_LOGIN_COLUMNS} FROM customer_logins WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
     )
+    return Login(**dict(row)) if row is not None else None
+
+
+async def get_password_hash(conn: Conn, tenant_id: int, account_id: int) -> str | None:
+    password_hash: str | None = await conn.fetchval(
+        "SELECT password_hash FROM customer_logins WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
+    )
+    return password_hash
 
 
 async def set_password(conn: Conn, tenant_id: int, account_id: int, password_hash: str, unlock: bool) -> None:

@@ -187,14 +187,14 @@ def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
 
-def telephone(contact: Any) -> str | None:
+def telephone(home: str | None, mobile: str | None, work: str | None) -> str | None:
     """Magento has one telephone: a contact's home phone, else its mobile, else its work phone."""
-    return contact["phone_home"] or contact["phone_mobile"] or contact["phone_work"]
+    return home or mobile or work
 
 
 def address_body(row: Any) -> dict[str, Any]:
     """A contact as Magento's AddressInterface. Defaults are marked only where true, as Magento does."""
-    types = {t["name"]: t["isPrimary"] for t in row["types"]}
+    types = {t["name"]: t["is_primary"] for t in row["types"]}
     region_code = row["state_or_province"]
     region_id = row["region_id"] or 0
     street = [line for line in (row["address1"], row["address2"], row["address3"], row["address4"]) if line is not None]
@@ -206,7 +206,7 @@ def address_body(row: Any) -> dict[str, Any]:
         "country_id": row["country_code"],
         "street": street,
         "company": row["company_or_organization"],
-        "telephone": telephone(row),
+        "telephone": telephone(row["phone_home"], row["phone_mobile"], row["phone_work"]),
         "fax": row["fax_number"],
         "postcode": row["postal_or_zip_code"],
         "city": row["city_or_town"],

@@ -122,7 +122,7 @@ async def addresses_of(conn: Conn, tenant_id: int, account_ids: list[int]) -> li
     """The contacts of these accounts with their types and Magento fields, by account and id."""
     return await conn.fetch(
         """SELECT c.*, x.region_id, x.region, x.prefix, x.suffix, x.vat_id, coalesce(
-                  (SELECT jsonb_agg(jsonb_build_object('name', t.name, 'isPrimary', t.is_primary) ORDER BY t.name)
+                  (SELECT jsonb_agg(jsonb_build_object('name', t.name, 'is_primary', t.is_primary) ORDER BY t.name)
                    FROM customer_contact_types t WHERE t.tenant_id = c.tenant_id AND t.contact_id = c.id),
                   '[]'::jsonb) AS types
            FROM customer_contacts c

@@ -14,19 +14,21 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import asyncpg
+import msgspec
 
 from service import audit
 from service.accounts import repository as accounts_repo
-from service.http.kibo.models import ConfirmationInfo, CustomerAccount, CustomerPasswordInfo, CustomerUserAuthInfo
-from service.accounts.password_policy import argon2_parameters, check_password
-from service.accounts.service import _account_fields as account_fields
-from service.accounts.service import account_body, normalize_email, normalize_user_name
+from service.accounts.creation import NewAccount, insert_account
+from service.accounts.fields import account_columns, duplicate, normalize_email, normalize_user_name
+from service.accounts.passwords import AccountPasswords
+from service.accounts.records import Account, AccountChanges, Contact, ContactFields, ContactType
+from service.accounts.reset import PasswordResets
 from service.accounts.service import Accounts
 from service.admins.service import Admins
 from service.audit import Actor
 from service.contacts import repository as contacts_repo
-from service.contacts.service import MAX_CONTACTS_PER_ACCOUNT
-from service.errors import GatehouseError, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from service.contacts.service import insert_contact
+from service.errors import Conflict, GatehouseError, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from service.magento import repository as repo
 from service.magento.errors import (
     email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
@@ -40,9 +42,8 @@ from service.magento.search import SearchCriteria, compile_criteria
 from service.platform.redis import PREFIX
 from redis.asyncio import Redis
 
-from service.platform.crypto import Passwords
 from service.platform.db import Database
-from service.sessions.logins import Logins
+from service.sessions.logins import Device, Logins
 from service.sessions.store import Sessions
 from service.tenants import repository as tenants_repo
 from service.tenants.settings import TenantSettings, settings_from_row
@@ -62,8 +63,21 @@ return n
 """
 
 
-def _magento_error(exc: GatehouseError) -> GatehouseError:
+def _account_changes(customer: CustomerIn) -> AccountChanges:
+    return AccountChanges(
+        email_address=customer.email, first_name=customer.firstname, last_name=customer.lastname,
+        tax_id=customer.taxvat, accepts_marketing=customer.is_subscribed,
+    )
+
+
+def _magento_error(exc: GatehouseError, customer: CustomerIn | None = None) -> GatehouseError:
     """Account-service errors in Magento's words, where Magento has its own."""
+    if exc.code == "INVALID_EMAIL" and customer is not None:
+        return invalid_value("email", customer.email)
+    if exc.code in ("EMAIL_TAKEN", "USERNAME_TAKEN"):
+        return email_taken()
+    if exc.code == "TOO_MANY_CONTACTS":
+        return InvalidInput(exc.message.replace("An account", "A customer").replace("contacts", "addresses"), code=exc.code)
     if exc.code in ("INVALID_OLD_PASSWORD", "INVALID_PASSWORD"):
         return Unauthenticated("The password doesn't match this account. Verify the password and try again.",
                                code=exc.code)
@@ -81,22 +95,22 @@ def _region(address: AddressIn) -> tuple[str | None, str | None, int | None]:
     return code or name, name, region_id
 
 
-def _contact_fields(address: AddressIn, current: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Contact columns from a Magento address. Fields Magento cannot see (email, label, mobile and work
+def _contact_fields(address: AddressIn, current: Contact | None) -> ContactFields:
+    """Contact fields from a Magento address. Fields Magento cannot see (email, label, mobile and work
     phones, address type) keep their current values; the ones it can see are replaced, as Magento does."""
-    fields = {name: (current[name] if current is not None else None) for name in contacts_repo.CONTACT_FIELDS}
+    kept = current.fields if current is not None else ContactFields()
     street = list(address.street or []) + [None] * 4
     code, _, _ = _region(address)
-    fields.update({
-        "first_name": address.firstname, "last_name_or_surname": address.lastname,
-        "middle_name_or_initial": address.middlename, "company_or_organization": address.company,
-        "fax_number": address.fax, "phone_home": address.telephone, "address1": street[0], "address2": street[1],
-        "address3": street[2], "address4": street[3], "city_or_town": address.city, "state_or_province": code,
-        "postal_or_zip_code": address.postcode, "country_code": address.country_id,
-    })
-    if current is not None and address.telephone == telephone(current):
-        fields["phone_home"] = current["phone_home"]  # the number shown, sent back: the phones stay as they are
-    return fields
+    phone_home = address.telephone
+    if current is not None and address.telephone == telephone(kept.phone_home, kept.phone_mobile, kept.phone_work):
+        phone_home = kept.phone_home  # the number shown, sent back: the phones stay as they are
+    return msgspec.structs.replace(
+        kept, first_name=address.firstname, last_name_or_surname=address.lastname,
+        middle_name_or_initial=address.middlename, company_or_organization=address.company,
+        fax_number=address.fax, phone_home=phone_home, address1=street[0], address2=street[1],
+        address3=street[2], address4=street[3], city_or_town=address.city, state_or_province=code,
+        postal_or_zip_code=address.postcode, country_code=address.country_id,
+    )
 
 
 def _address_extras(address: AddressIn) -> dict[str, Any]:
@@ -105,10 +119,10 @@ def _address_extras(address: AddressIn) -> dict[str, Any]:
             "vat_id": address.vat_id}
 
 
-def _contact_types(address: AddressIn, current: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+def _contact_types(address: AddressIn, current: tuple[ContactType, ...]) -> list[tuple[str, bool]]:
     """Billing/Shipping types: a true default flag makes the type primary; false keeps the type but not as
     primary; a flag left out keeps what the contact had."""
-    existing = {t["name"]: t["isPrimary"] for t in current}
+    existing = {t.name: t.is_primary for t in current}
     types: dict[str, bool] = {}
     for name, flag in (("Billing", address.default_billing), ("Shipping", address.default_shipping)):
         if flag:
@@ -148,8 +162,9 @@ class MagentoCustomers:
 
     db: Database
     redis: Redis
-    passwords: Passwords
     accounts: Accounts
+    account_passwords: AccountPasswords
+    password_resets: PasswordResets
     admins: Admins
     logins: Logins
     sessions: Sessions
@@ -198,20 +213,19 @@ class MagentoCustomers:
         )
         if int(attempt) > policy.max_failures:
             raise sign_in_failed()
-        info = CustomerUserAuthInfo(username=username, password=password)
         try:
             # The tenant's access-token lifetime; the session (whose refresh token nobody gets) ends with it.
             settings = ctx.settings
             lifetime = min(settings.access_token_minutes, settings.max_requested_refresh_token_minutes)
-            ticket = await self.logins.login(scope, actor, info, (None, lifetime))
+            ticket = await self.logins.login(scope, actor, username, None, password, Device(), (None, lifetime))
         except (Unauthenticated, TooManyRequests):
             raise sign_in_failed() from None
         await self.redis.delete(key)
-        if ticket.get("requires2FA") or not ticket.get("accessToken"):
+        if ticket.requires_second_factor:
             # Magento's token route has no second step; the customer signs in where 2FA can be completed.
             raise Unauthenticated("This account signs in with a second factor, which this route cannot take.",
                                   code="TWO_FACTOR_REQUIRED")
-        return ticket["accessToken"]
+        return ticket.access_token
 
     async def revoke_customer_tokens(self, ctx: MagentoContext) -> bool:
         assert ctx.customer is not None
@@ -303,17 +317,12 @@ class MagentoCustomers:
                                code="WEBSITE_REQUIRED")
         return ctx.store, ctx.store.website_id, ctx.store.website_code
 
-    def _account_fields(self, customer: CustomerIn, current: asyncpg.Record | None) -> dict[str, Any]:
-        account = CustomerAccount(
-            email_address=customer.email, first_name=customer.firstname, last_name=customer.lastname,
-            tax_id=customer.taxvat, accepts_marketing=customer.is_subscribed,
-        )
+    @staticmethod
+    def _account_columns(customer: CustomerIn, current: Account | None) -> dict[str, Any]:
         try:
-            return account_fields(account, current)
+            return account_columns(_account_changes(customer), current)
         except InvalidInput as exc:
-            if exc.code == "INVALID_EMAIL":
-                raise invalid_value("email", customer.email) from None
-            raise
+            raise _magento_error(exc, customer) from None
 
     @staticmethod
     def _extras(customer: CustomerIn, current: Mapping[str, Any], *, as_admin: bool) -> dict[str, Any]:
@@ -334,10 +343,7 @@ class MagentoCustomers:
         }
 
     async def _new_password_hash(self, ctx: MagentoContext, password: str | None) -> str | None:
-        if password is None:
-            return None
-        policy = ctx.settings.password
-        return await self.passwords.hash(check_password(password, policy), argon2_parameters(policy))
+        return None if password is None else await self.account_passwords.hash_new(password, ctx.settings)
 
     async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: CustomerIn,
                               password: str | None) -> dict[str, Any]:
@@ -347,38 +353,32 @@ class MagentoCustomers:
         password_hash = await self._new_password_hash(ctx, password)
         async with self.db.acquire() as conn, conn.transaction():
             store, website_id, _ = await self._placement(conn, ctx, customer.store_id, customer.website_id)
-            fields = self._account_fields(customer, None)
+            new = NewAccount(changes=_account_changes(customer), password_hash=password_hash)
             try:
-                async with conn.transaction():  # a savepoint: a duplicate leaves the transaction usable
-                    account_id = await accounts_repo.insert_account(conn, ctx.tenant_id, website_id, fields, actor.name)
-            except asyncpg.UniqueViolationError:
-                raise email_taken() from None
-            await audit.record(conn, actor, ctx.tenant_id, "account.created", "customer_account", account_id,
-                               {"via": "magento"})
+                account_id = await insert_account(conn, ctx.tenant_id, website_id, actor, new, {"via": "magento"})
+            except (InvalidInput, Conflict) as exc:
+                raise _magento_error(exc, customer) from None
             defaults = {"store_id": store.id if store else None, "created_in": store.name if store else "Admin",
                         "group_id": 1, "disable_auto_group_change": 0, "prefix": None, "middlename": None,
                         "suffix": None, "dob": None, "gender": None}
             await repo.save_extras(conn, ctx.tenant_id, account_id, self._extras(customer, defaults, as_admin=as_admin))
             for address in customer.addresses or []:
                 await self._save_address(conn, ctx.tenant_id, account_id, address, None, actor)
-            if password_hash is not None:
-                await accounts_repo.insert_login(conn, ctx.tenant_id, account_id, secrets.token_hex(16), password_hash)
-                await audit.record(conn, actor, ctx.tenant_id, "login.created", "customer_account", account_id)
             return await self._body(conn, ctx.tenant_id, account_id)
 
     async def _save_address(self, conn: asyncpg.Connection, tenant_id: int, account_id: int, address: AddressIn,
-                            current: asyncpg.Record | None, actor: Actor) -> int:
+                            current: Contact | None, actor: Actor) -> int:
         fields = _contact_fields(address, current)
-        types = _contact_types(address, current["types"] if current is not None else [])
+        types = _contact_types(address, current.types if current is not None else ())
         if current is None:
-            if await contacts_repo.count_for_account(conn, tenant_id, account_id) >= MAX_CONTACTS_PER_ACCOUNT:
-                raise InvalidInput(f"A customer holds at most {MAX_CONTACTS_PER_ACCOUNT} addresses.",
-                                   code="TOO_MANY_CONTACTS")
-            contact_id = await contacts_repo.insert(conn, tenant_id, account_id, fields, actor.name)
+            try:
+                contact_id = await insert_contact(conn, tenant_id, account_id, fields, types, actor.name)
+            except InvalidInput as exc:
+                raise _magento_error(exc) from None
         else:
-            contact_id = current["id"]
+            contact_id = current.id
             await contacts_repo.update(conn, tenant_id, account_id, contact_id, fields, actor.name)
-        await contacts_repo.replace_types(conn, tenant_id, account_id, contact_id, types)
+            await contacts_repo.replace_types(conn, tenant_id, account_id, contact_id, types)
         await repo.save_address_extras(conn, tenant_id, account_id, contact_id, _address_extras(address))
         return contact_id
 
@@ -386,7 +386,7 @@ class MagentoCustomers:
                                  addresses: list[AddressIn], actor: Actor) -> None:
         """Magento's save: addresses with an id are updated, those without are added, and the customer's
         addresses left out of the list are deleted."""
-        current = {row["id"]: row for row in await contacts_repo.list_for_account(conn, tenant_id, account_id)}
+        current = {contact.id: contact for contact in await contacts_repo.list_for_account(conn, tenant_id, account_id)}
         kept = set()
         for address in addresses:
             if address.id is not None and address.id not in current:
@@ -400,12 +400,12 @@ class MagentoCustomers:
         """`default_billing` / `default_shipping` given as an address id: that address becomes the primary one."""
         if address_id is None or address_id == "":
             return
-        row = await contacts_repo.get(conn, tenant_id, account_id, int(address_id)) if address_id.isdigit() else None
-        if row is None:
+        contact = await contacts_repo.get(conn, tenant_id, account_id, int(address_id)) if address_id.isdigit() else None
+        if contact is None:
             raise no_such_entity("addressId", address_id)
-        types = {t["name"]: t["isPrimary"] for t in row["types"]}
+        types = {t.name: t.is_primary for t in contact.types}
         types[type_name] = True
-        await contacts_repo.replace_types(conn, tenant_id, account_id, row["id"], list(types.items()))
+        await contacts_repo.replace_types(conn, tenant_id, account_id, contact.id, list(types.items()))
 
     async def update_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int,
                               customer: CustomerIn) -> dict[str, Any]:
@@ -420,7 +420,7 @@ class MagentoCustomers:
             if as_admin and customer.website_id is not None and customer.website_id != website_id:
                 raise InvalidInput("A customer's website cannot be changed.", code="WEBSITE_CHANGE_UNSUPPORTED")
             account = await accounts_repo.get_account(conn, ctx.tenant_id, website_id, customer_id)
-            fields = self._account_fields(customer, account)
+            fields = self._account_columns(customer, account)
             try:
                 async with conn.transaction():
                     await accounts_repo.update_account(conn, ctx.tenant_id, website_id, customer_id, fields, actor.name)
@@ -442,7 +442,8 @@ class MagentoCustomers:
             body = await self._body(conn, ctx.tenant_id, customer_id)
         # The customer's live sessions (Kibo or Magento) answer with the account as it is now.
         account = await accounts_repo.get_account(self.db, ctx.tenant_id, website_id, customer_id)
-        await self.sessions.update_account(ctx.tenant_id, customer_id, account_body(account))
+        if account is not None:
+            await self.sessions.update_account(ctx.tenant_id, account)
         return body
 
     async def delete_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int) -> bool:
@@ -457,10 +458,10 @@ class MagentoCustomers:
         """The customer's own password; every session of the customer ends, this token's included."""
         assert ctx.customer is not None
         session = ctx.customer.session
-        scope = ctx.customer_scope(session["csid"], session["cs"], ctx.storefront.id)
-        info = CustomerPasswordInfo(old_password=current_password, new_password=new_password)
+        scope = ctx.customer_scope(session.customer_set_id, session.customer_set_code, ctx.storefront.id)
         try:
-            await self.accounts.change_password(scope, actor, ctx.customer.account_id, info, False)
+            await self.account_passwords.change(scope, actor, ctx.customer.account_id, current_password, new_password,
+                                                unlock=False)
         except InvalidInput as exc:
             raise _magento_error(exc) from None
         return True
@@ -480,13 +481,12 @@ class MagentoCustomers:
         if template not in RESET_TEMPLATES:
             raise invalid_value("template", template)
         scope = await self._website_scope(ctx, website_id)
-        await self.accounts.reset_password(scope, actor, email, None, None)
+        await self.password_resets.request(scope, actor, email, None, None)
         return True
 
     async def reset_password(self, ctx: MagentoContext, actor: Actor, email: str, token: str, new_password: str) -> bool:
-        info = ConfirmationInfo(user_name=email, confirmation_code=token, new_password=new_password)
         try:
-            await self.accounts.update_forgotten_password(ctx.store_scope(), actor, info)
+            await self.password_resets.confirm(ctx.store_scope(), actor, email, token, new_password)
         except InvalidInput as exc:
             raise _magento_error(exc) from None
         return True

@@ -11,6 +11,10 @@ from service.errors import FieldError, InvalidInput
 from service.tenants.settings import TenantSettings
 
 
+# (access token minutes, refresh token minutes) a caller asked for; None: the tenant's default.
+Requested = tuple[int | None, int | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Durations:
     access_seconds: int

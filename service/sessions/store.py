@@ -10,32 +10,21 @@ A token is active only while its session exists and, for access tokens, while it
 version (`atv`) is the session's: revoking one access token bumps the version and so retires every
 access token of that session, opaque and JWT alike.
 
-Refresh rotation runs as one Lua script, so it is atomic across any number of service processes.
-The successor of a retired refresh token is kept for the grace window, encrypted with a key derived
-from the retired token itself: only its holder can read it back, and storage still holds no usable
-token.
+Refresh rotation is in `rotation.py`; the record itself in `record.py`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import os
 import secrets
-import time
-from dataclasses import dataclass
-from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+import msgspec
 from redis.asyncio import Redis
 
-from service.platform.redis import PREFIX
+from service.accounts.records import Account
 from service.platform.crypto import new_token, token_digest
-
-ACCESS_PREFIX = "gh_cat_"
-REFRESH_PREFIX = "gh_crt_"
-
+from service.platform.redis import PREFIX
+from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
+from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, AccessRecord, IssuedTokens, RefreshRecord, now_ms
 
 def session_key(sid: str) -> str:
     return f"{PREFIX}sess:{sid}"
@@ -80,54 +69,6 @@ if s.atv ~= tonumber(ARGV[1]) then return false end
 return session
 """
 
-# The whole refresh in one round trip. The successor's tokens come in ready-made (random, with
-# `blob` their encryption under the presented token); the session's fields go back out, so the
-# caller builds the ticket after the fact and refresh never reads Redis twice.
-_ROTATE = """
-local parent_raw = redis.call('GET', KEYS[1])
-if not parent_raw then return {'invalid'} end
-local parent = cjson.decode(parent_raw)
-local prefix = ARGV[7]
-local session_key = prefix .. 'sess:' .. parent.sid
-local session_raw = redis.call('GET', session_key)
-if not session_raw then return {'invalid'} end
-local s = cjson.decode(session_raw)
-if s.tid ~= tonumber(ARGV[6]) then return {'invalid'} end
-local now = tonumber(ARGV[2])
-local account_key = prefix .. 'acctsess:' .. s.tid .. ':' .. s.acct
-if parent.state == 'retired' or s.rt ~= ARGV[1] then
-  if parent.state == 'retired' and parent.succ == s.rt and (now - parent.retired) <= s.grace * 1000 then
-    local access_left = redis.call('PTTL', prefix .. 'cat:' .. parent.succ_at)
-    local refresh_left = redis.call('PTTL', prefix .. 'crt:' .. parent.succ)
-    return {'grace', session_raw, now + math.max(access_left, 0), now + math.max(refresh_left, 0), parent.blob}
-  end
-  redis.call('DEL', session_key)
-  redis.call('SREM', account_key, s.sid)
-  return {'reuse'}
-end
-local absolute_left = s.abs - now
-if absolute_left <= 0 then
-  redis.call('DEL', session_key)
-  return {'invalid'}
-end
-local ttl = math.min(s.idle * 1000, absolute_left)
-local access_ms = math.max(math.min(s.access * 1000, ttl), 1)
-parent.state = 'retired'
-parent.retired = now
-parent.succ = ARGV[3]
-parent.succ_at = ARGV[4]
-parent.blob = ARGV[8]
-redis.call('SET', KEYS[1], cjson.encode(parent), 'PX', ttl)
-redis.call('SET', prefix .. 'crt:' .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
-local access = {sid = s.sid, atv = s.atv, jti = ARGV[5], iat = math.floor(now / 1000), exp = math.floor((now + access_ms) / 1000)}
-redis.call('SET', prefix .. 'cat:' .. ARGV[4], cjson.encode(access), 'PX', access_ms)
-s.rt = ARGV[3]
-s.last = now
-redis.call('SET', session_key, cjson.encode(s), 'PX', ttl)
-redis.call('PEXPIRE', account_key, ttl)
-return {'rotated', session_raw, now + access_ms, now + ttl}
-"""
-
 _REPLACE_ACCOUNT = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
@@ -148,59 +89,12 @@ return 1
 """
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedTokens:
-    access_token: str
-    refresh_token: str
-    access_expires_ms: int
-    refresh_expires_ms: int
-    jti: str
-
-
-@dataclass(frozen=True, slots=True)
-class RotationResult:
-    outcome: str  # "rotated", "grace", "reuse", "invalid"
-    session: dict[str, Any] | None = None
-    successor: IssuedTokens | None = None
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def pack_account(account: dict[str, Any]) -> str:
-    """The account a session or pending login carries, as JSON text. Lua scripts update those records with
-    Redis's cjson, which re-encodes an empty list as `{}`; a string passes through unchanged."""
-    return json.dumps(account)
-
-
-def session_account(record: dict[str, Any]) -> dict[str, Any]:
-    account = record["account"]
-    return json.loads(account) if isinstance(account, str) else account  # records stored before packing
-
-
-def _grace_cipher(parent_token: str) -> AESGCM:
-    return AESGCM(hashlib.sha256(b"gatehouse refresh grace\x00" + parent_token.encode()).digest())
-
-
-def seal_for(parent_token: str, payload: dict[str, Any]) -> str:
-    nonce = os.urandom(12)
-    sealed = _grace_cipher(parent_token).encrypt(nonce, json.dumps(payload).encode(), None)
-    return base64.b64encode(nonce + sealed).decode()
-
-
-def open_with(parent_token: str, blob: str) -> dict[str, Any]:
-    raw = base64.b64decode(blob)
-    return json.loads(_grace_cipher(parent_token).decrypt(raw[:12], raw[12:], None))
-
-
 class Sessions:
     def __init__(self, *, redis: Redis) -> None:
         self.redis = redis
         self._validate = redis.register_script(_VALIDATE_ACCESS)
         self._session_of = redis.register_script(_SESSION_OF)
         self._refresh_session = redis.register_script(_REFRESH_SESSION)
-        self._rotate = redis.register_script(_ROTATE)
         self._bump = redis.register_script(_BUMP_ACCESS_VERSION)
         self._replace_account = redis.register_script(_REPLACE_ACCOUNT)
 
@@ -208,90 +102,66 @@ class Sessions:
     def new_session_id() -> str:
         return secrets.token_urlsafe(16)
 
-    async def create(self, session: dict[str, Any], access_seconds: int) -> IssuedTokens:
-        """Store a new session with its first token pair. `session` carries sid, tid, acct, idle, abs..."""
+    async def create(self, session: SessionRecord) -> tuple[SessionRecord, IssuedTokens]:
+        """Store a new session with its first token pair; the stored record and the tokens come back."""
         now = now_ms()
-        ttl = min(session["idle"] * 1000, session["abs"] - now)
+        ttl = min(session.idle_seconds * 1000, session.absolute_expiry_ms - now)
         access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
         refresh_digest = token_digest(refresh)
         jti = secrets.token_urlsafe(12)
-        access_ms = min(access_seconds * 1000, ttl)
-        record = {**session, "rt": refresh_digest, "atv": 1, "created": now, "last": now}
-        access_record = self.access_record(record, jti, now, now + access_ms)
+        access_ms = min(session.access_seconds * 1000, ttl)
+        record = msgspec.structs.replace(session, refresh_digest=refresh_digest, access_version=1, created_ms=now,
+                                         last_used_ms=now)
+        access_record = AccessRecord(sid=session.session_id, atv=1, jti=jti, iat=now // 1000, exp=(now + access_ms) // 1000)
+        account_key = account_sessions_key(session.tenant_id, session.account_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(session_key(session["sid"]), json.dumps(record), px=ttl)
-            pipe.sadd(account_sessions_key(session["tid"], session["acct"]), session["sid"])
-            pipe.pexpire(account_sessions_key(session["tid"], session["acct"]), ttl)
-            pipe.set(access_key(token_digest(access)), json.dumps(access_record), px=access_ms)
-            pipe.set(refresh_key(refresh_digest), json.dumps({"sid": session["sid"], "state": "current"}), px=ttl)
+            pipe.set(session_key(session.session_id), encode_session(record), px=ttl)
+            pipe.sadd(account_key, session.session_id)
+            pipe.pexpire(account_key, ttl)
+            pipe.set(access_key(token_digest(access)), msgspec.json.encode(access_record), px=access_ms)
+            refresh_record = RefreshRecord(sid=session.session_id, state="current")
+            pipe.set(refresh_key(refresh_digest), msgspec.json.encode(refresh_record), px=ttl)
             await pipe.execute()
-        return IssuedTokens(access, refresh, now + access_ms, now + ttl, jti)
+        return record, IssuedTokens(access, refresh, now + access_ms, now + ttl, jti)
 
-    @staticmethod
-    def access_record(session: dict[str, Any], jti: str, issued_ms: int, expires_ms: int) -> dict[str, Any]:
-        return {"sid": session["sid"], "atv": session["atv"], "jti": jti, "iat": issued_ms // 1000, "exp": expires_ms // 1000}
-
-    async def session_for_refresh(self, refresh_token: str, *, current_only: bool = False) -> dict[str, Any] | None:
+    async def session_for_refresh(self, refresh_token: str, *, current_only: bool = False) -> SessionRecord | None:
         """The session of a refresh token: of a retired one too, unless `current_only`."""
         found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
-        if not found or (current_only and json.loads(found[0])["state"] != "current"):
+        if not found or (current_only and msgspec.json.decode(found[0], type=RefreshRecord).state != "current"):
             return None
-        return json.loads(found[1])
+        return decode_session(found[1])
 
-    async def rotate(self, parent_token: str, tenant_id: int) -> RotationResult:
-        """Retire `parent_token` and issue its successor, atomically; see _ROTATE.
-
-        Rotated or within the grace window, the result carries the session and the successor's tokens;
-        a retired token outside the window has ended its session ("reuse").
-        """
-        access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
-        jti = secrets.token_urlsafe(12)
-        parent_digest = token_digest(parent_token)
-        blob = seal_for(parent_token, {"access": access, "refresh": refresh, "jti": jti})
-        result = await self._rotate(
-            keys=[refresh_key(parent_digest)],
-            args=[parent_digest, now_ms(), token_digest(refresh), token_digest(access), jti, tenant_id, PREFIX, blob],
-        )
-        outcome = result[0]
-        if outcome == "rotated":
-            return RotationResult(outcome, json.loads(result[1]), IssuedTokens(access, refresh, int(result[2]), int(result[3]), jti))
-        if outcome == "grace":
-            sealed = open_with(parent_token, result[4])
-            tokens = IssuedTokens(sealed["access"], sealed["refresh"], int(result[2]), int(result[3]), sealed["jti"])
-            return RotationResult(outcome, json.loads(result[1]), tokens)
-        return RotationResult(outcome)
-
-    async def validate_access(self, access_token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    async def validate_access(self, access_token: str) -> tuple[AccessRecord, SessionRecord] | None:
         """(token record, session) of an active opaque access token, else None."""
         if not access_token.startswith(ACCESS_PREFIX):
             return None
         found = await self._validate(keys=[access_key(token_digest(access_token))], args=[session_key("")])
         if not found:
             return None
-        return json.loads(found[0]), json.loads(found[1])
+        return msgspec.json.decode(found[0], type=AccessRecord), decode_session(found[1])
 
-    async def session_if_current(self, sid: str, access_version: int) -> dict[str, Any] | None:
+    async def session_if_current(self, sid: str, access_version: int) -> SessionRecord | None:
         """The session of a JWT access token, when the session lives and its access tokens are current."""
         raw = await self._session_of(keys=[session_key(sid)], args=[access_version])
-        return json.loads(raw) if raw else None
+        return decode_session(raw) if raw else None
 
     async def expires_at_ms(self, sid: str) -> int:
         return now_ms() + max(await self.redis.pttl(session_key(sid)), 0)
 
-    async def get(self, sid: str) -> dict[str, Any] | None:
+    async def get(self, sid: str) -> SessionRecord | None:
         raw = await self.redis.get(session_key(sid))
-        return json.loads(raw) if raw else None
+        return decode_session(raw) if raw else None
 
-    async def end(self, session: dict[str, Any]) -> None:
+    async def end(self, session: SessionRecord) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(session_key(session["sid"]))
-            pipe.srem(account_sessions_key(session["tid"], session["acct"]), session["sid"])
+            pipe.delete(session_key(session.session_id))
+            pipe.srem(account_sessions_key(session.tenant_id, session.account_id), session.session_id)
             await pipe.execute()
 
     async def end_access_tokens(self, sid: str) -> None:
         await self._bump(keys=[session_key(sid)])
 
-    async def list_for_account(self, tenant_id: int, account_id: int) -> list[dict[str, Any]]:
+    async def list_for_account(self, tenant_id: int, account_id: int) -> list[SessionRecord]:
         sids = sorted(await self.redis.smembers(account_sessions_key(tenant_id, account_id)))
         if not sids:
             return []
@@ -299,14 +169,13 @@ class Sessions:
         stale = [sid for sid, raw in zip(sids, raws) if raw is None]
         if stale:
             await self.redis.srem(account_sessions_key(tenant_id, account_id), *stale)
-        return [json.loads(raw) for raw in raws if raw]
+        return [decode_session(raw) for raw in raws if raw]
 
-    async def update_account(self, tenant_id: int, account_id: int, account: dict[str, Any]) -> None:
+    async def update_account(self, tenant_id: int, account: Account) -> None:
         """An account changed: its live sessions answer refreshes with the new version."""
-        snapshot = pack_account({**account, "contacts": []})
-        user = account["emailAddress"] or account["userName"] or ""
-        for sid in await self.redis.smembers(account_sessions_key(tenant_id, account_id)):
-            await self._replace_account(keys=[session_key(sid)], args=[snapshot, user])
+        snapshot = account_snapshot(account)
+        for sid in await self.redis.smembers(account_sessions_key(tenant_id, account.id)):
+            await self._replace_account(keys=[session_key(sid)], args=[snapshot, account.login_name])
 
     async def end_all_for_account(self, tenant_id: int, account_id: int) -> int:
         key = account_sessions_key(tenant_id, account_id)

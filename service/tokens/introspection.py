@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from service.platform.crypto import token_digest
-from service.sessions.store import REFRESH_PREFIX, Sessions
+from service.sessions.record import SessionRecord
+from service.sessions.store import Sessions
+from service.sessions.tokens import REFRESH_PREFIX
 from service.tokens import jwt_tokens
 from service.tokens.keys import KeyCache
 
@@ -26,11 +28,11 @@ class TokenIntrospection:
     async def introspect(self, tenant_id: int, token: str) -> dict[str, Any]:
         if token.startswith(REFRESH_PREFIX):
             session = await self.sessions.session_for_refresh(token, current_only=True)
-            if session is None or session["tid"] != tenant_id:
+            if session is None or session.tenant_id != tenant_id:
                 return INACTIVE
             return self._active(session, "refresh_token", {
-                "iat": session["created"] // 1000,
-                "exp": await self.sessions.expires_at_ms(session["sid"]) // 1000,
+                "iat": session.created_ms // 1000,
+                "exp": await self.sessions.expires_at_ms(session.session_id) // 1000,
                 "jti": token_digest(token)[:22],
             })
         if jwt_tokens.looks_like_jwt(token):
@@ -42,35 +44,33 @@ class TokenIntrospection:
                 return INACTIVE
             return self._active(session, "access_token", {"iat": claims["iat"], "exp": claims["exp"], "jti": claims["jti"]})
         found = await self.sessions.validate_access(token)
-        if found is None or found[1]["tid"] != tenant_id:
+        if found is None or found[1].tenant_id != tenant_id:
             return INACTIVE
         record, session = found
-        return self._active(session, "access_token", {"iat": record["iat"], "exp": record["exp"], "jti": record["jti"]})
+        return self._active(session, "access_token", {"iat": record.iat, "exp": record.exp, "jti": record.jti})
 
-
-    def _active(self, session: dict[str, Any], token_type: str, times: dict[str, Any]) -> dict[str, Any]:
-        issuer = self.issuer_for(session["tid"])
+    def _active(self, session: SessionRecord, token_type: str, times: dict[str, Any]) -> dict[str, Any]:
+        issuer = self.issuer_for(session.tenant_id)
         return {
             "active": True,
             "token_type": token_type,
             "scope": "customer",
-            "client_id": session["cid"],
-            "username": session["user"],
-            "sub": session["uid"],
+            "client_id": session.client_id,
+            "username": session.login_name,
+            "sub": session.user_id,
             "aud": jwt_tokens.audience_for(issuer),
             "iss": issuer,
-            "tid": session["tid"],
-            "sid": session["sid"],
-            "account_id": session["acct"],
-            "customer_set": session["cs"],
+            "tid": session.tenant_id,
+            "sid": session.session_id,
+            "account_id": session.account_id,
+            "customer_set": session.customer_set_code,
             **times,
         }
-
 
     async def revoke(self, tenant_id: int, token: str) -> None:
         if token.startswith(REFRESH_PREFIX):
             session = await self.sessions.session_for_refresh(token)
-            if session is not None and session["tid"] == tenant_id:
+            if session is not None and session.tenant_id == tenant_id:
                 await self.sessions.end(session)
             return
         if jwt_tokens.looks_like_jwt(token):
@@ -79,5 +79,5 @@ class TokenIntrospection:
                 await self.sessions.end_access_tokens(claims["sid"])
             return
         found = await self.sessions.validate_access(token)
-        if found is not None and found[1]["tid"] == tenant_id:
-            await self.sessions.end_access_tokens(found[1]["sid"])
+        if found is not None and found[1].tenant_id == tenant_id:
+            await self.sessions.end_access_tokens(found[1].session_id)

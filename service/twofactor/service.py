@@ -11,6 +11,7 @@ import asyncpg
 import segno
 
 from service import audit
+from service.accounts.records import LoginCandidate
 from service.audit import Actor
 from service.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from service.platform.db import Database
@@ -42,19 +43,20 @@ class TwoFactor:
 
     # --- when a second factor is needed -------------------------------------------------------------
 
-    async def required(self, settings: TenantSettings, tenant_id: int, account: asyncpg.Record,
+    async def required(self, settings: TenantSettings, tenant_id: int, candidate: LoginCandidate,
                        fingerprint: str | None, region: str | None) -> tuple[bool, bool]:
-        """(second factor needed, the account has an authenticator app); `account` is a login lookup row."""
-        has_app = account["has_authenticator"]
+        """(second factor needed, the account has an authenticator app)."""
+        has_app = candidate.has_authenticator
         mode = settings.two_factor.mode
         if has_app or mode is TwoFactorMode.ALWAYS:
             return True, has_app
         if mode is TwoFactorMode.OFF:
             return False, has_app
+        account_id = candidate.account.id
         new_device = not fingerprint or not await repo.is_trusted_device(
-            self.db, tenant_id, account["id"], fingerprint_hash(tenant_id, account["id"], fingerprint)
+            self.db, tenant_id, account_id, fingerprint_hash(tenant_id, account_id, fingerprint)
         )
-        new_region = bool(region) and bool(account["last_region"]) and region != account["last_region"]
+        new_region = bool(region) and bool(candidate.last_region) and region != candidate.last_region
         if mode is TwoFactorMode.NEW_DEVICE:
             return new_device, has_app
         if mode is TwoFactorMode.NEW_REGION:

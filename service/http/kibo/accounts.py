@@ -9,15 +9,19 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
+from service.accounts.passwords import AccountPasswords
+from service.accounts.reset import PasswordResets
 from service.accounts.service import Accounts
 from service.applications.behaviors import Behavior
 from service.audit import Actor
 from service.http.common import Id, Injected, PageSize, StartIndex, actor
 from service.http.kibo.auth import Customer, provide_app, provide_scope
 from service.http.kibo.conventions import collection, kibo_response
+from service.http.kibo.inputs import account_changes, new_account
 from service.http.kibo.models import (
     ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerPasswordInfo, CustomerResetPasswordInfo,
 )
+from service.http.kibo.render import account_body, login_state_body
 from service.tenants.scope import CustomerScope
 
 Text = Annotated[str | None, QueryParameter(max_length=1000)]
@@ -47,15 +51,21 @@ class AccountController(KiboController):
     @post("/", summary="Create a customer account (C1)", description="Answers 201 (Kibo documents 200).")
     async def add_account(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[CustomerAccount]) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        body = await accounts.create(customer, app_actor(request, customer), data)
-        return kibo_response(request, body, 201)
+        account = await accounts.create(customer, app_actor(request, customer), new_account(data))
+        return kibo_response(request, account_body(account), 201)
 
     @post("/Bulk", summary="Create accounts with their logins, each in its own transaction (C4)")
     async def add_accounts(
         self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]]
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        items = [await accounts.create_with_login(customer, app_actor(request, customer), item) for item in data]
+        who = app_actor(request, customer)
+        items = [
+            account_body(await accounts.create_with_login(
+                customer, who, new_account(item.account or CustomerAccount()), item.password
+            ))
+            for item in data
+        ]
         return kibo_response(request, collection(items, 0, len(items), len(items)), 201)
 
     @get("/", summary="List customer accounts (C7)")
@@ -65,26 +75,28 @@ class AccountController(KiboController):
         filter: Text = None, q: Text = None, response_groups: ResponseGroups = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        items, total = await accounts.list(
+        page = await accounts.list(
             customer, start_index=start_index, page_size=page_size, sort_by=sort_by, filter_text=filter, q=q,
             with_contacts=_with_contacts(response_groups),
         )
-        return kibo_response(request, collection(items, start_index, page_size, total))
+        items = [account_body(account) for account in page.items]
+        return kibo_response(request, collection(items, start_index, page_size, page.total_count))
 
     @get("/{account_id:int}", summary="Get a customer account (C5)")
     async def get_account(
         self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, response_groups: ResponseGroups = None
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        body = await accounts.get(customer, account_id, with_contacts=_with_contacts(response_groups))
-        return kibo_response(request, body)
+        account = await accounts.get(customer, account_id, with_contacts=_with_contacts(response_groups))
+        return kibo_response(request, account_body(account))
 
     @put("/{account_id:int}", summary="Update a customer account (C8); fields left out keep their value")
     async def update_account(
         self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[CustomerAccount]
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        return kibo_response(request, await accounts.update(customer, app_actor(request, customer), account_id, data))
+        account = await accounts.update(customer, app_actor(request, customer), account_id, account_changes(data))
+        return kibo_response(request, account_body(account))
 
     @delete("/{account_id:int}", summary="Delete a customer account with its login and contacts (C9)")
     async def delete_account(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id) -> None:
@@ -99,7 +111,8 @@ class AccountController(KiboController):
         "with their own access token (x-vol-user-claims or bearer), their own. Every session of the account ends.",
     )
     async def change_password(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[CustomerPasswordInfo],
+        self, request: Request[Any, Any, Any], account_passwords: Injected[AccountPasswords], customer: Customer,
+        account_id: Id, data: JSONBody[CustomerPasswordInfo],
         unlock_account: Annotated[bool, QueryParameter(name="unlockAccount")] = False,
     ) -> None:
         shopper = request.state.shopper
@@ -108,22 +121,32 @@ class AccountController(KiboController):
         else:
             customer.app.require(Behavior.ACCOUNTS_WRITE)
             who = app_actor(request, customer)
-        await accounts.change_password(customer, who, account_id, data, unlock_account)
+        await account_passwords.change(
+            customer, who, account_id, data.old_password, data.new_password, unlock=unlock_account
+        )
 
     @post(
         "/Reset-Password", status_code=204, summary="Mail a single-use password reset code",
         description="Answers 204 whether or not the account exists.",
     )
-    async def reset_password(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[CustomerResetPasswordInfo]) -> None:
+    async def reset_password(
+        self, request: Request[Any, Any, Any], password_resets: Injected[PasswordResets], customer: Customer,
+        data: JSONBody[CustomerResetPasswordInfo],
+    ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts.reset_password(
+        await password_resets.request(
             customer, app_actor(request, customer), data.email_address, data.user_name, data.customer_set_code
         )
 
     @post("/Update-Forgotten-Password", status_code=204, summary="Set a new password with a reset code")
-    async def update_forgotten_password(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[ConfirmationInfo]) -> None:
+    async def update_forgotten_password(
+        self, request: Request[Any, Any, Any], password_resets: Injected[PasswordResets], customer: Customer,
+        data: JSONBody[ConfirmationInfo],
+    ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        await accounts.update_forgotten_password(customer, app_actor(request, customer), data)
+        await password_resets.confirm(
+            customer, app_actor(request, customer), data.user_name, data.confirmation_code, data.new_password
+        )
 
     @post("/{account_id:int}/Set-Login-Locked", status_code=204, summary="Lock (true) or unlock (false) a login")
     async def set_login_locked(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[bool]) -> None:
@@ -140,7 +163,7 @@ class AccountController(KiboController):
     @get("/{account_id:int}/loginstate", summary="Login state of an account")
     async def get_login_state(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        return kibo_response(request, await accounts.login_state(customer, account_id))
+        return kibo_response(request, login_state_body(await accounts.login_state(customer, account_id)))
 
     @post("/loginstatebyemailaddress", status_code=200, summary="Login state by email address")
     async def get_login_state_by_email(
@@ -150,7 +173,7 @@ class AccountController(KiboController):
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         state = await accounts.login_state_by(customer, email=email_address, customer_set_code=customer_set_code)
-        return kibo_response(request, state)
+        return kibo_response(request, login_state_body(state))
 
     @post("/loginstatebyusername", status_code=200, summary="Login state by user name")
     async def get_login_state_by_user_name(
@@ -160,4 +183,4 @@ class AccountController(KiboController):
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         state = await accounts.login_state_by(customer, user_name=user_name, customer_set_code=customer_set_code)
-        return kibo_response(request, state)
+        return kibo_response(request, login_state_body(state))

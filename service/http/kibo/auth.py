@@ -20,7 +20,7 @@ from service.errors import Forbidden, InvalidInput, Unauthenticated
 from service.http.common import Injected, MAX_ID, bearer_token
 from service.platform.crypto import token_digest
 from service.sessions.logins import CustomerPrincipal, Logins
-from service.sessions.store import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
+from service.sessions.tokens import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
 from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
 from service.tokens.jwt_tokens import looks_like_jwt
@@ -119,7 +119,7 @@ class KiboAuthentication:
         shopper = await self._logins.customer_for(user_token)
         if shopper is None:
             raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
-        return _Caller(shopper=shopper, session_app=shopper.session["app"])
+        return _Caller(shopper=shopper, session_app=shopper.session.application_id)
 
     async def _application(self, app_token: str | None, caller: _Caller) -> AppPrincipal:
         if app_token:

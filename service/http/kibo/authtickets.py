@@ -21,7 +21,11 @@ from service.http.kibo.models import (
     AuthTicket2FAInfo, AuthTicketOtpInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerLoginInfo,
     CustomerUserAuthInfo, OtpRequest, RequestedDurations,
 )
-from service.sessions.logins import Logins
+from service.http.kibo.inputs import new_account
+from service.http.kibo.render import account_body, ticket_body
+from service.sessions.issuer import CustomerTicket
+from service.sessions.logins import Device, Logins
+from service.sessions.second_steps import SecondSteps
 from service.sessions.store import Sessions
 from service.twofactor.challenges import PENDING_PREFIX
 
@@ -56,8 +60,8 @@ class SessionInfo(msgspec.Struct, rename="camel", kw_only=True):
     current: bool
 
 
-def _ticket_response(request: Request[Any, Any, Any], ticket: dict[str, Any]) -> Response[Any]:
-    response = kibo_response(request, ticket)
+def _ticket_response(request: Request[Any, Any, Any], ticket: CustomerTicket) -> Response[Any]:
+    response = kibo_response(request, ticket_body(ticket))
     response.headers.update(NO_STORE)
     return response
 
@@ -90,7 +94,10 @@ class AuthTicketController(KiboController):
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await logins.login(customer, app_actor(request, customer), data, requested)
+        ticket = await logins.login(
+            customer, app_actor(request, customer), data.username, data.account_id, data.password,
+            Device(data.fingerprint, data.region), requested,
+        )
         return _ticket_response(request, ticket)
 
     @put(
@@ -118,11 +125,13 @@ class AuthTicketController(KiboController):
         description="Needs the pending-login token (from a login that answered `requires2FA: true`) as bearer or "
         "`x-vol-user-claims`: nobody can have codes sent without passing the password step first.",
     )
-    async def generate_and_send_2fa_otp(self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App) -> None:
+    async def generate_and_send_2fa_otp(
+        self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps], app: App
+    ) -> None:
         pending = request.state.pending
         if pending is None:
             raise Unauthenticated("The pending-login token is required.", code="MISSING_PENDING_LOGIN")
-        await logins.send_two_factor_code(app.principal.tenant_id, pending.digest)
+        await second_steps.send_two_factor_code(app.principal.tenant_id, pending.digest)
 
     @post(
         "/2fa/auth", status_code=200, summary="Complete a pending login with a second factor (A6)",
@@ -130,7 +139,8 @@ class AuthTicketController(KiboController):
         "codes end the pending login.",
     )
     async def validate_2fa_and_create_auth_ticket(
-        self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App, data: JSONBody[AuthTicket2FAInfo]
+        self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps], app: App,
+        data: JSONBody[AuthTicket2FAInfo],
     ) -> Response[CustomerAuthTicket]:
         pending = request.state.pending
         if pending is None:
@@ -138,28 +148,31 @@ class AuthTicketController(KiboController):
         if not data.otp_code or (pending is None and not data.user_id):
             raise InvalidInput("userId and otpCode are required.", code="VALIDATION_FAILED")
         pending_token = _pending_token(request) if pending is not None else None
-        ticket = await logins.complete_two_factor(
+        ticket = await second_steps.complete_two_factor(
             app.principal.tenant_id, actor(request, app.principal.actor_name), pending_token, data.user_id, data.otp_code
         )
         return _ticket_response(request, ticket)
 
     @post("/otp/request", status_code=204, summary="Mail a sign-in code (passwordless, A7)",
           description="Answers 204 whether or not the address belongs to an account.")
-    async def generate_and_send_otp(self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, data: JSONBody[OtpRequest]) -> None:
+    async def generate_and_send_otp(
+        self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps], customer: Customer,
+        data: JSONBody[OtpRequest],
+    ) -> None:
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email:
             raise InvalidInput("email is required.", code="VALIDATION_FAILED")
-        await logins.request_email_login(customer, app_actor(request, customer), data.email)
+        await second_steps.request_email_login(customer, app_actor(request, customer), data.email)
 
     @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)")
     async def validate_otp_and_create_auth_ticket(
-        self, request: Request[Any, Any, Any], logins: Injected[Logins], customer: Customer, data: JSONBody[AuthTicketOtpInfo]
+        self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps], customer: Customer, data: JSONBody[AuthTicketOtpInfo]
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email or not data.otp_code:
             raise InvalidInput("email and otpCode are required.", code="VALIDATION_FAILED")
-        ticket = await logins.email_login(
-            customer, app_actor(request, customer), data.email, data.otp_code, data.fingerprint, data.region
+        ticket = await second_steps.email_login(
+            customer, app_actor(request, customer), data.email, data.otp_code, Device(data.fingerprint, data.region)
         )
         return _ticket_response(request, ticket)
 
@@ -168,16 +181,17 @@ class AuthTicketController(KiboController):
         sessions = await sessions.list_for_account(shopper.tenant_id, shopper.account_id)
         return [
             SessionInfo(
-                id=s["sid"], client_id=s["cid"], fingerprint=s.get("fp"), region=s.get("region"),
-                created_on=kibo_datetime_ms(s["created"]), last_used_on=kibo_datetime_ms(s["last"]), current=s["sid"] == shopper.session_id,
+                id=s.session_id, client_id=s.client_id, fingerprint=s.fingerprint, region=s.region,
+                created_on=kibo_datetime_ms(s.created_ms), last_used_on=kibo_datetime_ms(s.last_used_ms),
+                current=s.session_id == shopper.session_id,
             )
-            for s in sorted(sessions, key=lambda s: s["created"])
+            for s in sorted(sessions, key=lambda s: s.created_ms)
         ]
 
     @delete("/sessions/{session_id:str}", summary="End one of the calling customer's sessions")
     async def end_session(self, sessions: Injected[Sessions], shopper: Shopper, session_id: FromPath[str]) -> None:
         session = await sessions.get(session_id)
-        if session is None or session["tid"] != shopper.tenant_id or session["acct"] != shopper.account_id:
+        if session is None or session.tenant_id != shopper.tenant_id or session.account_id != shopper.account_id:
             raise NotFound("Session not found.", code="SESSION_NOT_FOUND")
         await sessions.end(session)
 
@@ -199,7 +213,10 @@ class CustomerLoginController(KiboController):
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await logins.create_login(customer, app_actor(request, customer), account_id, data, requested)
+        ticket = await logins.create_login(
+            customer, app_actor(request, customer), account_id, data.email_address, data.username, data.password,
+            Device(data.fingerprint, data.region), requested,
+        )
         return _ticket_response(request, ticket)
 
     @post("/Add-Account-And-Login", status_code=200, summary="Create an account with its login and log it in (C2)")
@@ -211,7 +228,10 @@ class CustomerLoginController(KiboController):
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = _requested(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
-        ticket = await logins.add_account_and_login(customer, app_actor(request, customer), data, requested)
+        ticket = await logins.add_account_and_login(
+            customer, app_actor(request, customer), new_account(data.account or CustomerAccount()), data.password,
+            Device(data.fingerprint, data.region), requested,
+        )
         return _ticket_response(request, ticket)
 
 
@@ -225,9 +245,9 @@ class CurrentAccountController(KiboController):
         self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, shopper: Shopper,
         response_groups: Annotated[str | None, QueryParameter(name="responseGroups", max_length=200)] = None,
     ) -> Response[CustomerAccount]:
-        if shopper.session["csid"] != customer.customer_set_id:
+        if shopper.session.customer_set_id != customer.customer_set_id:
             raise NotFound("Customer account not found.", code="ACCOUNT_NOT_FOUND")
-        body = await accounts.get(
+        account = await accounts.get(
             customer, shopper.account_id, with_contacts="contacts" in (response_groups or "").lower()
         )
-        return kibo_response(request, body)
+        return kibo_response(request, account_body(account))

@@ -14,7 +14,9 @@ from service.http.common import Id, Injected, PageSize, StartIndex
 from service.http.kibo.accounts import KiboController, app_actor
 from service.http.kibo.auth import Customer
 from service.http.kibo.conventions import collection, kibo_response
+from service.http.kibo.inputs import new_contact
 from service.http.kibo.models import CustomerContact
+from service.http.kibo.render import contact_body
 
 
 class ContactController(KiboController):
@@ -26,16 +28,16 @@ class ContactController(KiboController):
         self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, start_index: StartIndex = 0, page_size: PageSize = 20
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        items, total = await contacts.list_contacts(customer, account_id, start_index, page_size)
-        return kibo_response(request, collection(items, start_index, page_size, total))
+        items, total = await contacts.list(customer, account_id, start_index, page_size)
+        return kibo_response(request, collection([contact_body(c) for c in items], start_index, page_size, total))
 
     @post("/", summary="Add a contact", description="Answers 201 (Kibo documents 200).")
     async def add_contact(
         self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, data: JSONBody[CustomerContact]
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        added = await contacts.add(customer, app_actor(request, customer), account_id, [data])
-        return kibo_response(request, added[0], 201)
+        added = await contacts.add(customer, app_actor(request, customer), account_id, [new_contact(data)])
+        return kibo_response(request, contact_body(added[0]), 201)
 
     @put("/", summary="Add several contacts at once (Kibo's bulk add)")
     async def add_contacts(
@@ -43,23 +45,24 @@ class ContactController(KiboController):
         data: JSONBody[Annotated[list[CustomerContact], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        added = await contacts.add(customer, app_actor(request, customer), account_id, data)
-        return kibo_response(request, collection(added, 0, len(added), len(added)))
+        added = await contacts.add(customer, app_actor(request, customer), account_id, [new_contact(c) for c in data])
+        items = [contact_body(c) for c in added]
+        return kibo_response(request, collection(items, 0, len(items), len(items)))
 
     @get("/{contact_id:int}", summary="Get a contact")
     async def get_contact(
         self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, contact_id: Id
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_READ)
-        return kibo_response(request, await contacts.get(customer, account_id, contact_id))
+        return kibo_response(request, contact_body(await contacts.get(customer, account_id, contact_id)))
 
     @put("/{contact_id:int}", summary="Replace a contact")
     async def update_contact(
         self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, contact_id: Id, data: JSONBody[CustomerContact]
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        body = await contacts.update(customer, app_actor(request, customer), account_id, contact_id, data)
-        return kibo_response(request, body)
+        contact = await contacts.update(customer, app_actor(request, customer), account_id, contact_id, new_contact(data))
+        return kibo_response(request, contact_body(contact))
 
     @delete("/{contact_id:int}", summary="Delete a contact")
     async def delete_contact(self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, contact_id: Id) -> None:

@@ -27,14 +27,6 @@ def kibo_datetime_ms(epoch_ms: int) -> str | None:
     return kibo_datetime(datetime.fromtimestamp(epoch_ms / 1000, timezone.utc))
 
 
-def audit_info(row: Any) -> dict[str, Any]:
-    """Kibo's AdminUserAuditInfo from a row's created/updated columns."""
-    return {
-        "createDate": kibo_datetime(row["created_at"]), "createBy": row["created_by"],
-        "updateDate": kibo_datetime(row["updated_at"]), "updateBy": row["updated_by"],
-    }
-
-
 def collection(items: list[Any], start_index: int, page_size: int, total_count: int) -> dict[str, Any]:
     return {
         "startIndex": start_index,

@@ -10,7 +10,7 @@ from litestar import Request, delete, get, post
 from litestar.di import Provide
 from litestar.params import JSONBody
 
-from service.accounts.service import Accounts
+from service.accounts.passwords import AccountPasswords
 from service.audit import Actor
 from service.http.common import Id, Injected, actor
 from service.http.kibo.accounts import KiboController
@@ -46,7 +46,7 @@ class CustomerFactorsController(KiboController):
     @post("/authenticator", status_code=201, summary="Start enrolling an authenticator app (TOTP, RFC 6238)")
     async def enroll_authenticator(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper) -> AuthenticatorEnrolment:
         enrolment = await twofactor.enroll(
-            _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session["user"]
+            _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session.login_name or ""
         )
         return AuthenticatorEnrolment(
             secret=enrolment["secret"], otpauth_uri=enrolment["otpauthUri"], qr_code_png=enrolment["qrCodePng"]
@@ -61,16 +61,16 @@ class CustomerFactorsController(KiboController):
 
     @post("/authenticator/disable", status_code=204, summary="Remove the authenticator app (password required)")
     async def disable_authenticator(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], accounts: Injected[Accounts], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], account_passwords: Injected[AccountPasswords], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
     ) -> None:
-        await accounts.check_password(customer, shopper.account_id, data.password, "password")
+        await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         await twofactor.disable(_me(request, shopper), shopper.tenant_id, shopper.account_id)
 
     @post("/recovery-codes", status_code=200, summary="Replace the recovery codes (password required)")
     async def regenerate_recovery_codes(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], accounts: Injected[Accounts], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], account_passwords: Injected[AccountPasswords], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
     ) -> RecoveryCodes:
-        await accounts.check_password(customer, shopper.account_id, data.password, "password")
+        await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         codes = await twofactor.regenerate_recovery_codes(_me(request, shopper), shopper.tenant_id, shopper.account_id)
         return RecoveryCodes(recovery_codes=codes)
 
