@@ -17,7 +17,18 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	@$(BIN)/gatehouse serve --demo-if-empty
 
+# Static checks first, cheapest first, each stopping the run when it fails; then the test suite
+# (tests/test_structure.py among it). Configuration for every tool is in pyproject.toml.
 test: $(STAMP)
+	@echo "==> ruff check"
+	@$(BIN)/ruff check
+	@echo "==> ruff format --check"
+	@$(BIN)/ruff format --check
+	@echo "==> mypy (strict, service/)"
+	@$(BIN)/mypy
+	@echo "==> lint-imports (layer contracts)"
+	@$(BIN)/lint-imports --no-cache --no-logo
+	@echo "==> pytest"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 migrate: $(STAMP)
@@ -30,4 +41,4 @@ bench: $(STAMP)
 	@$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .gatehouse .pytest_cache
+	rm -rf $(VENV) .gatehouse .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
