@@ -37,6 +37,7 @@ from service.sessions.store import Sessions
 from service.tenants.service import Tenants
 from service.tokens.introspection import TokenIntrospection
 from service.tokens.keys import KeyCache
+from service.tokens.resolver import TokenResolver
 from service.twofactor.challenges import Challenges
 from service.twofactor.service import TwoFactor
 
@@ -62,6 +63,7 @@ class Capabilities:
     logins: Logins
     second_steps: SecondSteps
     keys: KeyCache
+    tokens: TokenResolver
     introspection: TokenIntrospection
     customers: MagentoCustomers
 
@@ -116,9 +118,10 @@ def build_capabilities(settings: Settings) -> Capabilities:
     issuer = SessionIssuer(settings=settings, db=db, sessions=sessions, keys=keys, challenges=challenges)
     logins = Logins(
         settings=settings, db=db, passwords=p.passwords, account_passwords=account_passwords, accounts=accounts,
-        sessions=sessions, rotation=RefreshRotation(redis=redis), keys=keys, lockout=lockout, twofactor=twofactor,
+        sessions=sessions, rotation=RefreshRotation(redis=redis), lockout=lockout, twofactor=twofactor,
         issuer=issuer,
     )
+    tokens = TokenResolver(sessions=sessions, keys=keys, issuer_for=settings.issuer_for)
     return Capabilities(
         settings=settings, db=db, redis=redis, background=p.background, app_tickets=app_tickets, tenants=tenants,
         applications=Applications(db=db, tickets=app_tickets), admins=admins, audit_trail=AuditTrail(db=db),
@@ -126,7 +129,8 @@ def build_capabilities(settings: Settings) -> Capabilities:
         contacts=Contacts(db=db), sessions=sessions, challenges=challenges, twofactor=twofactor, logins=logins,
         second_steps=SecondSteps(settings=settings, db=db, tenants=tenants, twofactor=twofactor, issuer=issuer,
                                  mailer=p.mailer, background=p.background),
-        keys=keys, introspection=TokenIntrospection(sessions=sessions, keys=keys, issuer_for=settings.issuer_for),
+        keys=keys, tokens=tokens,
+        introspection=TokenIntrospection(sessions=sessions, resolver=tokens, issuer_for=settings.issuer_for),
         customers=MagentoCustomers(
             db=db, redis=redis, accounts=accounts, account_passwords=account_passwords,
             password_resets=password_resets, admins=admins, logins=logins, sessions=sessions,

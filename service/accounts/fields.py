@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from service.accounts.records import Account, AccountChanges
-from service.errors import Conflict, FieldError, InvalidInput
+from service.errors import Conflict, ErrorCode, FieldError, InvalidInput
 
 
 def normalize_email(email: str) -> str:
@@ -40,7 +40,7 @@ def account_columns(changes: AccountChanges, current: Account | None) -> dict[st
 
     email = pick(_clean(changes.email_address), "email_address")
     if email is not None and not _looks_like_email(email):
-        raise InvalidInput("emailAddress is not an email address.", code="INVALID_EMAIL",
+        raise InvalidInput("emailAddress is not an email address.", code=ErrorCode.INVALID_EMAIL,
                            field_errors=(FieldError("emailAddress", "is not an email address"),))
     user_name = pick(_clean(changes.user_name), "user_name")
     return {
@@ -67,10 +67,10 @@ def changed_columns(columns: dict[str, Any], current: Account) -> list[str]:
 
 def duplicate(exc: asyncpg.UniqueViolationError) -> Conflict:
     if "user_name" in (exc.constraint_name or ""):
-        return Conflict("Another account in this customer set has this user name.", code="USERNAME_TAKEN")
-    return Conflict("Another account in this customer set has this email address.", code="EMAIL_TAKEN")
+        return Conflict("Another account in this customer set has this user name.", code=ErrorCode.USERNAME_TAKEN)
+    return Conflict("Another account in this customer set has this email address.", code=ErrorCode.EMAIL_TAKEN)
 
 
 def require_login_name(columns: dict[str, Any]) -> None:
     if not columns["email_normalized"] and not columns["user_name_normalized"]:
-        raise InvalidInput("A login needs an emailAddress or a userName.", code="LOGIN_NAME_REQUIRED")
+        raise InvalidInput("A login needs an emailAddress or a userName.", code=ErrorCode.LOGIN_NAME_REQUIRED)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from service.errors import FieldError, InvalidInput
+from service.errors import ErrorCode, FieldError, InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
 
 
 def _bad_filter(problem: str) -> InvalidInput:
-    return InvalidInput(f"The filter is invalid: {problem}.", code="INVALID_FILTER", field_errors=(FieldError("filter", problem),))
+    return InvalidInput(f"The filter is invalid: {problem}.", code=ErrorCode.INVALID_FILTER, field_errors=(FieldError("filter", problem),))
 
 
 def _escape_like(value: str) -> str:
@@ -176,5 +176,5 @@ def order_by(sort_by: str | None) -> str:
     direction = parts[1].upper() if len(parts) == 2 else "ASC"
     if column is None or len(parts) > 2 or direction not in ("ASC", "DESC"):
         problem = f"use 'field asc|desc' with one of: {', '.join(sorted(_SORTABLE))}"
-        raise InvalidInput(f"sortBy is invalid: {problem}.", code="INVALID_SORT", field_errors=(FieldError("sortBy", problem),))
+        raise InvalidInput(f"sortBy is invalid: {problem}.", code=ErrorCode.INVALID_SORT, field_errors=(FieldError("sortBy", problem),))
     return f"{column} {direction} NULLS LAST, a.id {direction}"

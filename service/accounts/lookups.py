@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from service.accounts import repository as repo
 from service.accounts.records import Account, Login
-from service.errors import NotFound
+from service.errors import ErrorCode, NotFound
 from service.platform.db import Conn
 from service.tenants.scope import CustomerScope
 
 
 def account_not_found() -> NotFound:
-    return NotFound("Customer account not found.", code="ACCOUNT_NOT_FOUND")
+    return NotFound("Customer account not found.", code=ErrorCode.ACCOUNT_NOT_FOUND)
 
 
 async def require_account(conn: Conn, scope: CustomerScope, account_id: int) -> Account:
@@ -24,5 +24,5 @@ async def require_login(conn: Conn, scope: CustomerScope, account_id: int) -> Lo
     await require_account(conn, scope, account_id)
     login = await repo.get_login(conn, scope.tenant_id, account_id)
     if login is None:
-        raise NotFound("This account has no login.", code="LOGIN_NOT_FOUND")
+        raise NotFound("This account has no login.", code=ErrorCode.LOGIN_NOT_FOUND)
     return login

@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from service.errors import FieldError, InvalidInput
+from service.errors import ErrorCode, FieldError, InvalidInput
 from service.platform.crypto import Argon2Parameters
 from service.tenants.settings import PasswordPolicy
 
@@ -55,7 +55,7 @@ def check_password(password: str, policy: PasswordPolicy, field: str = "password
     elif policy.reject_common and normalized.casefold() in _common_passwords():
         problem = "is one of the most common passwords; choose one that is harder to guess"
     if problem:
-        raise InvalidInput(f"The password {problem}.", code="PASSWORD_POLICY", field_errors=(FieldError(field, problem),))
+        raise InvalidInput(f"The password {problem}.", code=ErrorCode.PASSWORD_POLICY, field_errors=(FieldError(field, problem),))
     return normalized
 
 

@@ -10,7 +10,7 @@ from service.accounts import repository as repo
 from service.accounts.lookups import require_login
 from service.accounts.password_policy import argon2_parameters, check_password, normalize_password
 from service.audit import Actor
-from service.errors import FieldError, InvalidInput
+from service.errors import ErrorCode, FieldError, InvalidInput
 from service.limits.lockout import Lockout
 from service.platform.crypto import Passwords
 from service.platform.db import Database
@@ -29,7 +29,7 @@ class AccountPasswords:
     async def hash_new(self, password: str | None, settings: TenantSettings, field: str = "password") -> str:
         """The Argon2id hash of a password the tenant's policy accepts, else InvalidInput naming `field`."""
         if not password:
-            raise InvalidInput(f"{field} is required.", code="PASSWORD_REQUIRED",
+            raise InvalidInput(f"{field} is required.", code=ErrorCode.PASSWORD_REQUIRED,
                                field_errors=(FieldError(field, "is required"),))
         normalized = check_password(password, settings.password, field)
         return await self.passwords.hash(normalized, argon2_parameters(settings.password))
@@ -41,7 +41,7 @@ class AccountPasswords:
         if not await self.passwords.verify(stored_hash, normalize_password(password or "")):
             old = field == "oldPassword"
             raise InvalidInput(f"The {'old ' if old else ''}password is wrong.",
-                               code="INVALID_OLD_PASSWORD" if old else "INVALID_PASSWORD",
+                               code=ErrorCode.INVALID_OLD_PASSWORD if old else ErrorCode.INVALID_PASSWORD,
                                field_errors=(FieldError(field, "is wrong"),))
 
     async def change(self, scope: CustomerScope, actor: Actor, account_id: int, old_password: str | None,

@@ -12,7 +12,7 @@ from service.accounts import repository as repo
 from service.accounts.fields import normalize_email, normalize_user_name
 from service.accounts.passwords import AccountPasswords
 from service.audit import Actor
-from service.errors import InvalidInput
+from service.errors import ErrorCode, InvalidInput
 from service.platform.background import Background
 from service.platform.crypto import token_digest
 from service.platform.db import Database
@@ -31,7 +31,7 @@ def _reset_key(scope: CustomerScope, account_id: int) -> str:
 
 def _invalid_code() -> InvalidInput:
     return InvalidInput("The user name or confirmation code is wrong, or the code expired.",
-                        code="INVALID_CONFIRMATION_CODE")
+                        code=ErrorCode.INVALID_CONFIRMATION_CODE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -50,7 +50,7 @@ class PasswordResets:
         timing says whether the account exists.
         """
         if not email and not user_name:
-            raise InvalidInput("Send emailAddress or userName.", code="LOGIN_NAME_REQUIRED")
+            raise InvalidInput("Send emailAddress or userName.", code=ErrorCode.LOGIN_NAME_REQUIRED)
         if customer_set_code in (None, scope.customer_set_code):
             self.background.spawn(self._send_code(scope, actor, email, user_name), "password_reset")
 

@@ -21,7 +21,7 @@ from service.accounts.passwords import AccountPasswords
 from service.accounts.lookups import account_not_found, require_account, require_login
 from service.accounts.records import Account, AccountChanges, AccountPage, Login, LoginState
 from service.audit import Actor
-from service.errors import Conflict
+from service.errors import Conflict, ErrorCode
 from service.contacts import repository as contacts_repo
 from service.limits.lockout import AccountCounters, Lockout
 from service.platform.db import Conn, Database
@@ -168,7 +168,7 @@ class _LoginFlagWriter(Protocol):
 
 
 def _login_exists() -> Conflict:
-    return Conflict("This account already has a login.", code="LOGIN_EXISTS")
+    return Conflict("This account already has a login.", code=ErrorCode.LOGIN_EXISTS)
 
 
 def _new_user_id() -> str:

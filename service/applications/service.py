@@ -15,7 +15,7 @@ from service.applications.models import Application, ApplicationCreate, Applicat
 from service.applications.tickets import AppTickets
 from service.audit import Actor
 from service.platform.db import Database
-from service.errors import NotFound
+from service.errors import ErrorCode, NotFound
 from service.platform.crypto import new_token, token_digest
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
@@ -24,7 +24,7 @@ SECRET_PREFIX = "ghs_"
 
 
 def application_not_found() -> NotFound:
-    return NotFound("Application not found.", code="APPLICATION_NOT_FOUND")
+    return NotFound("Application not found.", code=ErrorCode.APPLICATION_NOT_FOUND)
 
 
 def _new_client_id(tenant_id: int) -> str:

@@ -11,7 +11,7 @@ from service.accounts import repository as accounts_repo
 from service.accounts.records import Contact, ContactFields, NewContact
 from service.audit import Actor
 from service.contacts import repository as repo
-from service.errors import FieldError, InvalidInput, NotFound
+from service.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from service.platform.db import Conn, Database
 from service.tenants.scope import CustomerScope
 
@@ -20,7 +20,7 @@ MAX_CONTACTS_PER_ACCOUNT = 500
 
 
 def contact_not_found() -> NotFound:
-    return NotFound("Contact not found.", code="CONTACT_NOT_FOUND")
+    return NotFound("Contact not found.", code=ErrorCode.CONTACT_NOT_FOUND)
 
 
 def checked_types(contact: NewContact) -> list[tuple[str, bool]]:
@@ -29,10 +29,10 @@ def checked_types(contact: NewContact) -> list[tuple[str, bool]]:
     for raw_name, is_primary in contact.types:
         name = CONTACT_TYPES.get((raw_name or "").strip().lower())
         if name is None:
-            raise InvalidInput("Contact types are Billing or Shipping.", code="INVALID_CONTACT_TYPE",
+            raise InvalidInput("Contact types are Billing or Shipping.", code=ErrorCode.INVALID_CONTACT_TYPE,
                                field_errors=(FieldError("types.name", "must be Billing or Shipping"),))
         if name in types:
-            raise InvalidInput(f"The type {name} is listed twice.", code="INVALID_CONTACT_TYPE")
+            raise InvalidInput(f"The type {name} is listed twice.", code=ErrorCode.INVALID_CONTACT_TYPE)
         types[name] = is_primary
     return list(types.items())
 
@@ -41,7 +41,7 @@ async def insert_contact(conn: asyncpg.Connection, tenant_id: int, account_id: i
                          types: list[tuple[str, bool]], actor: str) -> int:
     """The one way a contact is added, by every surface: within the account's limit, with its types."""
     if await repo.count_for_account(conn, tenant_id, account_id) >= MAX_CONTACTS_PER_ACCOUNT:
-        raise InvalidInput(f"An account holds at most {MAX_CONTACTS_PER_ACCOUNT} contacts.", code="TOO_MANY_CONTACTS")
+        raise InvalidInput(f"An account holds at most {MAX_CONTACTS_PER_ACCOUNT} contacts.", code=ErrorCode.TOO_MANY_CONTACTS)
     contact_id = await repo.insert(conn, tenant_id, account_id, fields, actor)
     await repo.replace_types(conn, tenant_id, account_id, contact_id, types)
     return contact_id
@@ -49,7 +49,7 @@ async def insert_contact(conn: asyncpg.Connection, tenant_id: int, account_id: i
 
 async def _require_account(conn: Conn, scope: CustomerScope, account_id: int) -> None:
     if await accounts_repo.get_account(conn, scope.tenant_id, scope.customer_set_id, account_id) is None:
-        raise NotFound("Customer account not found.", code="ACCOUNT_NOT_FOUND")
+        raise NotFound("Customer account not found.", code=ErrorCode.ACCOUNT_NOT_FOUND)
 
 
 async def _contact(conn: Conn, tenant_id: int, account_id: int, contact_id: int) -> Contact:

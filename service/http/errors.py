@@ -22,26 +22,26 @@ import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from service.errors import FieldError, GatehouseError
+from service.errors import ErrorCode, FieldError, GatehouseError
 from service.http.request_context import request_id_of
 
 log = logging.getLogger("gatehouse.errors")
 
 APPLICATION_NAME = "Gatehouse"
 
-_CODE_BY_STATUS = {
-    400: "MALFORMED_REQUEST",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
-    404: "ITEM_NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    409: "CONFLICT",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR",
-    503: "SERVICE_UNAVAILABLE",
+_CODE_BY_STATUS: dict[int, ErrorCode] = {
+    400: ErrorCode.MALFORMED_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.ITEM_NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    406: ErrorCode.NOT_ACCEPTABLE,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 _MESSAGE_BY_STATUS = {
     400: "The request is malformed.",
@@ -75,7 +75,7 @@ _UNAVAILABLE = (
 @dataclass(frozen=True, slots=True)
 class ErrorDescription:
     status: int
-    code: str
+    code: ErrorCode
     message: str
     field_errors: tuple[FieldError, ...] = ()
     headers: dict[str, str] | None = None
@@ -88,27 +88,28 @@ def describe(exc: Exception) -> ErrorDescription:
             exc.status_code, exc.code, exc.message, exc.field_errors, exc.headers, exc.oauth_error
         )
     if isinstance(exc, ValidationException):
-        return ErrorDescription(400, "VALIDATION_FAILED", "The request is invalid.", _field_errors(exc.extra))
+        return ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "The request is invalid.", _field_errors(exc.extra))
     if isinstance(exc, HTTPException):
         status = exc.status_code
         message = _MESSAGE_BY_STATUS.get(status, exc.detail)
         if status == 400 and exc.detail:
             message = f"The request is malformed: {exc.detail}."
-        return ErrorDescription(status, _CODE_BY_STATUS.get(status, f"HTTP_{status}"), message, headers=exc.headers)
+        code = _CODE_BY_STATUS.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
+        return ErrorDescription(status, code, message, headers=exc.headers)
     if isinstance(exc, RecursionError):
         # msgspec refuses JSON nested deeper than Python's recursion limit: hostile input, not our bug.
-        return ErrorDescription(400, "MALFORMED_REQUEST", "The request body nests too deeply.")
+        return ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body nests too deeply.")
     if isinstance(exc, (asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.ForeignKeyViolationError)):
         # The database refused a change that raced another one; the invariant held, the caller may retry.
-        return ErrorDescription(409, "CONFLICT", "The change conflicts with the current state. Reload and try again.")
+        return ErrorDescription(409, ErrorCode.CONFLICT, "The change conflicts with the current state. Reload and try again.")
     if isinstance(exc, asyncpg.exceptions.DataError):
         # A value PostgreSQL cannot hold (an id beyond int4, a NUL byte): the input's fault, not ours.
-        return ErrorDescription(400, "VALIDATION_FAILED", "A value in the request is out of range or malformed.")
+        return ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "A value in the request is out of range or malformed.")
     if isinstance(exc, _UNAVAILABLE):
         log.warning("backing service unavailable", extra={"error": type(exc).__name__})
-        return ErrorDescription(503, "SERVICE_UNAVAILABLE", _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"})
+        return ErrorDescription(503, ErrorCode.SERVICE_UNAVAILABLE, _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"})
     log.error("unhandled error", exc_info=exc)
-    return ErrorDescription(500, "INTERNAL_ERROR", _MESSAGE_BY_STATUS[500])
+    return ErrorDescription(500, ErrorCode.INTERNAL_ERROR, _MESSAGE_BY_STATUS[500])
 
 
 def _field_errors(extra: Any) -> tuple[FieldError, ...]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from service.admins.service import AdminPrincipal
 from service.applications.behaviors import Behavior
 from service.applications.tickets import AppPrincipal
-from service.sessions.logins import CustomerPrincipal
+from service.tokens.resolver import CustomerPrincipal
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
 

@@ -125,17 +125,20 @@ def _mail_from(raw: str) -> str:
     return raw
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
-    port = _read(env, "PORT", 8080, _int_in(1, 65535), "an integer between 1 and 65535")
-    host = _read(env, "GATEHOUSE_HOST", "127.0.0.1", str, "a host name or address")
-    max_access = _read(
-        env, "GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES", 24 * 60, _int_in(1, 7 * 24 * 60), "minutes between 1 and 10080"
+def _platform_caps(env: Mapping[str, str]) -> PlatformCaps:
+    return PlatformCaps(
+        max_access_token_minutes=_read(
+            env, "GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES", 24 * 60, _int_in(1, 7 * 24 * 60), "minutes between 1 and 10080"
+        ),
+        max_refresh_token_minutes=_read(
+            env, "GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES", 90 * 24 * 60, _int_in(1, 365 * 24 * 60),
+            "minutes between 1 and 525600",
+        ),
     )
-    max_refresh = _read(
-        env, "GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES", 90 * 24 * 60, _int_in(1, 365 * 24 * 60),
-        "minutes between 1 and 525600",
-    )
+
+
+def _bootstrap_admin(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD: both or neither."""
     admin_username = env.get("GATEHOUSE_ADMIN_USERNAME") or None
     admin_password = env.get("GATEHOUSE_ADMIN_PASSWORD") or None
     if (admin_username is None) != (admin_password is None):
@@ -143,6 +146,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{missing} must be set together with the other bootstrap admin variable")
     if admin_password is not None and len(admin_password) < 12:
         raise ConfigError("GATEHOUSE_ADMIN_PASSWORD must be at least 12 characters")
+    return admin_username, admin_password
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    port = _read(env, "PORT", 8080, _int_in(1, 65535), "an integer between 1 and 65535")
+    host = _read(env, "GATEHOUSE_HOST", "127.0.0.1", str, "a host name or address")
+    caps = _platform_caps(env)
+    max_access, max_refresh = caps.max_access_token_minutes, caps.max_refresh_token_minutes
+    admin_username, admin_password = _bootstrap_admin(env)
     return Settings(
         host=host,
         port=port,
@@ -161,7 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         app_refresh_token_minutes=_read(
             env, "GATEHOUSE_APP_REFRESH_TOKEN_MINUTES", 24 * 60, _int_in(1, max_refresh), f"minutes between 1 and {max_refresh}"
         ),
-        caps=PlatformCaps(max_access_token_minutes=max_access, max_refresh_token_minutes=max_refresh),
+        caps=caps,
         max_body_bytes=_read(env, "GATEHOUSE_MAX_BODY_BYTES", 1024 * 1024, _int_in(1024, 64 * 1024 * 1024), "bytes between 1024 and 67108864"),
         log_level=_read(env, "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
         trusted_proxies=_read(env, "GATEHOUSE_TRUSTED_PROXIES", (), _networks, "a comma-separated list of addresses or CIDR networks"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from service.applications.tickets import AppPrincipal
 from service.applications.behaviors import Behavior
 from service.platform.config import PlatformCaps
-from service.errors import FieldError, InvalidInput
+from service.errors import ErrorCode, FieldError, InvalidInput
 from service.tenants.settings import TenantSettings
 
 
@@ -48,5 +48,5 @@ def _within(field: str, requested: int | None, default: int, *caps: tuple[int, s
     for limit, name in caps:
         if requested > limit:
             problem = f"must be at most {limit} minutes ({name})"
-            raise InvalidInput(f"{field} {problem}.", code="DURATION_ABOVE_CAP", field_errors=(FieldError(field, problem),))
+            raise InvalidInput(f"{field} {problem}.", code=ErrorCode.DURATION_ABOVE_CAP, field_errors=(FieldError(field, problem),))
     return requested

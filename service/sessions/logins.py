@@ -17,7 +17,7 @@ from service.accounts.passwords import AccountPasswords
 from service.accounts.records import LoginCandidate
 from service.accounts.service import Accounts
 from service.audit import Actor
-from service.errors import TooManyRequests, Unauthenticated
+from service.errors import ErrorCode, TooManyRequests, Unauthenticated
 from service.limits.lockout import Lockout
 from service.platform.config import Settings
 from service.platform.crypto import Passwords
@@ -28,17 +28,15 @@ from service.sessions.record import SessionRecord
 from service.sessions.rotation import RefreshRotation
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
-from service.tokens import jwt_tokens
-from service.tokens.keys import KeyCache
 from service.twofactor.service import TwoFactor
 
 
 def login_failed() -> Unauthenticated:
-    return Unauthenticated("The user name or password is wrong.", code="INVALID_CREDENTIALS")
+    return Unauthenticated("The user name or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
 
 
 def invalid_refresh_token() -> Unauthenticated:
-    return Unauthenticated("The refresh token is unknown, used or expired.", code="INVALID_REFRESH_TOKEN")
+    return Unauthenticated("The refresh token is unknown, used or expired.", code=ErrorCode.INVALID_REFRESH_TOKEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,25 +45,6 @@ class Device:
 
     fingerprint: str | None = None
     region: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerPrincipal:
-    """A customer acting through one of their sessions."""
-
-    session: SessionRecord
-
-    @property
-    def tenant_id(self) -> int:
-        return self.session.tenant_id
-
-    @property
-    def account_id(self) -> int:
-        return self.session.account_id
-
-    @property
-    def session_id(self) -> str:
-        return self.session.session_id
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,7 +56,6 @@ class Logins:
     accounts: Accounts
     sessions: Sessions
     rotation: RefreshRotation
-    keys: KeyCache
     lockout: Lockout
     twofactor: TwoFactor
     issuer: SessionIssuer
@@ -174,15 +152,3 @@ class Logins:
         session = await self.sessions.session_for_refresh(refresh_token)
         if session is not None and session.tenant_id == app_tenant_id:
             await self.sessions.end(session)
-
-    async def customer_for(self, token: str) -> CustomerPrincipal | None:
-        """The customer behind an opaque or JWT access token, if it is active."""
-        if jwt_tokens.looks_like_jwt(token):
-            claims = await jwt_tokens.verify(self.keys, token, self.settings.issuer_for)
-            if claims is None:
-                return None
-            session = await self.sessions.session_if_current(claims["sid"], claims["atv"])
-        else:
-            found = await self.sessions.validate_access(token)
-            session = found[1] if found else None
-        return CustomerPrincipal(session) if session is not None else None

@@ -15,7 +15,7 @@ from service import audit
 from service.accounts import repository as accounts_repo
 from service.accounts.fields import normalize_email
 from service.audit import Actor
-from service.errors import Unauthenticated
+from service.errors import ErrorCode, Unauthenticated
 from service.platform.background import Background
 from service.platform.config import Settings
 from service.platform.db import Database
@@ -31,7 +31,7 @@ from service.twofactor.service import TwoFactor
 
 
 def _invalid_otp_code() -> Unauthenticated:
-    return Unauthenticated("The code is wrong or expired.", code="INVALID_OTP_CODE")
+    return Unauthenticated("The code is wrong or expired.", code=ErrorCode.INVALID_OTP_CODE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,7 +47,7 @@ class SecondSteps:
     async def send_two_factor_code(self, tenant_id: int, pending_digest: str) -> None:
         record = await self.twofactor.challenges.peek_pending(pending_digest)
         if record is None or record["tid"] != tenant_id:
-            raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
+            raise Unauthenticated("The pending login is unknown or expired; log in again.", code=ErrorCode.INVALID_PENDING_LOGIN)
         settings = await self.tenants.get_settings(tenant_id)
         await self.twofactor.send_code(pending_digest, record, settings)
 
@@ -56,7 +56,7 @@ class SecondSteps:
         digest = await self.twofactor.challenges.pending_digest(pending_token, tenant_id, user_id)
         peeked = await self.twofactor.challenges.peek_pending(digest) if digest else None
         if digest is None or peeked is None or peeked["tid"] != tenant_id or (user_id and peeked["uid"] != user_id):
-            raise Unauthenticated("The code is wrong or expired.", code="INVALID_2FA_CODE")
+            raise Unauthenticated("The code is wrong or expired.", code=ErrorCode.INVALID_2FA_CODE)
         try:
             record, method = await self.twofactor.check(digest, code)
         except Unauthenticated:

@@ -12,7 +12,7 @@ from service.applications.tickets import AppPrincipal, AppTickets
 from service.audit import Actor
 from service.platform.db import Database
 from service.platform.config import PlatformCaps
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from service.tenants import repository as repo
 from service.tenants.models import (
     CustomerSet, CustomerSetCreate, CustomerSetUpdate, Site, SiteCreate, SiteUpdate, Tenant,
@@ -24,12 +24,12 @@ DEFAULT_CODE = "default"
 
 
 def site_not_found() -> NotFound:
-    return NotFound("Site not found.", code="SITE_NOT_FOUND")
+    return NotFound("Site not found.", code=ErrorCode.SITE_NOT_FOUND)
 
 
 def tenant_not_found() -> NotFound:
     # One message for "does not exist" and "not yours": callers learn nothing about other tenants.
-    return NotFound("Tenant not found.", code="TENANT_NOT_FOUND")
+    return NotFound("Tenant not found.", code=ErrorCode.TENANT_NOT_FOUND)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -106,7 +106,7 @@ class Tenants:
         async with self.db.acquire() as conn, conn.transaction():
             taken = await repo.host_names_of_others(conn, tenant_id, settings.host_names) if settings.host_names else []
             if taken:
-                raise Conflict(f"Another tenant serves the host name '{taken[0]}'.", code="HOST_NAME_TAKEN")
+                raise Conflict(f"Another tenant serves the host name '{taken[0]}'.", code=ErrorCode.HOST_NAME_TAKEN)
             if not await repo.put_settings(conn, tenant_id, row):
                 raise tenant_not_found()
             await audit.record(conn, actor, tenant_id, "tenant.settings_changed", "tenant", tenant_id, row)
@@ -120,7 +120,7 @@ class Tenants:
             try:
                 row = await repo.insert_customer_set(conn, tenant_id, data.code, data.name)
             except asyncpg.UniqueViolationError:
-                raise Conflict(f"A customer set with code '{data.code}' exists.", code="CUSTOMER_SET_EXISTS") from None
+                raise Conflict(f"A customer set with code '{data.code}' exists.", code=ErrorCode.CUSTOMER_SET_EXISTS) from None
             await audit.record(conn, actor, tenant_id, "customer_set.created", "customer_set", data.code)
             return _customer_set(row)
 
@@ -133,7 +133,7 @@ class Tenants:
     async def get_customer_set(self, tenant_id: int, code: str) -> CustomerSet:
         row = await repo.get_customer_set_by_code(self.db, tenant_id, code)
         if row is None:
-            raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
+            raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
         return _customer_set(row)
 
 
@@ -141,7 +141,7 @@ class Tenants:
         async with self.db.acquire() as conn, conn.transaction():
             row = await repo.rename_customer_set(conn, tenant_id, code, data.name)
             if row is None:
-                raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
+                raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
             await audit.record(conn, actor, tenant_id, "customer_set.renamed", "customer_set", code, {"name": data.name})
             return _customer_set(row)
 
@@ -151,13 +151,13 @@ class Tenants:
             if not await repo.lock_tenant(conn, tenant_id):
                 raise tenant_not_found()
             if await repo.customer_set_in_use(conn, tenant_id, code):
-                raise Conflict("Sites still use this customer set.", code="CUSTOMER_SET_IN_USE")
+                raise Conflict("Sites still use this customer set.", code=ErrorCode.CUSTOMER_SET_IN_USE)
             try:
                 deleted = await repo.delete_customer_set(conn, tenant_id, code)
             except asyncpg.ForeignKeyViolationError:
-                raise Conflict("Customer accounts still belong to this customer set.", code="CUSTOMER_SET_IN_USE") from None
+                raise Conflict("Customer accounts still belong to this customer set.", code=ErrorCode.CUSTOMER_SET_IN_USE) from None
             if not deleted:
-                raise NotFound("Customer set not found.", code="CUSTOMER_SET_NOT_FOUND")
+                raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
             await audit.record(conn, actor, tenant_id, "customer_set.deleted", "customer_set", code)
 
 
@@ -168,12 +168,12 @@ class Tenants:
             customer_set = await repo.get_customer_set_by_code(conn, tenant_id, data.customer_set_code)
             if customer_set is None:
                 raise InvalidInput(
-                    f"There is no customer set '{data.customer_set_code}'.", code="CUSTOMER_SET_NOT_FOUND"
+                    f"There is no customer set '{data.customer_set_code}'.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND
                 )
             try:
                 site_id = await repo.insert_site(conn, tenant_id, data.code, data.name, customer_set["id"], False)
             except asyncpg.UniqueViolationError:
-                raise Conflict(f"A site with code '{data.code}' exists.", code="SITE_EXISTS") from None
+                raise Conflict(f"A site with code '{data.code}' exists.", code=ErrorCode.SITE_EXISTS) from None
             if data.is_default:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.created", "site", site_id, {"code": data.code})
@@ -200,7 +200,7 @@ class Tenants:
             if data.is_default is False:
                 raise InvalidInput(
                     "A tenant always has a default site: make another site the default instead.",
-                    code="DEFAULT_SITE_REQUIRED",
+                    code=ErrorCode.DEFAULT_SITE_REQUIRED,
                 )
             if data.name is not msgspec.UNSET:
                 await repo.rename_site(conn, tenant_id, site_id, data.name)
@@ -215,7 +215,7 @@ class Tenants:
             if not await repo.lock_tenant(conn, tenant_id) or await repo.get_site(conn, tenant_id, site_id) is None:
                 raise site_not_found()
             if not await repo.delete_site(conn, tenant_id, site_id):
-                raise Conflict("The default site cannot be deleted.", code="DEFAULT_SITE_REQUIRED")
+                raise Conflict("The default site cannot be deleted.", code=ErrorCode.DEFAULT_SITE_REQUIRED)
             await audit.record(conn, actor, tenant_id, "site.deleted", "site", site_id)
 
 

@@ -12,9 +12,8 @@ from typing import Any, Callable
 from service.platform.crypto import token_digest
 from service.sessions.record import SessionRecord
 from service.sessions.store import Sessions
-from service.sessions.tokens import REFRESH_PREFIX
 from service.tokens import jwt_tokens
-from service.tokens.keys import KeyCache
+from service.tokens.resolver import TokenKind, TokenResolver, kind_of
 
 INACTIVE = {"active": False}
 
@@ -22,11 +21,11 @@ INACTIVE = {"active": False}
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TokenIntrospection:
     sessions: Sessions
-    keys: KeyCache
+    resolver: TokenResolver
     issuer_for: Callable[[int], str]
 
     async def introspect(self, tenant_id: int, token: str) -> dict[str, Any]:
-        if token.startswith(REFRESH_PREFIX):
+        if kind_of(token) is TokenKind.CUSTOMER_REFRESH:
             session = await self.sessions.session_for_refresh(token, current_only=True)
             if session is None or session.tenant_id != tenant_id:
                 return INACTIVE
@@ -35,19 +34,11 @@ class TokenIntrospection:
                 "exp": await self.sessions.expires_at_ms(session.session_id) // 1000,
                 "jti": token_digest(token)[:22],
             })
-        if jwt_tokens.looks_like_jwt(token):
-            claims = await jwt_tokens.verify(self.keys, token, self.issuer_for)
-            if claims is None or claims["tid"] != tenant_id:
-                return INACTIVE
-            session = await self.sessions.session_if_current(claims["sid"], claims["atv"])
-            if session is None:
-                return INACTIVE
-            return self._active(session, "access_token", {"iat": claims["iat"], "exp": claims["exp"], "jti": claims["jti"]})
-        found = await self.sessions.validate_access(token)
-        if found is None or found[1].tenant_id != tenant_id:
+        access = await self.resolver.access(token)
+        if access is None or access.session.tenant_id != tenant_id:
             return INACTIVE
-        record, session = found
-        return self._active(session, "access_token", {"iat": record.iat, "exp": record.exp, "jti": record.jti})
+        return self._active(access.session, "access_token", {"iat": access.issued_at, "exp": access.expires_at,
+                                                              "jti": access.jti})
 
     def _active(self, session: SessionRecord, token_type: str, times: dict[str, Any]) -> dict[str, Any]:
         issuer = self.issuer_for(session.tenant_id)
@@ -68,16 +59,12 @@ class TokenIntrospection:
         }
 
     async def revoke(self, tenant_id: int, token: str) -> None:
-        if token.startswith(REFRESH_PREFIX):
+        """A refresh token ends its session; an active access token ends that session's access tokens."""
+        if kind_of(token) is TokenKind.CUSTOMER_REFRESH:
             session = await self.sessions.session_for_refresh(token)
             if session is not None and session.tenant_id == tenant_id:
                 await self.sessions.end(session)
             return
-        if jwt_tokens.looks_like_jwt(token):
-            claims = await jwt_tokens.verify(self.keys, token, self.issuer_for)
-            if claims is not None and claims["tid"] == tenant_id:
-                await self.sessions.end_access_tokens(claims["sid"])
-            return
-        found = await self.sessions.validate_access(token)
-        if found is not None and found[1].tenant_id == tenant_id:
-            await self.sessions.end_access_tokens(found[1].session_id)
+        access = await self.resolver.access(token)
+        if access is not None and access.session.tenant_id == tenant_id:
+            await self.sessions.end_access_tokens(access.session.session_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from service.errors import NotFound
+from service.errors import ErrorCode, NotFound
 from service.platform.db import Conn
 
 
@@ -14,7 +14,7 @@ async def lock_tenant_algorithm(conn: asyncpg.Connection, tenant_id: int) -> str
     """The tenant's signing algorithm, with its row locked: one key change per tenant at a time."""
     raw = await conn.fetchval("SELECT settings FROM tenants WHERE id = $1 FOR UPDATE", tenant_id)
     if raw is None:
-        raise NotFound("Tenant not found.", code="TENANT_NOT_FOUND")
+        raise NotFound("Tenant not found.", code=ErrorCode.TENANT_NOT_FOUND)
     algorithm: str = raw.get("signingAlgorithm", "ES256")
     return algorithm
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncpg
 
 from service.platform.db import Conn
+from service.twofactor.records import Authenticator, TrustedDevice
 
 
-async def get_authenticator(conn: Conn, tenant_id: int, account_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def get_authenticator(conn: Conn, tenant_id: int, account_id: int) -> Authenticator | None:
+    row = await conn.fetchrow(
         "SELECT secret, confirmed_at, last_used_step FROM customer_authenticators WHERE tenant_id = $1 AND account_id = $2",
         tenant_id, account_id,
     )
+    return Authenticator(**dict(row)) if row is not None else None
 
 
 async def put_unconfirmed_authenticator(conn: Conn, tenant_id: int, account_id: int, secret: str) -> bool:
@@ -87,12 +89,13 @@ async def trust_device(conn: Conn, tenant_id: int, account_id: int, fingerprint_
     )
 
 
-async def list_trusted_devices(conn: Conn, tenant_id: int, account_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def list_trusted_devices(conn: Conn, tenant_id: int, account_id: int) -> list[TrustedDevice]:
+    rows = await conn.fetch(
         """SELECT id, region, created_at, last_seen_at, expires_at FROM customer_trusted_devices
            WHERE tenant_id = $1 AND account_id = $2 AND expires_at > now() ORDER BY id""",
         tenant_id, account_id,
     )
+    return [TrustedDevice(**dict(row)) for row in rows]
 
 
 async def forget_device(conn: Conn, tenant_id: int, account_id: int, device_id: int) -> bool:

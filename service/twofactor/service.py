@@ -7,26 +7,26 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import segno
 
 from service import audit
 from service.accounts.records import LoginCandidate
 from service.audit import Actor
-from service.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from service.errors import Conflict, ErrorCode, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.platform.crypto import SecretBox
 from service.tenants.settings import TenantSettings, TwoFactorMode
 from service.twofactor import repository as repo
 from service.twofactor import totp
+from service.twofactor.records import Enrolment, TrustedDevice
 from service.twofactor.challenges import MAX_CODE_SENDS, Challenges, code_matches, new_code
 
 RECOVERY_CODE_COUNT = 10
 
 
 def invalid_code() -> Unauthenticated:
-    return Unauthenticated("The code is wrong or expired.", code="INVALID_2FA_CODE")
+    return Unauthenticated("The code is wrong or expired.", code=ErrorCode.INVALID_2FA_CODE)
 
 
 def fingerprint_hash(tenant_id: int, account_id: int, fingerprint: str) -> str:
@@ -68,7 +68,7 @@ class TwoFactor:
     async def send_code(self, digest: str, record: dict[str, Any], settings: TenantSettings) -> None:
         """Mail a fresh code for the pending login `record` (as read under `digest`)."""
         if record.get("totp_only"):
-            raise InvalidInput("Use your authenticator app or a recovery code.", code="EMAIL_CODE_NOT_ALLOWED")
+            raise InvalidInput("Use your authenticator app or a recovery code.", code=ErrorCode.EMAIL_CODE_NOT_ALLOWED)
         if record.get("sends", 0) >= MAX_CODE_SENDS:
             raise TooManyRequests("Too many codes were sent for this login; log in again.", headers={"Retry-After": "60"})
         code = new_code()
@@ -109,8 +109,8 @@ class TwoFactor:
         authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
         if authenticator is None:
             return False
-        secret = self.box.open(authenticator["secret"], f"totp:{tenant_id}:{account_id}")
-        step = totp.matching_step(secret, code, authenticator["last_used_step"])
+        secret = self.box.open(authenticator.secret, f"totp:{tenant_id}:{account_id}")
+        step = totp.matching_step(secret, code, authenticator.last_used_step)
         return step is not None and await repo.spend_step(self.db, tenant_id, account_id, step, confirm)
 
     async def remember(self, actor: Actor, record: dict[str, Any], method: str, trusted_days: int) -> None:
@@ -123,20 +123,20 @@ class TwoFactor:
 
     # --- authenticator apps -------------------------------------------------------------------------
 
-    async def enroll(self, actor: Actor, tenant_id: int, account_id: int, account_name: str) -> dict[str, str]:
+    async def enroll(self, actor: Actor, tenant_id: int, account_id: int, account_name: str) -> Enrolment:
         secret = totp.new_secret()
         async with self.db.acquire() as conn, conn.transaction():
             sealed = self.box.seal(secret, f"totp:{tenant_id}:{account_id}")
             if not await repo.put_unconfirmed_authenticator(conn, tenant_id, account_id, sealed):
-                raise Conflict("An authenticator app is already enrolled; disable it first.", code="AUTHENTICATOR_EXISTS")
+                raise Conflict("An authenticator app is already enrolled; disable it first.", code=ErrorCode.AUTHENTICATOR_EXISTS)
             await audit.record(conn, actor, tenant_id, "2fa.enrolment_started", "customer_account", account_id)
         uri = totp.provisioning_uri(secret, account_name, self.issuer_name)
-        return {"secret": secret, "otpauthUri": uri, "qrCodePng": segno.make(uri, error="m").png_data_uri(scale=4)}
+        return Enrolment(secret=secret, otpauth_uri=uri, qr_code_png=segno.make(uri, error="m").png_data_uri(scale=4))
 
     async def confirm(self, actor: Actor, tenant_id: int, account_id: int, code: str) -> list[str]:
         authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
-        if authenticator is None or authenticator["confirmed_at"] is not None:
-            raise NotFound("No enrolment is waiting for confirmation.", code="NO_PENDING_ENROLMENT")
+        if authenticator is None or authenticator.confirmed_at is not None:
+            raise NotFound("No enrolment is waiting for confirmation.", code=ErrorCode.NO_PENDING_ENROLMENT)
         if not await self.spend_totp(tenant_id, account_id, code, confirm=True):
             async with self.db.acquire() as conn:
                 await audit.record(conn, actor, tenant_id, "2fa.enrolment_failed", "customer_account", account_id)
@@ -154,8 +154,8 @@ class TwoFactor:
 
     async def regenerate_recovery_codes(self, actor: Actor, tenant_id: int, account_id: int) -> list[str]:
         authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
-        if authenticator is None or authenticator["confirmed_at"] is None:
-            raise NotFound("No authenticator app is enrolled.", code="NO_AUTHENTICATOR")
+        if authenticator is None or authenticator.confirmed_at is None:
+            raise NotFound("No authenticator app is enrolled.", code=ErrorCode.NO_AUTHENTICATOR)
         codes = await self._new_recovery_codes(tenant_id, account_id)
         async with self.db.acquire() as conn:
             await audit.record(conn, actor, tenant_id, "2fa.recovery_codes_regenerated", "customer_account", account_id)
@@ -164,16 +164,16 @@ class TwoFactor:
     async def disable(self, actor: Actor, tenant_id: int, account_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():
             if not await repo.delete_authenticator(conn, tenant_id, account_id):
-                raise NotFound("No authenticator app is enrolled.", code="NO_AUTHENTICATOR")
+                raise NotFound("No authenticator app is enrolled.", code=ErrorCode.NO_AUTHENTICATOR)
             await audit.record(conn, actor, tenant_id, "2fa.disabled", "customer_account", account_id)
 
     # --- trusted devices ------------------------------------------------------------------------------
 
-    async def devices(self, tenant_id: int, account_id: int) -> list[asyncpg.Record]:
+    async def devices(self, tenant_id: int, account_id: int) -> list[TrustedDevice]:
         return await repo.list_trusted_devices(self.db, tenant_id, account_id)
 
     async def forget_device(self, actor: Actor, tenant_id: int, account_id: int, device_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():
             if not await repo.forget_device(conn, tenant_id, account_id, device_id):
-                raise NotFound("Device not found.", code="DEVICE_NOT_FOUND")
+                raise NotFound("Device not found.", code=ErrorCode.DEVICE_NOT_FOUND)
             await audit.record(conn, actor, tenant_id, "2fa.device_forgotten", "customer_account", account_id, {"deviceId": device_id})

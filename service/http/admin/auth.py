@@ -12,14 +12,14 @@ from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
 
 from service.admins.service import AdminPrincipal, Admins
-from service.errors import Unauthenticated
+from service.errors import ErrorCode, Unauthenticated
 from service.http.common import bearer_token
 
 ADMIN_SECURITY = [{"adminBearer": []}]
 
 
 def missing_admin_token() -> Unauthenticated:
-    return Unauthenticated("An admin bearer token is required.", code="MISSING_TOKEN")
+    return Unauthenticated("An admin bearer token is required.", code=ErrorCode.MISSING_TOKEN)
 
 
 class AdminAuthentication:

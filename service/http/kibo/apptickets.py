@@ -15,7 +15,7 @@ from litestar.di import Provide
 
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tickets import AppTickets, IssuedTicket
-from service.errors import InvalidInput
+from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected
 from service.http.kibo.conventions import kibo_datetime
 
@@ -33,7 +33,7 @@ def _app_ticket(ticket: IssuedTicket) -> Response[AppAuthTicket]:
 
 
 def _oauth_invalid_request(message: str) -> InvalidInput:
-    return InvalidInput(message, code="INVALID_REQUEST", oauth_error="invalid_request")
+    return InvalidInput(message, code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request")
 
 
 async def _oauth_parameters(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -103,7 +103,7 @@ class AppAuthTicketController(Controller):
         else:
             raise InvalidInput(
                 "grant_type must be client_credentials or refresh_token.",
-                code="UNSUPPORTED_GRANT_TYPE", oauth_error="unsupported_grant_type",
+                code=ErrorCode.UNSUPPORTED_GRANT_TYPE, oauth_error="unsupported_grant_type",
             )
         body = OAuthTokenResponse(
             access_token=ticket.access_token,

@@ -16,15 +16,13 @@ from litestar.di import NamedDependency
 from litestar.connection import ASGIConnection
 
 from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
-from service.errors import Forbidden, InvalidInput, Unauthenticated
+from service.errors import ErrorCode, Forbidden, InvalidInput, Unauthenticated
 from service.http.common import Injected, MAX_ID, bearer_token
 from service.platform.crypto import token_digest
-from service.sessions.logins import CustomerPrincipal, Logins
-from service.sessions.tokens import ACCESS_PREFIX as CUSTOMER_ACCESS_PREFIX
 from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
-from service.tokens.jwt_tokens import looks_like_jwt
-from service.twofactor.challenges import PENDING_PREFIX, Challenges
+from service.tokens.resolver import CUSTOMER_KINDS, CustomerPrincipal, TokenKind, TokenResolver, kind_of
+from service.twofactor.challenges import Challenges
 
 @dataclass(frozen=True, slots=True)
 class PendingLogin:
@@ -45,12 +43,12 @@ def _header_id(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> int
     raw = raw.strip()
     # isascii: str.isdigit() also accepts '²' and other digits int() refuses.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
-        raise InvalidInput(f"The {name} header must be a positive integer.", code="INVALID_HEADER")
+        raise InvalidInput(f"The {name} header must be a positive integer.", code=ErrorCode.INVALID_HEADER)
     return int(raw)
 
 
 def _is_user_token(token: str) -> bool:
-    return token.startswith((CUSTOMER_ACCESS_PREFIX, PENDING_PREFIX)) or looks_like_jwt(token)
+    return kind_of(token) in CUSTOMER_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +75,9 @@ class KiboAuthentication:
     bearer, in which case the application is the one the customer logged in through.
     """
 
-    def __init__(self, *, app_tickets: AppTickets, logins: Logins, challenges: Challenges, tenants: Tenants) -> None:
+    def __init__(self, *, app_tickets: AppTickets, tokens: TokenResolver, challenges: Challenges, tenants: Tenants) -> None:
         self._app_tickets = app_tickets
-        self._logins = logins
+        self._tokens = tokens
         self._challenges = challenges
         self._tenants = tenants
 
@@ -97,28 +95,28 @@ class KiboAuthentication:
         caller = await self._caller(user_token.strip()) if user_token else _Caller()
         principal = await self._application(app_token, caller)
         if caller.tenant_id not in (None, principal.tenant_id):
-            raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
+            raise Unauthenticated("The customer's access token is not active.", code=ErrorCode.INVALID_USER_TOKEN)
         tenant_header = _header_id(connection, "x-vol-tenant")
         if tenant_header is not None and tenant_header != principal.tenant_id:
-            raise Forbidden("x-vol-tenant does not match the application's tenant.", code="TENANT_MISMATCH")
+            raise Forbidden("x-vol-tenant does not match the application's tenant.", code=ErrorCode.TENANT_MISMATCH)
         site_id = _header_id(connection, "x-vol-site")
         if site_id is not None and not await self._tenants.has_site(principal.tenant_id, site_id):
-            raise Forbidden("x-vol-site is not a site of the application's tenant.", code="SITE_MISMATCH")
+            raise Forbidden("x-vol-site is not a site of the application's tenant.", code=ErrorCode.SITE_MISMATCH)
         connection.state.app = AppContext(principal, site_id)
         connection.state.shopper = caller.shopper
         connection.state.pending = caller.pending
 
     async def _caller(self, user_token: str) -> _Caller:
-        if user_token.startswith(PENDING_PREFIX):
+        if kind_of(user_token) is TokenKind.PENDING_LOGIN:
             # A pending login opens the second step and nothing else: no customer, no behaviors.
             digest = token_digest(user_token)
             record = await self._challenges.peek_pending(digest)
             if record is None:
-                raise Unauthenticated("The pending login is unknown or expired; log in again.", code="INVALID_PENDING_LOGIN")
+                raise Unauthenticated("The pending login is unknown or expired; log in again.", code=ErrorCode.INVALID_PENDING_LOGIN)
             return _Caller(pending=PendingLogin(digest, record["tid"]), session_app=record["app"])
-        shopper = await self._logins.customer_for(user_token)
+        shopper = await self._tokens.customer(user_token)
         if shopper is None:
-            raise Unauthenticated("The customer's access token is not active.", code="INVALID_USER_TOKEN")
+            raise Unauthenticated("The customer's access token is not active.", code=ErrorCode.INVALID_USER_TOKEN)
         return _Caller(shopper=shopper, session_app=shopper.session.application_id)
 
     async def _application(self, app_token: str | None, caller: _Caller) -> AppPrincipal:
@@ -146,7 +144,7 @@ def provide_shopper(request: Request[Any, Any, Any]) -> CustomerPrincipal:
     """The customer behind the call; routes that need one answer 401 without."""
     shopper: CustomerPrincipal | None = request.state.shopper
     if shopper is None:
-        raise Unauthenticated("A customer access token is required (x-vol-user-claims or bearer).", code="MISSING_USER_TOKEN")
+        raise Unauthenticated("A customer access token is required (x-vol-user-claims or bearer).", code=ErrorCode.MISSING_USER_TOKEN)
     return shopper
 
 

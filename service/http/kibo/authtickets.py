@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.accounts.service import Accounts
 from service.applications.behaviors import Behavior
-from service.errors import InvalidInput, NotFound, Unauthenticated
+from service.errors import ErrorCode, InvalidInput, NotFound, Unauthenticated
 from service.http.common import Id, Injected, actor, bearer_token
 from service.http.kibo.accounts import KiboController, app_actor
 from service.http.kibo.auth import App, Customer, Shopper, provide_shopper
@@ -27,7 +27,7 @@ from service.sessions.issuer import CustomerTicket
 from service.sessions.logins import Device, Logins
 from service.sessions.second_steps import SecondSteps
 from service.sessions.store import Sessions
-from service.twofactor.challenges import PENDING_PREFIX
+from service.tokens.resolver import TokenKind, kind_of
 
 AccessMinutesQuery = Annotated[int | None, QueryParameter(name="authTicketDurationMinutes", ge=1, le=525_600)]
 RefreshMinutesQuery = Annotated[int | None, QueryParameter(name="refreshTokenDurationMinutes", ge=1, le=525_600)]
@@ -68,7 +68,7 @@ def _ticket_response(request: Request[Any, Any, Any], ticket: CustomerTicket) ->
 
 def _pending_token(request: Request[Any, Any, Any]) -> str:
     token = bearer_token(request) or ""
-    return token if token.startswith(PENDING_PREFIX) else (request.headers.get("x-vol-user-claims") or "").strip()
+    return token if kind_of(token) is TokenKind.PENDING_LOGIN else (request.headers.get("x-vol-user-claims") or "").strip()
 
 
 def _requested(body: RequestedDurations, query_access: int | None, query_refresh: int | None) -> tuple[int | None, int | None]:
@@ -130,7 +130,7 @@ class AuthTicketController(KiboController):
     ) -> None:
         pending = request.state.pending
         if pending is None:
-            raise Unauthenticated("The pending-login token is required.", code="MISSING_PENDING_LOGIN")
+            raise Unauthenticated("The pending-login token is required.", code=ErrorCode.MISSING_PENDING_LOGIN)
         await second_steps.send_two_factor_code(app.principal.tenant_id, pending.digest)
 
     @post(
@@ -146,7 +146,7 @@ class AuthTicketController(KiboController):
         if pending is None:
             app.principal.require(Behavior.AUTHTICKETS)
         if not data.otp_code or (pending is None and not data.user_id):
-            raise InvalidInput("userId and otpCode are required.", code="VALIDATION_FAILED")
+            raise InvalidInput("userId and otpCode are required.", code=ErrorCode.VALIDATION_FAILED)
         pending_token = _pending_token(request) if pending is not None else None
         ticket = await second_steps.complete_two_factor(
             app.principal.tenant_id, actor(request, app.principal.actor_name), pending_token, data.user_id, data.otp_code
@@ -161,7 +161,7 @@ class AuthTicketController(KiboController):
     ) -> None:
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email:
-            raise InvalidInput("email is required.", code="VALIDATION_FAILED")
+            raise InvalidInput("email is required.", code=ErrorCode.VALIDATION_FAILED)
         await second_steps.request_email_login(customer, app_actor(request, customer), data.email)
 
     @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)")
@@ -170,7 +170,7 @@ class AuthTicketController(KiboController):
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email or not data.otp_code:
-            raise InvalidInput("email and otpCode are required.", code="VALIDATION_FAILED")
+            raise InvalidInput("email and otpCode are required.", code=ErrorCode.VALIDATION_FAILED)
         ticket = await second_steps.email_login(
             customer, app_actor(request, customer), data.email, data.otp_code, Device(data.fingerprint, data.region)
         )
@@ -192,7 +192,7 @@ class AuthTicketController(KiboController):
     async def end_session(self, sessions: Injected[Sessions], shopper: Shopper, session_id: FromPath[str]) -> None:
         session = await sessions.get(session_id)
         if session is None or session.tenant_id != shopper.tenant_id or session.account_id != shopper.account_id:
-            raise NotFound("Session not found.", code="SESSION_NOT_FOUND")
+            raise NotFound("Session not found.", code=ErrorCode.SESSION_NOT_FOUND)
         await sessions.end(session)
 
     @delete("/sessions", summary="End all of the calling customer's sessions, this one included")
@@ -246,7 +246,7 @@ class CurrentAccountController(KiboController):
         response_groups: Annotated[str | None, QueryParameter(name="responseGroups", max_length=200)] = None,
     ) -> Response[CustomerAccount]:
         if shopper.session.customer_set_id != customer.customer_set_id:
-            raise NotFound("Customer account not found.", code="ACCOUNT_NOT_FOUND")
+            raise NotFound("Customer account not found.", code=ErrorCode.ACCOUNT_NOT_FOUND)
         account = await accounts.get(
             customer, shopper.account_id, with_contacts="contacts" in (response_groups or "").lower()
         )

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from service.errors import InvalidInput
+from service.errors import ErrorCode, InvalidInput
 
 _FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*")
 RESPONSE_FIELDS = "responseFields"  # read by every Kibo answer, so no route declares it
@@ -71,7 +71,7 @@ def _parse_list(text: str, position: int) -> tuple[Selection, int]:
 def _bad_fields(text: str) -> InvalidInput:
     return InvalidInput(
         f"responseFields '{text[:100]}' is not a list like 'id,emailAddress,contacts(id,email)'.",
-        code="INVALID_RESPONSE_FIELDS",
+        code=ErrorCode.INVALID_RESPONSE_FIELDS,
     )
 
 

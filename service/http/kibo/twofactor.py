@@ -16,7 +16,7 @@ from service.http.common import Id, Injected, actor
 from service.http.kibo.accounts import KiboController
 from service.http.kibo.auth import Customer, Shopper, provide_shopper
 from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
-from service.sessions.logins import CustomerPrincipal
+from service.tokens.resolver import CustomerPrincipal
 from service.twofactor.service import TwoFactor
 
 
@@ -49,7 +49,7 @@ class CustomerFactorsController(KiboController):
             _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session.login_name or ""
         )
         return AuthenticatorEnrolment(
-            secret=enrolment["secret"], otpauth_uri=enrolment["otpauthUri"], qr_code_png=enrolment["qrCodePng"]
+            secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_code_png=enrolment.qr_code_png
         )
 
     @post("/authenticator/confirm", status_code=200, summary="Confirm the app with a code; returns ten recovery codes once")
@@ -76,8 +76,8 @@ class CustomerFactorsController(KiboController):
 
     @get("/trusted-devices", summary="Devices that skip the second factor until they expire")
     async def list_trusted_devices(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper) -> list[TrustedDevice]:
-        rows = await twofactor.devices(shopper.tenant_id, shopper.account_id)
-        return [TrustedDevice(**dict(row)) for row in rows]
+        devices = await twofactor.devices(shopper.tenant_id, shopper.account_id)
+        return [TrustedDevice(**msgspec.structs.asdict(device)) for device in devices]
 
     @delete("/trusted-devices/{device_id:int}", summary="Forget a device: its next login asks for a second factor")
     async def forget_trusted_device(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, device_id: Id) -> None:

@@ -17,13 +17,13 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
-from service.admins.service import ADMIN_TOKEN_PREFIX, AdminPrincipal, Admins
+from service.admins.service import AdminPrincipal, Admins
 from service.errors import NotFound, Unauthenticated
 from service.http.common import MAX_ID, bearer_token
 from service.magento.context import MagentoContext
 from service.magento.errors import invalid_value, not_authorized
 from service.magento.service import MagentoCustomers
-from service.sessions.logins import CustomerPrincipal, Logins
+from service.tokens.resolver import CustomerPrincipal, TokenKind, TokenResolver, kind_of
 
 # Magento ACL resources (webapi.xml) that the routes name.
 ANONYMOUS = "anonymous"
@@ -51,10 +51,10 @@ class MagentoGuard:
     before the body is read.
     """
 
-    def __init__(self, *, magento: MagentoCustomers, admins: Admins, logins: Logins, default_tenant_id: int | None) -> None:
+    def __init__(self, *, magento: MagentoCustomers, admins: Admins, tokens: TokenResolver, default_tenant_id: int | None) -> None:
         self._magento = magento
         self._admins = admins
-        self._logins = logins
+        self._tokens = tokens
         self._default_tenant_id = default_tenant_id
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "MagentoGuard":
@@ -89,7 +89,7 @@ class MagentoGuard:
         if token is None:
             return None, None
         admin = customer = None
-        if token.startswith(ADMIN_TOKEN_PREFIX):
+        if kind_of(token) is TokenKind.ADMIN:
             try:
                 admin = await self._admins.authenticate(token)
             except Unauthenticated:
@@ -97,7 +97,7 @@ class MagentoGuard:
             if admin is not None and not admin.is_platform_admin and admin.tenant_id != tenant_id:
                 admin = None
         else:
-            customer = await self._logins.customer_for(token)
+            customer = await self._tokens.customer(token)
             if customer is not None and customer.tenant_id != tenant_id:
                 customer = None
         if admin is None and customer is None and resource != ANONYMOUS:

@@ -11,7 +11,7 @@ from litestar import Request
 
 from service.applications.behaviors import Behavior
 from service.applications.tickets import AppPrincipal, AppTickets
-from service.errors import InvalidInput, Unauthenticated
+from service.errors import ErrorCode, InvalidInput, Unauthenticated
 from service.http.common import bearer_token
 
 MAX_TOKEN_LENGTH = 8192
@@ -21,19 +21,19 @@ async def read_token_form(request: Request[Any, Any, Any]) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
         raise InvalidInput("Send the token as application/x-www-form-urlencoded (RFC 7662 §2.1).",
-                           code="UNSUPPORTED_MEDIA_TYPE", oauth_error="invalid_request")
+                           code=ErrorCode.UNSUPPORTED_MEDIA_TYPE, oauth_error="invalid_request")
     try:
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
-        raise InvalidInput("The form body is malformed.", code="INVALID_REQUEST", oauth_error="invalid_request") from None
+        raise InvalidInput("The form body is malformed.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request") from None
     if not form.get("token") or len(form["token"]) > MAX_TOKEN_LENGTH:
-        raise InvalidInput("The token parameter is required.", code="INVALID_REQUEST", oauth_error="invalid_request")
+        raise InvalidInput("The token parameter is required.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request")
     return form
 
 
 def _invalid_client() -> Unauthenticated:
     return Unauthenticated("Authenticate as an application of this tenant with the behavior tokens:introspect.",
-                           code="INVALID_CLIENT", oauth_error="invalid_client")
+                           code=ErrorCode.INVALID_CLIENT, oauth_error="invalid_client")
 
 
 async def authenticate_caller(
