@@ -23,7 +23,7 @@ from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.http.kibo.conventions import audit_info, kibo_datetime, kibo_datetime_ms
 from service.platform.db import Database
 from service.platform.mail import Mailer
-from service.platform.redis import PREFIX
+from service.platform.keyspace import password_reset_key
 from service.platform.crypto import Passwords, token_digest
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
@@ -295,17 +295,13 @@ class Accounts:
         if row is None or row["user_id"] is None or not row["email_address"]:
             return
         code = secrets.token_urlsafe(24)
-        await self.redis.set(self._reset_key(scope, row["id"]), token_digest(code), ex=RESET_CODE_MINUTES * 60)
+        await self.redis.set(password_reset_key(scope.tenant_id, row["id"]), token_digest(code), ex=RESET_CODE_MINUTES * 60)
         async with self.db.acquire() as conn:
             await audit.record(conn, actor, scope.tenant_id, "password.reset_requested", "customer_account", row["id"])
         self.mailer.send_later(
             row["email_address"], "password_reset", code=code, minutes=str(RESET_CODE_MINUTES),
             first_name=row["first_name"] or "there",
         )
-
-    @staticmethod
-    def _reset_key(scope: CustomerScope, account_id: int) -> str:
-        return f"{PREFIX}pwreset:{scope.tenant_id}:{account_id}"
 
     async def update_forgotten_password(self, scope: CustomerScope, actor: Actor, data: ConfirmationInfo) -> None:
         invalid = InvalidInput("The user name or confirmation code is wrong, or the code expired.", code="INVALID_CONFIRMATION_CODE")
@@ -318,7 +314,7 @@ class Accounts:
         )
         if row is None or row["user_id"] is None:
             raise invalid
-        consumed = await self.redis.eval(_CONSUME_CODE, 1, self._reset_key(scope, row["id"]), token_digest(data.confirmation_code))
+        consumed = await self.redis.eval(_CONSUME_CODE, 1, password_reset_key(scope.tenant_id, row["id"]), token_digest(data.confirmation_code))
         if not consumed:
             raise invalid
         async with self.db.acquire() as conn, conn.transaction():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from service.platform.redis import PREFIX
+from service.platform.keyspace import account_failures_key, account_lock_key, address_failures_key
 from service.tenants.settings import LockoutPolicy, ThrottlePolicy
 
 _COUNT = """
@@ -29,18 +29,6 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 if count > tonumber(ARGV[2]) then return -1 end
 return count
 """
-
-
-def _failures_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}fail:{tenant_id}:{account_id}"
-
-
-def _lock_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}lock:{tenant_id}:{account_id}"
-
-
-def _address_key(tenant_id: int, address: str) -> str:
-    return f"{PREFIX}addrfail:{tenant_id}:{address}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +47,7 @@ class Lockout:
     async def reserve_attempt(self, tenant_id: int, account_id: int, policy: LockoutPolicy) -> int | None:
         """The attempt's number within the window, or None when the account is locked."""
         result = await self._reserve(
-            keys=[_failures_key(tenant_id, account_id), _lock_key(tenant_id, account_id)],
+            keys=[account_failures_key(tenant_id, account_id), account_lock_key(tenant_id, account_id)],
             args=[policy.window_minutes * 60_000, policy.max_failures],
         )
         return None if result == -1 else int(result)
@@ -69,22 +57,22 @@ class Lockout:
         if attempt < policy.max_failures:
             return False
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(_lock_key(tenant_id, account_id), "1", ex=policy.lock_minutes * 60)
-            pipe.delete(_failures_key(tenant_id, account_id))
+            pipe.set(account_lock_key(tenant_id, account_id), "1", ex=policy.lock_minutes * 60)
+            pipe.delete(account_failures_key(tenant_id, account_id))
             await pipe.execute()
         return True
 
     async def succeeded(self, tenant_id: int, account_id: int) -> None:
-        await self.redis.delete(_failures_key(tenant_id, account_id))
+        await self.redis.delete(account_failures_key(tenant_id, account_id))
 
     async def unlock(self, tenant_id: int, account_id: int) -> None:
-        await self.redis.delete(_failures_key(tenant_id, account_id), _lock_key(tenant_id, account_id))
+        await self.redis.delete(account_failures_key(tenant_id, account_id), account_lock_key(tenant_id, account_id))
 
     async def counters(self, tenant_id: int, account_id: int, policy: LockoutPolicy) -> AccountCounters:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(_failures_key(tenant_id, account_id))
-            pipe.pttl(_failures_key(tenant_id, account_id))
-            pipe.ttl(_lock_key(tenant_id, account_id))
+            pipe.get(account_failures_key(tenant_id, account_id))
+            pipe.pttl(account_failures_key(tenant_id, account_id))
+            pipe.ttl(account_lock_key(tenant_id, account_id))
             failures, failures_ttl_ms, lock_ttl = await pipe.execute()
         # The window started at the first failure, so its remaining time tells when that was.
         first = int(time.time() * 1000) - (policy.window_minutes * 60_000 - failures_ttl_ms) if failures else None
@@ -96,7 +84,7 @@ class Lockout:
         """Seconds the address must wait, 0 when it may try."""
         if address is None:
             return 0
-        key = _address_key(tenant_id, address)
+        key = address_failures_key(tenant_id, address)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(key)
             pipe.ttl(key)
@@ -106,4 +94,4 @@ class Lockout:
     async def address_failed(self, tenant_id: int, address: str | None, policy: ThrottlePolicy) -> None:
         if address is None:
             return
-        await self._count(keys=[_address_key(tenant_id, address)], args=[policy.window_minutes * 60_000])
+        await self._count(keys=[address_failures_key(tenant_id, address)], args=[policy.window_minutes * 60_000])

@@ -8,7 +8,6 @@ access token of an ordinary Gatehouse session. What one API writes, the other re
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -37,7 +36,7 @@ from service.magento.models import (
 )
 from service.magento.context import MagentoContext, Store
 from service.magento.search import SearchCriteria, compile_criteria
-from service.platform.redis import PREFIX
+from service.platform.keyspace import magento_token_failures_key
 from redis.asyncio import Redis
 
 from service.platform.crypto import Passwords
@@ -137,11 +136,6 @@ def _store(row: Any) -> Store:
     return Store(row["id"], row["code"], row["name"], row["customer_set_id"], row["customer_set_code"])
 
 
-def _throttle_key(tenant_id: int, website_id: int, username: str) -> str:
-    digest = hashlib.sha256(normalize_user_name(username).encode()).hexdigest()
-    return f"{PREFIX}magefail:{tenant_id}:{website_id}:{digest}"
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MagentoCustomers:
     """Magento's customers, tokens and stores, on Gatehouse's accounts, contacts and sessions."""
@@ -192,7 +186,7 @@ class MagentoCustomers:
         """A new session for the customer, in the store's website, living the tenant's accessTokenMinutes."""
         scope = ctx.login_scope()
         policy = ctx.settings.lockout
-        key = _throttle_key(ctx.tenant_id, scope.customer_set_id, username)
+        key = magento_token_failures_key(ctx.tenant_id, scope.customer_set_id, normalize_user_name(username))
         attempt = await self.redis.eval(
             _RESERVE_ATTEMPT, 1, key, policy.window_minutes * 60, policy.max_failures, policy.lock_minutes * 60
         )

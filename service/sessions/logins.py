@@ -25,13 +25,14 @@ from service.platform.config import Settings
 from service.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
 from service.http.kibo.conventions import kibo_datetime_ms
 from service.platform.db import Database
+from service.platform.keyspace import email_code_key
 from service.platform.mail import Mailer
 from service.platform.crypto import Passwords
 from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
 from service.tokens import jwt_tokens
 from service.tokens.keys import KeyCache
-from service.twofactor.challenges import code_matches, email_code_key
+from service.twofactor.challenges import code_matches
 from service.limits.lockout import Lockout
 from service.twofactor.service import TwoFactor
 

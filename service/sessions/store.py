@@ -30,27 +30,14 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
 
-from service.platform.redis import PREFIX
+from service.platform.keyspace import (
+    ACCESS_KEY_PREFIX, REFRESH_KEY_PREFIX, SESSION_KEY_PREFIX, access_key, account_sessions_key,
+    account_sessions_key_prefix, refresh_key, session_key,
+)
 from service.platform.crypto import new_token, token_digest
 
 ACCESS_PREFIX = "gh_cat_"
 REFRESH_PREFIX = "gh_crt_"
-
-
-def session_key(sid: str) -> str:
-    return f"{PREFIX}sess:{sid}"
-
-
-def account_sessions_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}acctsess:{tenant_id}:{account_id}"
-
-
-def access_key(digest: str) -> str:
-    return f"{PREFIX}cat:{digest}"
-
-
-def refresh_key(digest: str) -> str:
-    return f"{PREFIX}crt:{digest}"
 
 
 _VALIDATE_ACCESS = """
@@ -87,18 +74,18 @@ _ROTATE = """
 local parent_raw = redis.call('GET', KEYS[1])
 if not parent_raw then return {'invalid'} end
 local parent = cjson.decode(parent_raw)
-local prefix = ARGV[7]
-local session_key = prefix .. 'sess:' .. parent.sid
+local session_prefix, tenant_sessions_prefix, access_prefix, refresh_prefix = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local session_key = session_prefix .. parent.sid
 local session_raw = redis.call('GET', session_key)
 if not session_raw then return {'invalid'} end
 local s = cjson.decode(session_raw)
 if s.tid ~= tonumber(ARGV[6]) then return {'invalid'} end
 local now = tonumber(ARGV[2])
-local account_key = prefix .. 'acctsess:' .. s.tid .. ':' .. s.acct
+local account_key = tenant_sessions_prefix .. s.acct
 if parent.state == 'retired' or s.rt ~= ARGV[1] then
   if parent.state == 'retired' and parent.succ == s.rt and (now - parent.retired) <= s.grace * 1000 then
-    local access_left = redis.call('PTTL', prefix .. 'cat:' .. parent.succ_at)
-    local refresh_left = redis.call('PTTL', prefix .. 'crt:' .. parent.succ)
+    local access_left = redis.call('PTTL', access_prefix .. parent.succ_at)
+    local refresh_left = redis.call('PTTL', refresh_prefix .. parent.succ)
     return {'grace', session_raw, now + math.max(access_left, 0), now + math.max(refresh_left, 0), parent.blob}
   end
   redis.call('DEL', session_key)
@@ -116,11 +103,11 @@ parent.state = 'retired'
 parent.retired = now
 parent.succ = ARGV[3]
 parent.succ_at = ARGV[4]
-parent.blob = ARGV[8]
+parent.blob = ARGV[7]
 redis.call('SET', KEYS[1], cjson.encode(parent), 'PX', ttl)
-redis.call('SET', prefix .. 'crt:' .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
+redis.call('SET', refresh_prefix .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
 local access = {sid = s.sid, atv = s.atv, jti = ARGV[5], iat = math.floor(now / 1000), exp = math.floor((now + access_ms) / 1000)}
-redis.call('SET', prefix .. 'cat:' .. ARGV[4], cjson.encode(access), 'PX', access_ms)
+redis.call('SET', access_prefix .. ARGV[4], cjson.encode(access), 'PX', access_ms)
 s.rt = ARGV[3]
 s.last = now
 redis.call('SET', session_key, cjson.encode(s), 'PX', ttl)
@@ -233,7 +220,7 @@ class Sessions:
 
     async def session_for_refresh(self, refresh_token: str, *, current_only: bool = False) -> dict[str, Any] | None:
         """The session of a refresh token: of a retired one too, unless `current_only`."""
-        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
+        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[SESSION_KEY_PREFIX])
         if not found or (current_only and json.loads(found[0])["state"] != "current"):
             return None
         return json.loads(found[1])
@@ -250,7 +237,8 @@ class Sessions:
         blob = seal_for(parent_token, {"access": access, "refresh": refresh, "jti": jti})
         result = await self._rotate(
             keys=[refresh_key(parent_digest)],
-            args=[parent_digest, now_ms(), token_digest(refresh), token_digest(access), jti, tenant_id, PREFIX, blob],
+            args=[parent_digest, now_ms(), token_digest(refresh), token_digest(access), jti, tenant_id, blob,
+                  SESSION_KEY_PREFIX, account_sessions_key_prefix(tenant_id), ACCESS_KEY_PREFIX, REFRESH_KEY_PREFIX],
         )
         outcome = result[0]
         if outcome == "rotated":
@@ -265,7 +253,7 @@ class Sessions:
         """(token record, session) of an active opaque access token, else None."""
         if not access_token.startswith(ACCESS_PREFIX):
             return None
-        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[session_key("")])
+        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[SESSION_KEY_PREFIX])
         if not found:
             return None
         return json.loads(found[0]), json.loads(found[1])
