@@ -19,6 +19,7 @@ from service.applications.service import Applications
 from service.applications.tickets import AppTickets
 from service.audit import AuditTrail
 from service.contacts.service import Contacts
+from service.limits.attempts import AttemptLimiter
 from service.limits.lockout import Lockout
 from service.magento.service import MagentoCustomers
 from service.platform.background import Background
@@ -80,7 +81,8 @@ def build_capabilities(settings: Settings) -> Capabilities:
     tenants = Tenants(db=db, caps=settings.caps, app_tickets=app_tickets)
     admins = Admins(db=db, redis=redis, passwords=passwords, token_minutes=settings.admin_token_minutes)
     sessions = Sessions(redis=redis)
-    lockout = Lockout(redis=redis)
+    attempts = AttemptLimiter(redis=redis)
+    lockout = Lockout(redis=redis, attempts=attempts)
     challenges = Challenges(redis=redis)
     keys = KeyCache(db=db, box=box)
     twofactor = TwoFactor(db=db, challenges=challenges, mailer=mailer, box=box)

@@ -27,7 +27,8 @@ from service.platform.keyspace import password_reset_key
 from service.platform.crypto import Passwords, token_digest
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
-from service.limits.lockout import AccountCounters, Lockout
+from service.limits.attempts import AttemptCounters
+from service.limits.lockout import Lockout
 
 RESET_CODE_MINUTES = 30
 _EMAIL_SHAPE = (lambda e: e.count("@") == 1 and "." in e.rsplit("@", 1)[1] and " " not in e and len(e) <= 254)
@@ -364,7 +365,7 @@ class Accounts:
         return await self.login_state(scope, row["id"])
 
 
-def _login_state(login: asyncpg.Record, counters: AccountCounters, settings: TenantSettings) -> dict[str, Any]:
+def _login_state(login: asyncpg.Record, counters: AttemptCounters, settings: TenantSettings) -> dict[str, Any]:
     """Admin locks live in PostgreSQL; failure counts and lockouts by failures in Redis."""
     failures = counters.failures
     locked = login["is_locked"] or counters.locked_seconds_left > 0

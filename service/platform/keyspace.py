@@ -14,6 +14,7 @@ prefixes below, so they stay the same. There are no hash tags yet.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 PREFIX = "gh:"
 
@@ -102,12 +103,17 @@ def app_state_key(application_id: int) -> str:
 # --- attempt limits (service.limits) -----------------------------------------------------------
 
 
-def account_failures_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}fail:{tenant_id}:{account_id}"
+@dataclass(frozen=True, slots=True)
+class AttemptKeys:
+    """The keys of one attempt limit: the attempts counted in its window, and its lock."""
+
+    failures: str
+    lock: str
 
 
-def account_lock_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}lock:{tenant_id}:{account_id}"
+def account_attempt_keys(tenant_id: int, account_id: int) -> AttemptKeys:
+    """A customer account's lockout."""
+    return AttemptKeys(f"{PREFIX}fail:{tenant_id}:{account_id}", f"{PREFIX}lock:{tenant_id}:{account_id}")
 
 
 def address_failures_key(tenant_id: int, address: str) -> str:
