@@ -79,9 +79,11 @@ def build_capabilities(settings: Settings) -> Capabilities:
         db=db, redis=redis, access_minutes=settings.app_token_minutes, refresh_minutes=settings.app_refresh_token_minutes
     )
     tenants = Tenants(db=db, caps=settings.caps, app_tickets=app_tickets)
-    admins = Admins(db=db, redis=redis, passwords=passwords, token_minutes=settings.admin_token_minutes)
-    sessions = Sessions(redis=redis)
     attempts = AttemptLimiter(redis=redis)
+    admins = Admins(
+        db=db, redis=redis, passwords=passwords, attempts=attempts, token_minutes=settings.admin_token_minutes
+    )
+    sessions = Sessions(redis=redis)
     lockout = Lockout(redis=redis, attempts=attempts)
     challenges = Challenges(redis=redis)
     keys = KeyCache(db=db, box=box)

@@ -14,16 +14,17 @@ from service.admins import repository as repo
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate
 from service.audit import Actor
 from service.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
+from service.limits.attempts import AttemptLimiter, AttemptPolicy
 from service.platform.crypto import Passwords, new_token, token_digest
 from service.platform.db import Database
-from service.platform.keyspace import admin_sign_in_failures_key, admin_token_key, admin_tokens_key
+from service.platform.keyspace import admin_sign_in_attempt_keys, admin_token_key, admin_tokens_key
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
 PLATFORM_ADMIN = "platform-admin"
 ADMIN_TOKEN_PREFIX = "gha_"
-MAX_SIGN_IN_FAILURES = 10
-SIGN_IN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Per tenant, username and client address: ten failures within fifteen minutes lock it for fifteen minutes.
+SIGN_IN_LIMIT = AttemptPolicy(max_attempts=10, window_seconds=15 * 60, lock_seconds=15 * 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +68,26 @@ class Admins:
     db: Database
     redis: Redis
     passwords: Passwords
+    attempts: AttemptLimiter
     token_minutes: int
 
     async def sign_in(self, *, username: str, password: str, tenant_id: int | None, client_address: str | None) -> AdminToken:
         token_minutes = self.token_minutes
-        failures_key = admin_sign_in_failures_key(tenant_id, username, client_address)
-        if int(await self.redis.get(failures_key) or 0) >= MAX_SIGN_IN_FAILURES:
+        attempt_keys = admin_sign_in_attempt_keys(tenant_id, username, client_address)
+        # The attempt takes its slot before the password is checked, so parallel guesses cannot get
+        # more than the limit's verifications.
+        attempt = await self.attempts.reserve(attempt_keys, SIGN_IN_LIMIT)
+        if not attempt.granted:
             raise TooManyRequests(
-                "Too many failed sign-ins. Try again later.",
-                headers={"Retry-After": str(max(await self.redis.ttl(failures_key), 1))},
+                "Too many failed sign-ins. Try again later.", headers={"Retry-After": str(attempt.retry_after_seconds)}
             )
         row = await repo.find_for_login(self.db, tenant_id, username)
         # Verify even when there is no such user, so both cases cost the same Argon2 time.
         valid = await self.passwords.verify(row["password_hash"] if row else None, password)
         if not valid or row is None or not row["is_enabled"]:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(failures_key)
-                pipe.expire(failures_key, SIGN_IN_FAILURE_WINDOW_SECONDS)
-                await pipe.execute()
+            await self.attempts.failed(attempt_keys, attempt.number, SIGN_IN_LIMIT)
             raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
-        await self.redis.delete(failures_key)
+        await self.attempts.succeeded(attempt_keys)
         token = new_token(ADMIN_TOKEN_PREFIX)
         digest = token_digest(token)
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -125,6 +125,7 @@ def magento_token_failures_key(tenant_id: int, website_id: int, user_name: str) 
     return f"{PREFIX}magefail:{tenant_id}:{website_id}:{hashlib.sha256(user_name.encode()).hexdigest()}"
 
 
-def admin_sign_in_failures_key(tenant_id: int | None, username: str, client_address: str | None) -> str:
-    subject = f"{tenant_id or 0}|{username.lower()}|{client_address or '-'}"
-    return f"{PREFIX}adminfail:{hashlib.sha256(subject.encode()).hexdigest()}"
+def admin_sign_in_attempt_keys(tenant_id: int | None, username: str, client_address: str | None) -> AttemptKeys:
+    """Admin sign-in, per tenant, username (in any case) and client address."""
+    subject = hashlib.sha256(f"{tenant_id or 0}|{username.lower()}|{client_address or '-'}".encode()).hexdigest()
+    return AttemptKeys(f"{PREFIX}adminfail:{subject}", f"{PREFIX}adminlock:{subject}")
