@@ -102,6 +102,7 @@ def build_capabilities(settings: Settings) -> Capabilities:
         challenges=challenges, twofactor=twofactor, logins=logins, keys=keys,
         introspection=TokenIntrospection(sessions=sessions, keys=keys, issuer_for=settings.issuer_for),
         customers=MagentoCustomers(
-            db=db, redis=redis, passwords=passwords, accounts=accounts, admins=admins, logins=logins, sessions=sessions
+            db=db, attempts=attempts, passwords=passwords, accounts=accounts, admins=admins, logins=logins,
+            sessions=sessions,
         ),
     )

@@ -36,8 +36,9 @@ from service.magento.models import (
 )
 from service.magento.context import MagentoContext, Store
 from service.magento.search import SearchCriteria, compile_criteria
-from service.platform.keyspace import magento_token_failures_key
-from redis.asyncio import Redis
+from service.limits.attempts import AttemptLimiter
+from service.limits.lockout import attempt_policy
+from service.platform.keyspace import magento_token_attempt_keys
 
 from service.platform.crypto import Passwords
 from service.platform.db import Database
@@ -50,15 +51,6 @@ RESET_TEMPLATES = ("email_reset", "email_reminder")
 ADMIN_STORE_CODE = "all"
 DEFAULT_STORE_CODE = "default"
 _ADDRESS_REQUIRED = ("firstname", "lastname", "street", "city", "country_id", "telephone")
-# Magento's token-endpoint throttle (RequestThrottler), counted per website and user name. An attempt
-# takes its slot before the password is checked, so parallel guesses cannot pass the limit; the attempt
-# that reaches it extends the count's life to the lock time; a success clears it.
-_RESERVE_ATTEMPT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if n == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return n
-"""
 
 
 def _magento_error(exc: GatehouseError) -> GatehouseError:
@@ -141,7 +133,7 @@ class MagentoCustomers:
     """Magento's customers, tokens and stores, on Gatehouse's accounts, contacts and sessions."""
 
     db: Database
-    redis: Redis
+    attempts: AttemptLimiter
     passwords: Passwords
     accounts: Accounts
     admins: Admins
@@ -185,12 +177,12 @@ class MagentoCustomers:
     async def customer_token(self, ctx: MagentoContext, actor: Actor, username: str, password: str) -> str:
         """A new session for the customer, in the store's website, living the tenant's accessTokenMinutes."""
         scope = ctx.login_scope()
-        policy = ctx.settings.lockout
-        key = magento_token_failures_key(ctx.tenant_id, scope.customer_set_id, normalize_user_name(username))
-        attempt = await self.redis.eval(
-            _RESERVE_ATTEMPT, 1, key, policy.window_minutes * 60, policy.max_failures, policy.lock_minutes * 60
-        )
-        if int(attempt) > policy.max_failures:
+        # Magento's token-endpoint throttle (RequestThrottler), per website and user name, on the tenant's
+        # lockout settings: the attempt takes its slot before the password is checked.
+        policy = attempt_policy(ctx.settings.lockout)
+        attempt_keys = magento_token_attempt_keys(ctx.tenant_id, scope.customer_set_id, normalize_user_name(username))
+        attempt = await self.attempts.reserve(attempt_keys, policy)
+        if not attempt.granted:
             raise sign_in_failed()
         info = CustomerUserAuthInfo(username=username, password=password)
         try:
@@ -199,8 +191,9 @@ class MagentoCustomers:
             lifetime = min(settings.access_token_minutes, settings.max_requested_refresh_token_minutes)
             ticket = await self.logins.login(scope, actor, info, (None, lifetime))
         except (Unauthenticated, TooManyRequests):
+            await self.attempts.failed(attempt_keys, attempt.number, policy)
             raise sign_in_failed() from None
-        await self.redis.delete(key)
+        await self.attempts.succeeded(attempt_keys)
         if ticket.get("requires2FA") or not ticket.get("accessToken"):
             # Magento's token route has no second step; the customer signs in where 2FA can be completed.
             raise Unauthenticated("This account signs in with a second factor, which this route cannot take.",

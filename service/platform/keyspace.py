@@ -120,9 +120,10 @@ def address_failures_key(tenant_id: int, address: str) -> str:
     return f"{PREFIX}addrfail:{tenant_id}:{address}"
 
 
-def magento_token_failures_key(tenant_id: int, website_id: int, user_name: str) -> str:
-    """Magento's customer-token throttle; `user_name` as accounts match it (normalized)."""
-    return f"{PREFIX}magefail:{tenant_id}:{website_id}:{hashlib.sha256(user_name.encode()).hexdigest()}"
+def magento_token_attempt_keys(tenant_id: int, website_id: int, user_name: str) -> AttemptKeys:
+    """Magento's customer-token throttle, per website and user name (normalized, as logins match it)."""
+    subject = f"{tenant_id}:{website_id}:{hashlib.sha256(user_name.encode()).hexdigest()}"
+    return AttemptKeys(f"{PREFIX}magefail:{subject}", f"{PREFIX}magelock:{subject}")
 
 
 def admin_sign_in_attempt_keys(tenant_id: int | None, username: str, client_address: str | None) -> AttemptKeys:
