@@ -21,6 +21,7 @@ from service.applications.service import Applications
 from service.applications.tickets import AppTickets
 from service.audit import AuditTrail
 from service.contacts.service import Contacts
+from service.limits.attempts import AttemptLimiter
 from service.limits.lockout import Lockout
 from service.magento.service import MagentoCustomers
 from service.platform.background import Background
@@ -106,8 +107,12 @@ def build_capabilities(settings: Settings) -> Capabilities:
         db=db, redis=redis, access_minutes=settings.app_token_minutes, refresh_minutes=settings.app_refresh_token_minutes
     )
     tenants = Tenants(db=db, caps=settings.caps, app_tickets=app_tickets)
-    admins = Admins(db=db, redis=redis, passwords=p.passwords, token_minutes=settings.admin_token_minutes)
-    sessions, lockout, challenges = Sessions(redis=redis), Lockout(redis=redis), Challenges(redis=redis)
+    attempts = AttemptLimiter(redis=redis)
+    admins = Admins(
+        db=db, redis=redis, passwords=p.passwords, attempts=attempts, token_minutes=settings.admin_token_minutes
+    )
+    sessions, challenges = Sessions(redis=redis), Challenges(redis=redis)
+    lockout = Lockout(redis=redis, attempts=attempts)
     keys = KeyCache(db=db, box=p.box)
     twofactor = TwoFactor(db=db, challenges=challenges, mailer=p.mailer, box=p.box)
     account_passwords = AccountPasswords(db=db, passwords=p.passwords, sessions=sessions, lockout=lockout)
@@ -132,7 +137,7 @@ def build_capabilities(settings: Settings) -> Capabilities:
         keys=keys, tokens=tokens,
         introspection=TokenIntrospection(sessions=sessions, resolver=tokens, issuer_for=settings.issuer_for),
         customers=MagentoCustomers(
-            db=db, redis=redis, accounts=accounts, account_passwords=account_passwords,
+            db=db, attempts=attempts, accounts=accounts, account_passwords=account_passwords,
             password_resets=password_resets, admins=admins, logins=logins, sessions=sessions,
         ),
     )

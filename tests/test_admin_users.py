@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import httpx
@@ -134,6 +135,22 @@ async def test_ten_failures_answer_429_until_the_window_passes(
     assert_problem(await sign_in(client, user["username"].upper(), password, tenant.id), 429, "RATE_LIMITED")
     # Other users from the same address are not affected.
     assert (await sign_in(client, other["username"], other_password, tenant.id)).status_code == 200
+
+
+async def test_parallel_wrong_passwords_get_no_more_than_ten_verifications(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    user, password = await create_user(client, tenant)
+    answers = await asyncio.gather(*(sign_in(client, user["username"], "wrong-password", tenant.id) for _ in range(20)))
+    # Each attempt takes its slot before the password is checked: ten are verified, the rest refused unchecked.
+    assert sorted(a.status_code for a in answers) == [401] * 10 + [429] * 10
+    for refused in (a for a in answers if a.status_code == 429):
+        assert_problem(refused, 429, "RATE_LIMITED")
+        assert 1 <= int(refused.headers["retry-after"]) <= 15 * 60
+    # The tenth failure locked the username: while the lock lasts, the right password is refused too.
+    locked = await sign_in(client, user["username"], password, tenant.id)
+    assert_problem(locked, 429, "RATE_LIMITED")
+    assert 1 <= int(locked.headers["retry-after"]) <= 15 * 60
 
 
 async def test_a_successful_sign_in_resets_the_failure_count(client: httpx.AsyncClient, tenant: TenantFixture) -> None:

@@ -237,6 +237,22 @@ async def test_failed_customer_logins_look_alike_and_lock(client: httpx.AsyncCli
     assert (await customer_token(client, shop, other["email"])).status_code == 200
 
 
+async def test_parallel_customer_token_guesses_reach_the_password_check_at_most_the_limit(
+    client: httpx.AsyncClient, platform_headers
+) -> None:
+    shop = await make_magento_tenant(client, platform_headers,
+                                     settings={"lockout": {"maxFailures": 3, "windowMinutes": 30, "lockMinutes": 30}})
+    customer = await create_customer(client, shop)
+    guesses = await asyncio.gather(*(customer_token(client, shop, customer["email"], "Wrong-password1") for _ in range(10)))
+    for response in guesses:
+        assert magento_error(response, 401) == {"message": SIGN_IN_FAILED, "parameters": []}
+    # The route's throttle took each guess's slot first: only three ever reached the login (and its audit trail).
+    events = await client.get(f"/admin/v1/tenants/{shop.id}/accounts/{customer['id']}/audit-events",
+                              headers=shop.tenant.admin_headers)
+    assert [e["details"]["reason"] for e in events.json() if e["action"] == "login.failed"] == ["wrong_password"] * 3
+    assert magento_error(await customer_token(client, shop, customer["email"]), 401)["message"] == SIGN_IN_FAILED
+
+
 async def test_customer_tokens_are_per_website(client: httpx.AsyncClient, shop: MagentoTenant) -> None:
     await add_store_view(client, shop, "us", "US Website", "US Store View")
     customer = await create_customer(client, shop)  # in the default website

@@ -17,16 +17,12 @@ from service.platform.background import Background
 from service.platform.crypto import token_digest
 from service.platform.db import Database
 from service.platform.mail import Mailer
-from service.platform.redis import PREFIX
+from service.platform.keyspace import password_reset_key
 from service.tenants.scope import CustomerScope
 
 RESET_CODE_MINUTES = 30
 # Compare the code stored for an account and delete it in one step: a code works exactly once.
 _CONSUME_CODE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
-
-
-def _reset_key(scope: CustomerScope, account_id: int) -> str:
-    return f"{PREFIX}pwreset:{scope.tenant_id}:{account_id}"
 
 
 def _invalid_code() -> InvalidInput:
@@ -63,7 +59,7 @@ class PasswordResets:
         if account is None or account.user_id is None or not account.email_address:
             return
         code = secrets.token_urlsafe(24)
-        await self.redis.set(_reset_key(scope, account.id), token_digest(code), ex=RESET_CODE_MINUTES * 60)
+        await self.redis.set(password_reset_key(scope.tenant_id, account.id), token_digest(code), ex=RESET_CODE_MINUTES * 60)
         async with self.db.acquire() as conn:
             await audit.record(conn, actor, scope.tenant_id, "password.reset_requested", "customer_account", account.id)
         self.mailer.send_later(
@@ -82,6 +78,6 @@ class PasswordResets:
         )
         if account is None or account.user_id is None:
             raise _invalid_code()
-        if not await self.redis.eval(_CONSUME_CODE, 1, _reset_key(scope, account.id), token_digest(code)):
+        if not await self.redis.eval(_CONSUME_CODE, 1, password_reset_key(scope.tenant_id, account.id), token_digest(code)):
             raise _invalid_code()
         await self.passwords.replace(scope.tenant_id, actor, account.id, password_hash, unlock=True, action="password.reset")

@@ -23,7 +23,8 @@ from service.accounts.records import Account, AccountChanges, AccountPage, Login
 from service.audit import Actor
 from service.errors import Conflict, ErrorCode
 from service.contacts import repository as contacts_repo
-from service.limits.lockout import AccountCounters, Lockout
+from service.limits.attempts import AttemptCounters
+from service.limits.lockout import Lockout
 from service.platform.db import Conn, Database
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
@@ -175,7 +176,7 @@ def _new_user_id() -> str:
     return secrets.token_hex(16)
 
 
-def _login_state(login: Login, counters: AccountCounters, settings: TenantSettings) -> LoginState:
+def _login_state(login: Login, counters: AttemptCounters, settings: TenantSettings) -> LoginState:
     """Admin locks live in PostgreSQL; failure counts and lockouts by failures in Redis."""
     locked = login.is_locked or counters.locked_seconds_left > 0
     first_failure = counters.first_failure_ms

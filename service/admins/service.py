@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -15,16 +14,17 @@ from service.admins import repository as repo
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate
 from service.audit import Actor
 from service.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
-from service.platform.redis import PREFIX, Keys
+from service.limits.attempts import AttemptLimiter, AttemptPolicy
 from service.platform.crypto import Passwords, new_token, token_digest
 from service.platform.db import Database
+from service.platform.keyspace import admin_sign_in_attempt_keys, admin_token_key, admin_tokens_key
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
 PLATFORM_ADMIN = "platform-admin"
 ADMIN_TOKEN_PREFIX = "gha_"
-MAX_SIGN_IN_FAILURES = 10
-SIGN_IN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Per tenant, username and client address: ten failures within fifteen minutes lock it for fifteen minutes.
+SIGN_IN_LIMIT = AttemptPolicy(max_attempts=10, window_seconds=15 * 60, lock_seconds=15 * 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +59,6 @@ class AdminPrincipal:
 
 
 
-def _failures_key(tenant_id: int | None, username: str, client_address: str | None) -> str:
-    subject = f"{tenant_id or 0}|{username.lower()}|{client_address or '-'}"
-    return f"{PREFIX}adminfail:{hashlib.sha256(subject.encode()).hexdigest()}"
-
-
-def _tokens_of(admin_id: int) -> str:
-    return f"{PREFIX}admintoks:{admin_id}"
-
-
 def admin_user_not_found() -> NotFound:
     return NotFound("Admin user not found.", code="ADMIN_USER_NOT_FOUND")
 
@@ -77,33 +68,33 @@ class Admins:
     db: Database
     redis: Redis
     passwords: Passwords
+    attempts: AttemptLimiter
     token_minutes: int
 
     async def sign_in(self, *, username: str, password: str, tenant_id: int | None, client_address: str | None) -> AdminToken:
         token_minutes = self.token_minutes
-        failures_key = _failures_key(tenant_id, username, client_address)
-        if int(await self.redis.get(failures_key) or 0) >= MAX_SIGN_IN_FAILURES:
+        attempt_keys = admin_sign_in_attempt_keys(tenant_id, username, client_address)
+        # The attempt takes its slot before the password is checked, so parallel guesses cannot get
+        # more than the limit's verifications.
+        attempt = await self.attempts.reserve(attempt_keys, SIGN_IN_LIMIT)
+        if not attempt.granted:
             raise TooManyRequests(
-                "Too many failed sign-ins. Try again later.",
-                headers={"Retry-After": str(max(await self.redis.ttl(failures_key), 1))},
+                "Too many failed sign-ins. Try again later.", headers={"Retry-After": str(attempt.retry_after_seconds)}
             )
         row = await repo.find_for_login(self.db, tenant_id, username)
         # Verify even when there is no such user, so both cases cost the same Argon2 time.
         valid = await self.passwords.verify(row["password_hash"] if row else None, password)
         if not valid or row is None or not row["is_enabled"]:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(failures_key)
-                pipe.expire(failures_key, SIGN_IN_FAILURE_WINDOW_SECONDS)
-                await pipe.execute()
+            await self.attempts.failed(attempt_keys, attempt.number, SIGN_IN_LIMIT)
             raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
-        await self.redis.delete(failures_key)
+        await self.attempts.succeeded(attempt_keys)
         token = new_token(ADMIN_TOKEN_PREFIX)
         digest = token_digest(token)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(Keys.admin_token(digest), str(row["id"]), ex=token_minutes * 60)
+            pipe.set(admin_token_key(digest), str(row["id"]), ex=token_minutes * 60)
             # Remembered per admin, so a password change or disabling ends every token at once.
-            pipe.sadd(_tokens_of(row["id"]), digest)
-            pipe.expire(_tokens_of(row["id"]), token_minutes * 60)
+            pipe.sadd(admin_tokens_key(row["id"]), digest)
+            pipe.expire(admin_tokens_key(row["id"]), token_minutes * 60)
             await pipe.execute()
         return AdminToken(
             access_token=token,
@@ -113,17 +104,17 @@ class Admins:
         )
 
     async def end_tokens_of(self, admin_id: int) -> None:
-        digests = await self.redis.smembers(_tokens_of(admin_id))
-        await self.redis.delete(_tokens_of(admin_id), *(Keys.admin_token(d) for d in digests))
+        digests = await self.redis.smembers(admin_tokens_key(admin_id))
+        await self.redis.delete(admin_tokens_key(admin_id), *(admin_token_key(d) for d in digests))
 
     async def sign_out(self, token: str) -> None:
-        await self.redis.delete(Keys.admin_token(token_digest(token)))
+        await self.redis.delete(admin_token_key(token_digest(token)))
 
     async def authenticate(self, token: str) -> AdminPrincipal:
         """The admin behind a bearer token. The user row is re-read so disabling an admin takes effect at once."""
         if not token.startswith(ADMIN_TOKEN_PREFIX):
             raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
-        admin_id = await self.redis.get(Keys.admin_token(token_digest(token)))
+        admin_id = await self.redis.get(admin_token_key(token_digest(token)))
         row = await repo.get_active(self.db, int(admin_id)) if admin_id else None
         if row is None:
             raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")

@@ -24,7 +24,7 @@ from service.applications import repository as repo
 from service.applications.behaviors import Behavior
 from service.errors import Forbidden, Unauthenticated
 from service.platform.db import Database
-from service.platform.redis import Keys
+from service.platform.keyspace import APP_STATE_KEY_PREFIX, app_refresh_token_key, app_state_key, app_token_key
 from service.platform.crypto import constant_time_equals, new_token, token_digest
 
 ACCESS_PREFIX = "gh_at_"
@@ -142,7 +142,7 @@ class AppTickets:
         return await self._issue(row["id"], row["tenant_id"], row["generation"])
 
     async def refresh(self, refresh_token: str) -> IssuedTicket:
-        raw = await self.redis.getdel(Keys.app_refresh_token(token_digest(refresh_token)))
+        raw = await self.redis.getdel(app_refresh_token_key(token_digest(refresh_token)))
         if raw is None:
             raise invalid_refresh_token()
         record = json.loads(raw)
@@ -154,19 +154,19 @@ class AppTickets:
 
     async def revoke(self, refresh_token: str) -> None:
         """End a ticket by its refresh token; unknown tokens are ignored, as RFC 7009 does."""
-        raw = await self.redis.getdel(Keys.app_refresh_token(token_digest(refresh_token)))
+        raw = await self.redis.getdel(app_refresh_token_key(token_digest(refresh_token)))
         if raw is not None:
             await self._end_access_token(json.loads(raw)["at"])
 
     async def _end_access_token(self, access_digest: str) -> None:
-        await self.redis.delete(Keys.app_token(access_digest))
+        await self.redis.delete(app_token_key(access_digest))
         self._recent_tokens.drop(lambda digest, _: digest == access_digest)
 
     async def forget(self, *application_ids: int) -> None:
         """After an application changed: drop its state from Redis and from this worker's memory."""
         if not application_ids:
             return
-        await self.redis.delete(*(Keys.app_state(app_id) for app_id in application_ids))
+        await self.redis.delete(*(app_state_key(app_id) for app_id in application_ids))
         self._recent_states.drop(lambda app_id, _: app_id in application_ids)
         self._recent_tokens.drop(lambda _, principal: principal.application_id in application_ids)
 
@@ -178,7 +178,7 @@ class AppTickets:
         if principal is not None:
             return principal
         # One round trip: the token and, when cached, its application's state.
-        found = await self._token_and_state(keys=[Keys.app_token(digest)], args=[Keys.APP_STATE_PREFIX])
+        found = await self._token_and_state(keys=[app_token_key(digest)], args=[APP_STATE_KEY_PREFIX])
         if not found:
             raise invalid_app_token()
         record = json.loads(found[0])
@@ -222,7 +222,7 @@ class AppTickets:
         recent = self._recent_states.get(application_id)
         if recent is not None:
             return recent
-        key = Keys.app_state(application_id)
+        key = app_state_key(application_id)
         cached = await self.redis.get(key)
         if cached is not None:
             state = self._state_from(json.loads(cached))
@@ -249,8 +249,8 @@ class AppTickets:
         access_record = json.dumps({"app": application_id, "tenant": tenant_id, "gen": generation})
         refresh_record = json.dumps({"app": application_id, "gen": generation, "at": access_digest})
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(Keys.app_token(access_digest), access_record, ex=self.access_ttl)
-            pipe.set(Keys.app_refresh_token(token_digest(refresh)), refresh_record, ex=self.refresh_ttl)
+            pipe.set(app_token_key(access_digest), access_record, ex=self.access_ttl)
+            pipe.set(app_refresh_token_key(token_digest(refresh)), refresh_record, ex=self.refresh_ttl)
             await pipe.execute()
         return IssuedTicket(
             access, now + timedelta(seconds=self.access_ttl), refresh, now + timedelta(seconds=self.refresh_ttl)

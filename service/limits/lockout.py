@@ -1,19 +1,20 @@
-"""Per-account lockout and per-address throttling, counted in Redis and shared by every process.
+"""Customer logins' limits: per-account lockout and per-address throttling, shared by every process.
 
-An attempt reserves its failure slot *before* the password is checked, in one atomic script, so any
-number of parallel guesses can never get more than the tenant's limit of verifications. A success
-gives the slot back (clears the count); the failure that reaches the limit locks the account for
-the tenant's lock time.
+The account lockout is the tenant's lockout policy on the attempt limiter (service.limits.attempts):
+a login reserves its slot *before* the password is checked, so parallel guesses never get more
+than the tenant's limit of verifications; a success clears the count, and the failure that
+reaches the limit locks the account for the tenant's lock time.
+
+The address throttle counts failures only: an address that has reached its limit waits until its
+window ends.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from redis.asyncio import Redis
 
-from service.platform.redis import PREFIX
+from service.limits.attempts import AttemptCounters, AttemptLimiter, AttemptPolicy
+from service.platform.keyspace import account_attempt_keys, address_failures_key
 from service.tenants.settings import LockoutPolicy, ThrottlePolicy
 
 _COUNT = """
@@ -22,73 +23,35 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 
-_RESERVE = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-if count > tonumber(ARGV[2]) then return -1 end
-return count
-"""
 
-
-def _failures_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}fail:{tenant_id}:{account_id}"
-
-
-def _lock_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}lock:{tenant_id}:{account_id}"
-
-
-def _address_key(tenant_id: int, address: str) -> str:
-    return f"{PREFIX}addrfail:{tenant_id}:{address}"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountCounters:
-    failures: int
-    first_failure_ms: int | None
-    locked_seconds_left: int  # 0 when not locked by failures
+def attempt_policy(lockout: LockoutPolicy) -> AttemptPolicy:
+    """A tenant's lockout settings as an attempt limit: they govern its customers' logins on every route."""
+    return AttemptPolicy(lockout.max_failures, lockout.window_minutes * 60, lockout.lock_minutes * 60)
 
 
 class Lockout:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: Redis, attempts: AttemptLimiter) -> None:
         self.redis = redis
-        self._reserve = redis.register_script(_RESERVE)
+        self.attempts = attempts
         self._count = redis.register_script(_COUNT)
 
     async def reserve_attempt(self, tenant_id: int, account_id: int, policy: LockoutPolicy) -> int | None:
         """The attempt's number within the window, or None when the account is locked."""
-        result = await self._reserve(
-            keys=[_failures_key(tenant_id, account_id), _lock_key(tenant_id, account_id)],
-            args=[policy.window_minutes * 60_000, policy.max_failures],
-        )
-        return None if result == -1 else int(result)
+        reservation = await self.attempts.reserve(account_attempt_keys(tenant_id, account_id), attempt_policy(policy))
+        return reservation.number if reservation.granted else None
 
     async def failed(self, tenant_id: int, account_id: int, attempt: int, policy: LockoutPolicy) -> bool:
         """Record a failure; True when it locked the account."""
-        if attempt < policy.max_failures:
-            return False
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(_lock_key(tenant_id, account_id), "1", ex=policy.lock_minutes * 60)
-            pipe.delete(_failures_key(tenant_id, account_id))
-            await pipe.execute()
-        return True
+        return await self.attempts.failed(account_attempt_keys(tenant_id, account_id), attempt, attempt_policy(policy))
 
     async def succeeded(self, tenant_id: int, account_id: int) -> None:
-        await self.redis.delete(_failures_key(tenant_id, account_id))
+        await self.attempts.succeeded(account_attempt_keys(tenant_id, account_id))
 
     async def unlock(self, tenant_id: int, account_id: int) -> None:
-        await self.redis.delete(_failures_key(tenant_id, account_id), _lock_key(tenant_id, account_id))
+        await self.attempts.unlock(account_attempt_keys(tenant_id, account_id))
 
-    async def counters(self, tenant_id: int, account_id: int, policy: LockoutPolicy) -> AccountCounters:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(_failures_key(tenant_id, account_id))
-            pipe.pttl(_failures_key(tenant_id, account_id))
-            pipe.ttl(_lock_key(tenant_id, account_id))
-            failures, failures_ttl_ms, lock_ttl = await pipe.execute()
-        # The window started at the first failure, so its remaining time tells when that was.
-        first = int(time.time() * 1000) - (policy.window_minutes * 60_000 - failures_ttl_ms) if failures else None
-        return AccountCounters(int(failures or 0), first, max(int(lock_ttl), 0))
+    async def counters(self, tenant_id: int, account_id: int, policy: LockoutPolicy) -> AttemptCounters:
+        return await self.attempts.counters(account_attempt_keys(tenant_id, account_id), attempt_policy(policy))
 
     # --- per client address ---------------------------------------------------------------------
 
@@ -96,7 +59,7 @@ class Lockout:
         """Seconds the address must wait, 0 when it may try."""
         if address is None:
             return 0
-        key = _address_key(tenant_id, address)
+        key = address_failures_key(tenant_id, address)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(key)
             pipe.ttl(key)
@@ -106,4 +69,4 @@ class Lockout:
     async def address_failed(self, tenant_id: int, address: str | None, policy: ThrottlePolicy) -> None:
         if address is None:
             return
-        await self._count(keys=[_address_key(tenant_id, address)], args=[policy.window_minutes * 60_000])
+        await self._count(keys=[address_failures_key(tenant_id, address)], args=[policy.window_minutes * 60_000])

@@ -8,7 +8,6 @@ access token of an ordinary Gatehouse session. What one API writes, the other re
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -28,7 +27,7 @@ from service.admins.service import Admins
 from service.audit import Actor
 from service.contacts import repository as contacts_repo
 from service.contacts.service import insert_contact
-from service.errors import Conflict, GatehouseError, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from service.errors import Conflict, ErrorCode, GatehouseError, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from service.magento import repository as repo
 from service.magento.errors import (
     email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
@@ -39,8 +38,9 @@ from service.magento.models import (
 )
 from service.magento.context import MagentoContext, Store
 from service.magento.search import SearchCriteria, compile_criteria
-from service.platform.redis import PREFIX
-from redis.asyncio import Redis
+from service.limits.attempts import AttemptLimiter
+from service.limits.lockout import attempt_policy
+from service.platform.keyspace import magento_token_attempt_keys
 
 from service.platform.db import Database
 from service.sessions.logins import Device, Logins
@@ -52,15 +52,6 @@ RESET_TEMPLATES = ("email_reset", "email_reminder")
 ADMIN_STORE_CODE = "all"
 DEFAULT_STORE_CODE = "default"
 _ADDRESS_REQUIRED = ("firstname", "lastname", "street", "city", "country_id", "telephone")
-# Magento's token-endpoint throttle (RequestThrottler), counted per website and user name. An attempt
-# takes its slot before the password is checked, so parallel guesses cannot pass the limit; the attempt
-# that reaches it extends the count's life to the lock time; a success clears it.
-_RESERVE_ATTEMPT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if n == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return n
-"""
 
 
 def _account_changes(customer: CustomerIn) -> AccountChanges:
@@ -151,17 +142,12 @@ def _store(row: Any) -> Store:
     return Store(row["id"], row["code"], row["name"], row["customer_set_id"], row["customer_set_code"])
 
 
-def _throttle_key(tenant_id: int, website_id: int, username: str) -> str:
-    digest = hashlib.sha256(normalize_user_name(username).encode()).hexdigest()
-    return f"{PREFIX}magefail:{tenant_id}:{website_id}:{digest}"
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MagentoCustomers:
     """Magento's customers, tokens and stores, on Gatehouse's accounts, contacts and sessions."""
 
     db: Database
-    redis: Redis
+    attempts: AttemptLimiter
     accounts: Accounts
     account_passwords: AccountPasswords
     password_resets: PasswordResets
@@ -206,12 +192,12 @@ class MagentoCustomers:
     async def customer_token(self, ctx: MagentoContext, actor: Actor, username: str, password: str) -> str:
         """A new session for the customer, in the store's website, living the tenant's accessTokenMinutes."""
         scope = ctx.login_scope()
-        policy = ctx.settings.lockout
-        key = _throttle_key(ctx.tenant_id, scope.customer_set_id, username)
-        attempt = await self.redis.eval(
-            _RESERVE_ATTEMPT, 1, key, policy.window_minutes * 60, policy.max_failures, policy.lock_minutes * 60
-        )
-        if int(attempt) > policy.max_failures:
+        # Magento's token-endpoint throttle (RequestThrottler), per website and user name, on the tenant's
+        # lockout settings: the attempt takes its slot before the password is checked.
+        policy = attempt_policy(ctx.settings.lockout)
+        attempt_keys = magento_token_attempt_keys(ctx.tenant_id, scope.customer_set_id, normalize_user_name(username))
+        attempt = await self.attempts.reserve(attempt_keys, policy)
+        if not attempt.granted:
             raise sign_in_failed()
         try:
             # The tenant's access-token lifetime; the session (whose refresh token nobody gets) ends with it.
@@ -219,12 +205,13 @@ class MagentoCustomers:
             lifetime = min(settings.access_token_minutes, settings.max_requested_refresh_token_minutes)
             ticket = await self.logins.login(scope, actor, username, None, password, Device(), (None, lifetime))
         except (Unauthenticated, TooManyRequests):
+            await self.attempts.failed(attempt_keys, attempt.number, policy)
             raise sign_in_failed() from None
-        await self.redis.delete(key)
+        await self.attempts.succeeded(attempt_keys)
         if ticket.requires_second_factor:
             # Magento's token route has no second step; the customer signs in where 2FA can be completed.
             raise Unauthenticated("This account signs in with a second factor, which this route cannot take.",
-                                  code="TWO_FACTOR_REQUIRED")
+                                  code=ErrorCode.TWO_FACTOR_REQUIRED)
         return ticket.access_token
 
     async def revoke_customer_tokens(self, ctx: MagentoContext) -> bool:

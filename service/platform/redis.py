@@ -1,10 +1,8 @@
-"""Redis connection (redis-py asyncio) and the key names Gatehouse uses, in one place."""
+"""The Redis connection (redis-py asyncio). Key names live in service.platform.keyspace."""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
-
-PREFIX = "gh:"
 
 
 def create_redis(redis_url: str) -> Redis:
@@ -16,25 +14,3 @@ def create_redis(redis_url: str) -> Redis:
         retry_on_timeout=False,
         max_connections=200,
     )
-
-
-class Keys:
-    """Every Redis key Gatehouse writes. Token keys hold digests, never the tokens."""
-
-    @staticmethod
-    def admin_token(digest: str) -> str:
-        return f"{PREFIX}admintok:{digest}"
-
-    @staticmethod
-    def app_token(digest: str) -> str:
-        return f"{PREFIX}apptok:{digest}"
-
-    @staticmethod
-    def app_refresh_token(digest: str) -> str:
-        return f"{PREFIX}apprt:{digest}"
-
-    APP_STATE_PREFIX = f"{PREFIX}app:"
-
-    @staticmethod
-    def app_state(application_id: int) -> str:
-        return f"{Keys.APP_STATE_PREFIX}{application_id}"

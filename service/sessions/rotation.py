@@ -21,9 +21,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
 
 from service.platform.crypto import new_token, token_digest
-from service.platform.redis import PREFIX
+from service.platform.keyspace import (
+    ACCESS_KEY_PREFIX, REFRESH_KEY_PREFIX, SESSION_KEY_PREFIX, account_sessions_key_prefix, refresh_key,
+)
 from service.sessions.record import SessionRecord, decode_session
-from service.sessions.store import refresh_key
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms
 
 # The whole refresh in one round trip. The successor's tokens come in ready-made (random, with
@@ -33,18 +34,18 @@ _ROTATE = """
 local parent_raw = redis.call('GET', KEYS[1])
 if not parent_raw then return {'invalid'} end
 local parent = cjson.decode(parent_raw)
-local prefix = ARGV[7]
-local session_key = prefix .. 'sess:' .. parent.sid
+local session_prefix, tenant_sessions_prefix, access_prefix, refresh_prefix = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local session_key = session_prefix .. parent.sid
 local session_raw = redis.call('GET', session_key)
 if not session_raw then return {'invalid'} end
 local s = cjson.decode(session_raw)
 if s.tid ~= tonumber(ARGV[6]) then return {'invalid'} end
 local now = tonumber(ARGV[2])
-local account_key = prefix .. 'acctsess:' .. s.tid .. ':' .. s.acct
+local account_key = tenant_sessions_prefix .. s.acct
 if parent.state == 'retired' or s.rt ~= ARGV[1] then
   if parent.state == 'retired' and parent.succ == s.rt and (now - parent.retired) <= s.grace * 1000 then
-    local access_left = redis.call('PTTL', prefix .. 'cat:' .. parent.succ_at)
-    local refresh_left = redis.call('PTTL', prefix .. 'crt:' .. parent.succ)
+    local access_left = redis.call('PTTL', access_prefix .. parent.succ_at)
+    local refresh_left = redis.call('PTTL', refresh_prefix .. parent.succ)
     return {'grace', session_raw, now + math.max(access_left, 0), now + math.max(refresh_left, 0), parent.blob}
   end
   redis.call('DEL', session_key)
@@ -62,18 +63,17 @@ parent.state = 'retired'
 parent.retired = now
 parent.succ = ARGV[3]
 parent.succ_at = ARGV[4]
-parent.blob = ARGV[8]
+parent.blob = ARGV[7]
 redis.call('SET', KEYS[1], cjson.encode(parent), 'PX', ttl)
-redis.call('SET', prefix .. 'crt:' .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
+redis.call('SET', refresh_prefix .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
 local access = {sid = s.sid, atv = s.atv, jti = ARGV[5], iat = math.floor(now / 1000), exp = math.floor((now + access_ms) / 1000)}
-redis.call('SET', prefix .. 'cat:' .. ARGV[4], cjson.encode(access), 'PX', access_ms)
+redis.call('SET', access_prefix .. ARGV[4], cjson.encode(access), 'PX', access_ms)
 s.rt = ARGV[3]
 s.last = now
 redis.call('SET', session_key, cjson.encode(s), 'PX', ttl)
 redis.call('PEXPIRE', account_key, ttl)
 return {'rotated', session_raw, now + access_ms, now + ttl}
 """
-
 
 
 class Outcome(Enum):
@@ -126,7 +126,8 @@ class RefreshRotation:
         result = await self._rotate(
             keys=[refresh_key(parent_digest)],
             args=[parent_digest, now_ms(), token_digest(successor.refresh), token_digest(successor.access),
-                  successor.jti, tenant_id, PREFIX, _seal_for(parent_token, successor)],
+                  successor.jti, tenant_id, _seal_for(parent_token, successor), SESSION_KEY_PREFIX,
+                  account_sessions_key_prefix(tenant_id), ACCESS_KEY_PREFIX, REFRESH_KEY_PREFIX],
         )
         outcome = Outcome(result[0])
         if outcome is Outcome.GRACE:

@@ -26,7 +26,8 @@ from service.sessions.logins import Device
 from service.sessions.record import SessionRecord
 from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
-from service.twofactor.challenges import code_matches, email_code_key
+from service.platform.keyspace import email_code_key
+from service.twofactor.challenges import code_matches
 from service.twofactor.service import TwoFactor
 
 

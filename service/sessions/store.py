@@ -1,10 +1,9 @@
 """Customer sessions in Redis: one record per login, with its opaque tokens and refresh family.
 
-Keys (digests only, never tokens):
-  gh:sess:{sid}                 the session; expires with its refresh token (idle and absolute limits)
-  gh:acctsess:{tenant}:{acct}   the account's session ids, to end them all at once
-  gh:cat:{digest}               an opaque access token → session id and claims
-  gh:crt:{digest}               a refresh token → session id, current or retired (with its successor)
+Keys (spelled in `service.platform.keyspace`; digests only, never tokens): the session, which expires
+with its refresh token (idle and absolute limits); the account's session ids, to end them all at once;
+each opaque access token (→ session id and claims) and refresh token (→ session id, current or retired
+with its successor).
 
 A token is active only while its session exists and, for access tokens, while its access-token
 version (`atv`) is the session's: revoking one access token bumps the version and so retires every
@@ -22,25 +21,9 @@ from redis.asyncio import Redis
 
 from service.accounts.records import Account
 from service.platform.crypto import new_token, token_digest
-from service.platform.redis import PREFIX
+from service.platform.keyspace import SESSION_KEY_PREFIX, access_key, account_sessions_key, refresh_key, session_key
 from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, AccessRecord, IssuedTokens, RefreshRecord, now_ms
-
-def session_key(sid: str) -> str:
-    return f"{PREFIX}sess:{sid}"
-
-
-def account_sessions_key(tenant_id: int, account_id: int) -> str:
-    return f"{PREFIX}acctsess:{tenant_id}:{account_id}"
-
-
-def access_key(digest: str) -> str:
-    return f"{PREFIX}cat:{digest}"
-
-
-def refresh_key(digest: str) -> str:
-    return f"{PREFIX}crt:{digest}"
-
 
 _VALIDATE_ACCESS = """
 local raw = redis.call('GET', KEYS[1])
@@ -126,7 +109,7 @@ class Sessions:
 
     async def session_for_refresh(self, refresh_token: str, *, current_only: bool = False) -> SessionRecord | None:
         """The session of a refresh token: of a retired one too, unless `current_only`."""
-        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[session_key("")])
+        found = await self._refresh_session(keys=[refresh_key(token_digest(refresh_token))], args=[SESSION_KEY_PREFIX])
         if not found or (current_only and msgspec.json.decode(found[0], type=RefreshRecord).state != "current"):
             return None
         return decode_session(found[1])
@@ -135,7 +118,7 @@ class Sessions:
         """(token record, session) of an active opaque access token, else None."""
         if not access_token.startswith(ACCESS_PREFIX):
             return None
-        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[session_key("")])
+        found = await self._validate(keys=[access_key(token_digest(access_token))], args=[SESSION_KEY_PREFIX])
         if not found:
             return None
         return msgspec.json.decode(found[0], type=AccessRecord), decode_session(found[1])

@@ -8,7 +8,6 @@ challenge. Codes are stored as digests and compared in constant time.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -17,7 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from service.platform.redis import PREFIX
+from service.platform.keyspace import pending_by_user_key, pending_key
 from service.platform.crypto import new_token, token_digest
 
 PENDING_PREFIX = "gh_pl_"
@@ -37,18 +36,6 @@ record.attempts = record.attempts - 1
 redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
 return raw
 """
-
-
-def pending_key(digest: str) -> str:
-    return f"{PREFIX}pending:{digest}"
-
-
-def pending_by_user_key(tenant_id: int, user_id: str) -> str:
-    return f"{PREFIX}pendinguser:{tenant_id}:{user_id}"
-
-
-def email_code_key(tenant_id: int, customer_set_id: int, email_normalized: str) -> str:
-    return f"{PREFIX}otp:{tenant_id}:{customer_set_id}:{hashlib.sha256(email_normalized.encode()).hexdigest()}"
 
 
 def new_code() -> str:
