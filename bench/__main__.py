@@ -49,7 +49,9 @@ class HttpConnection:
         self.writer: asyncio.StreamWriter | None = None
         self.used = 0
 
-    async def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> tuple[int, bytes]:
         if self.writer is not None and self.used >= self.REQUESTS_PER_CONNECTION:
             self.writer.close()
             self.writer = None
@@ -154,7 +156,9 @@ async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -
     json_headers = {"content-type": "application/json"}
 
     async def call(method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None) -> dict:
-        status, raw = await c.request(method, path, {**json_headers, **(headers or {})}, json.dumps(body).encode() if body is not None else b"")
+        status, raw = await c.request(
+            method, path, {**json_headers, **(headers or {})}, json.dumps(body).encode() if body is not None else b""
+        )
         if status >= 300:
             raise RuntimeError(f"{method} {path} answered {status}: {raw[:300]!r}")
         return json.loads(raw) if raw else {}
@@ -163,15 +167,27 @@ async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -
     admin_headers = {"authorization": f"Bearer {token}"}
     tenant = await call("POST", "/admin/v1/tenants", {"name": "bench"}, admin_headers)
     behaviors = [b["name"] for b in await call_list(c, "/admin/v1/behaviors", admin_headers)]
-    app = await call("POST", f"/admin/v1/tenants/{tenant['id']}/applications", {"name": "bench", "behaviors": behaviors}, admin_headers)
-    ticket = await call("POST", "/api/platform/applications/authtickets/oauth",
-                        {"client_id": app["clientId"], "client_secret": app["clientSecret"], "grant_type": "client_credentials"})
+    app = await call(
+        "POST",
+        f"/admin/v1/tenants/{tenant['id']}/applications",
+        {"name": "bench", "behaviors": behaviors},
+        admin_headers,
+    )
+    ticket = await call(
+        "POST",
+        "/api/platform/applications/authtickets/oauth",
+        {"client_id": app["clientId"], "client_secret": app["clientSecret"], "grant_type": "client_credentials"},
+    )
     app_headers = {"authorization": f"Bearer {ticket['access_token']}"}
     emails = []
     for i in range(accounts):
         email = f"bench-{i}-{secrets.token_hex(3)}@example.com"
-        await call("POST", "/api/commerce/customer/accounts/Add-Account-And-Login",
-                   {"account": {"emailAddress": email}, "password": PASSWORD}, app_headers)
+        await call(
+            "POST",
+            "/api/commerce/customer/accounts/Add-Account-And-Login",
+            {"account": {"emailAddress": email}, "password": PASSWORD},
+            app_headers,
+        )
         emails.append(email)
         if (i + 1) % 16 == 0:
             log(f"prepared {i + 1}/{accounts} accounts")
@@ -198,8 +214,12 @@ async def run(args: argparse.Namespace, base_url: str) -> list[Result]:
 
     async def login(conn: HttpConnection, index: int) -> bool:
         email = emails[(index + len(tokens)) % len(emails)]
-        status, raw = await conn.request("POST", "/api/commerce/customer/authtickets", json_app,
-                                         json.dumps({"username": email, "password": PASSWORD}).encode())
+        status, raw = await conn.request(
+            "POST",
+            "/api/commerce/customer/authtickets",
+            json_app,
+            json.dumps({"username": email, "password": PASSWORD}).encode(),
+        )
         if status == 200 and len(tokens) < 4096:
             tokens.append(json.loads(raw))
         return status == 200
@@ -211,40 +231,61 @@ async def run(args: argparse.Namespace, base_url: str) -> list[Result]:
 
     async def refresh(conn: HttpConnection, index: int) -> bool:
         query = urlencode({"refreshToken": chains[index], "responseFields": "refreshToken"})
-        status, raw = await conn.request("PUT", f"/api/commerce/customer/authtickets/refresh?{query}", setup["app_headers"])
+        status, raw = await conn.request(
+            "PUT", f"/api/commerce/customer/authtickets/refresh?{query}", setup["app_headers"]
+        )
         if status == 200:
             chains[index] = json.loads(raw)["refreshToken"]
         return status == 200
 
-    results.append(await measure("refresh", host, port_number, min(args.concurrency, len(chains)), args.seconds, refresh, args.rounds))
+    results.append(
+        await measure(
+            "refresh", host, port_number, min(args.concurrency, len(chains)), args.seconds, refresh, args.rounds
+        )
+    )
 
     log(f"introspections for {args.seconds}s")
-    fresh = [t["accessToken"] for t in tokens[args.concurrency:]] or [t["accessToken"] for t in tokens]
-    introspect_headers = {"authorization": f"Basic {setup['basic']}", "content-type": "application/x-www-form-urlencoded"}
+    fresh = [t["accessToken"] for t in tokens[args.concurrency :]] or [t["accessToken"] for t in tokens]
+    introspect_headers = {
+        "authorization": f"Basic {setup['basic']}",
+        "content-type": "application/x-www-form-urlencoded",
+    }
     path = f"/tenants/{setup['tenant']}/oauth2/introspect"
 
     async def introspect(conn: HttpConnection, index: int) -> bool:
-        status, raw = await conn.request("POST", path, introspect_headers, urlencode({"token": fresh[index % len(fresh)]}).encode())
+        status, raw = await conn.request(
+            "POST", path, introspect_headers, urlencode({"token": fresh[index % len(fresh)]}).encode()
+        )
         return status == 200 and raw.startswith(b'{"active":true')
 
-    results.append(await measure("introspection", host, port_number, args.concurrency, args.seconds, introspect, args.rounds))
+    results.append(
+        await measure("introspection", host, port_number, args.concurrency, args.seconds, introspect, args.rounds)
+    )
     return results
 
 
 def render(results: list[Result], argon2: float, args: argparse.Namespace) -> str:
-    goals = {"login": f">= {0.85 * argon2:.0f}/s (85% of Argon2)", "refresh": ">= 1500/s, p99 < 50 ms",
-             "introspection": ">= 2500/s, p99 < 50 ms"}
+    goals = {
+        "login": f">= {0.85 * argon2:.0f}/s (85% of Argon2)",
+        "refresh": ">= 1500/s, p99 < 50 ms",
+        "introspection": ">= 2500/s, p99 < 50 ms",
+    }
     rows = [
-        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, {args.workers} service workers; "
-        f"median of {args.rounds} rounds of {args.seconds:.0f} s per operation, {args.concurrency} concurrent connections "
-        f"({args.login_concurrency} for logins).",
+        (
+            f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, {args.workers} service workers; "
+            f"median of {args.rounds} rounds of {args.seconds:.0f} s per operation, "
+            f"{args.concurrency} concurrent connections ({args.login_concurrency} for logins)."
+        ),
         "",
         "| operation | per second | p50 ms | p99 ms | errors | goal |",
         "|---|---:|---:|---:|---:|---|",
         f"| Argon2id verify (m=19 MiB, t=2, p=1), all cores | {argon2:.0f} | | | | physical limit of login |",
     ]
-    for r in results:
-        rows.append(f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.errors} | {goals[r.name]} |")
+    rows.extend(
+        f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.errors} "
+        f"| {goals[r.name]} |"
+        for r in results
+    )
     return "\n".join(rows)
 
 
@@ -270,18 +311,29 @@ def main() -> int:
 
     from service.platform.embedded import embedded_servers
 
-    with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir, embedded_servers(
-        Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    ) as urls:
+    with (
+        tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
+        embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
+    ):
         port = free_port()
         env = {
-            **os.environ, "DATABASE_URL": urls.database_url or "", "REDIS_URL": urls.redis_url or "", "PORT": str(port),
-            "GATEHOUSE_WORKERS": str(args.workers), "GATEHOUSE_LOG_LEVEL": "WARNING",
-            "GATEHOUSE_ADMIN_USERNAME": args.admin_user, "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
+            **os.environ,
+            "DATABASE_URL": urls.database_url or "",
+            "REDIS_URL": urls.redis_url or "",
+            "PORT": str(port),
+            "GATEHOUSE_WORKERS": str(args.workers),
+            "GATEHOUSE_LOG_LEVEL": "WARNING",
+            "GATEHOUSE_ADMIN_USERNAME": args.admin_user,
+            "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
         }
         log(f"starting Gatehouse with {args.workers} workers on port {port}")
-        server = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_ready(base_url, server)

@@ -1,2 +1,3 @@
 """Gatehouse: identity and auth for commerce customers."""
+
 __version__ = "0.1.0"

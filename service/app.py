@@ -8,8 +8,9 @@ which their routers run before any handler.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from litestar import Litestar, Router
 from litestar.di import Provide
@@ -26,12 +27,14 @@ from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 from service.http.errors import handle_error
 from service.http.health import HealthController
+from service.http.kibo.account_logins import CurrentAccountController, CustomerLoginController
 from service.http.kibo.accounts import AccountController
 from service.http.kibo.apptickets import AppAuthTicketController
 from service.http.kibo.auth import KiboAuthentication
-from service.http.kibo.authtickets import AuthTicketController, CurrentAccountController, CustomerLoginController
+from service.http.kibo.authtickets import AuthTicketController
 from service.http.kibo.case import KiboCaseMiddleware
 from service.http.kibo.contacts import ContactController
+from service.http.kibo.customer_sessions import CustomerSessionController
 from service.http.kibo.tenant import KiboTenantController
 from service.http.kibo.twofactor import CustomerFactorsController
 from service.http.magento.guard import MagentoGuard
@@ -43,12 +46,24 @@ from service.wiring import Capabilities, build_capabilities
 
 PUBLIC_ROUTES = [HealthController, AdminTokenController, AppAuthTicketController, TenantStandardsController]
 ADMIN_ROUTES = [
-    BehaviorController, TenantController, CustomerSetController, SiteController,
-    ApplicationController, AdminUserController, AccountAuditController, SigningKeyController,
+    BehaviorController,
+    TenantController,
+    CustomerSetController,
+    SiteController,
+    ApplicationController,
+    AdminUserController,
+    AccountAuditController,
+    SigningKeyController,
 ]
 KIBO_ROUTES = [
-    KiboTenantController, AccountController, ContactController, AuthTicketController, CustomerLoginController,
-    CurrentAccountController, CustomerFactorsController,
+    KiboTenantController,
+    AccountController,
+    ContactController,
+    AuthTicketController,
+    CustomerSessionController,
+    CustomerLoginController,
+    CurrentAccountController,
+    CustomerFactorsController,
 ]
 MAGENTO_ROUTES = [MagentoController, MagentoStoreController]
 
@@ -71,7 +86,9 @@ def openapi_config() -> OpenAPIConfig:
                     type="http", scheme="bearer", description="Application token from the app auth-ticket routes."
                 ),
                 "appClaims": SecurityScheme(
-                    type="apiKey", name="x-vol-app-claims", security_scheme_in="header",
+                    type="apiKey",
+                    name="x-vol-app-claims",
+                    security_scheme_in="header",
                     description="The application token, as Kibo's legacy SDKs send it.",
                 ),
             }
@@ -94,7 +111,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def _routers(c: Capabilities) -> list[Router]:
-    kibo_auth = KiboAuthentication(app_tickets=c.app_tickets, tokens=c.tokens, challenges=c.challenges, tenants=c.tenants)
+    kibo_auth = KiboAuthentication(
+        app_tickets=c.app_tickets, tokens=c.tokens, challenges=c.challenges, tenants=c.tenants
+    )
     magento_guard = MagentoGuard(
         magento=c.customers, admins=c.admins, tokens=c.tokens, default_tenant_id=c.settings.default_tenant_id
     )
@@ -115,8 +134,7 @@ def _provide(value: Any) -> Provide:
 def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        assert c.settings.database_url and c.settings.redis_url, "serve() resolves the URLs before the app starts"
-        await c.db.open()
+        await c.db.open()  # serve() has resolved DATABASE_URL and REDIS_URL before the app starts
         try:
             yield
         finally:

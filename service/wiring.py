@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 from redis.asyncio import Redis
@@ -73,71 +74,137 @@ class Capabilities:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Platform:
-    settings: Settings
-    db: Database
-    redis: Redis
-    background: Background
-    passwords: Passwords
-    mailer: Mailer
-    box: SecretBox
+class _Builder:
+    """Builds each capability once, on first use, from the ones it needs: the order follows the dependencies."""
 
-
-def _platform(settings: Settings) -> _Platform:
-    """Nothing here connects: the database opens with the application, Redis on first use."""
-    background = Background()
-    return _Platform(
-        settings=settings,
-        db=Database(settings.database_url or ""),
-        redis=create_redis(settings.redis_url or "redis://127.0.0.1:6379"),
-        background=background,
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # Nothing here connects: the database opens with the application, Redis on first use.
+        self.db = Database(settings.database_url or "")
+        self.redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
+        self.background = Background()
         # As many hashing threads as cores: a worker may get more than its share of logins.
-        passwords=Passwords(max_parallel=os.cpu_count() or 1),
-        mailer=Mailer(smtp_url=settings.smtp_url, sender=settings.mail_from, outbox=settings.data_dir / "outbox",
-                      background=background),
-        box=SecretBox(settings.secrets_key),
-    )
+        self.passwords = Passwords(max_parallel=os.cpu_count() or 1)
+        self.mailer = Mailer(
+            smtp_url=settings.smtp_url,
+            sender=settings.mail_from,
+            outbox=settings.data_dir / "outbox",
+            background=self.background,
+        )
+        self.box = SecretBox(settings.secrets_key)
+        self.sessions = Sessions(redis=self.redis)
+        self.challenges = Challenges(redis=self.redis)
+        self.attempts = AttemptLimiter(redis=self.redis)
+        self.lockout = Lockout(redis=self.redis, attempts=self.attempts)
+        self.keys = KeyCache(db=self.db, box=self.box)
+        self.audit_trail = AuditTrail(db=self.db)
+        self.contacts = Contacts(db=self.db)
+
+    @cached_property
+    def app_tickets(self) -> AppTickets:
+        s = self.settings
+        return AppTickets(
+            db=self.db,
+            redis=self.redis,
+            access_minutes=s.app_token_minutes,
+            refresh_minutes=s.app_refresh_token_minutes,
+        )
+
+    @cached_property
+    def tenants(self) -> Tenants:
+        return Tenants(db=self.db, caps=self.settings.caps, app_tickets=self.app_tickets)
+
+    @cached_property
+    def applications(self) -> Applications:
+        return Applications(db=self.db, tickets=self.app_tickets)
+
+    @cached_property
+    def admins(self) -> Admins:
+        return Admins(
+            db=self.db,
+            redis=self.redis,
+            passwords=self.passwords,
+            attempts=self.attempts,
+            token_minutes=self.settings.admin_token_minutes,
+        )
+
+    @cached_property
+    def twofactor(self) -> TwoFactor:
+        return TwoFactor(db=self.db, challenges=self.challenges, mailer=self.mailer, box=self.box)
+
+    @cached_property
+    def account_passwords(self) -> AccountPasswords:
+        return AccountPasswords(db=self.db, passwords=self.passwords, sessions=self.sessions, lockout=self.lockout)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(db=self.db, passwords=self.account_passwords, sessions=self.sessions, lockout=self.lockout)
+
+    @cached_property
+    def password_resets(self) -> PasswordResets:
+        return PasswordResets(
+            db=self.db,
+            redis=self.redis,
+            passwords=self.account_passwords,
+            mailer=self.mailer,
+            background=self.background,
+        )
+
+    @cached_property
+    def issuer(self) -> SessionIssuer:
+        return SessionIssuer(
+            settings=self.settings, db=self.db, sessions=self.sessions, keys=self.keys, challenges=self.challenges
+        )
+
+    @cached_property
+    def logins(self) -> Logins:
+        return Logins(
+            settings=self.settings,
+            db=self.db,
+            passwords=self.passwords,
+            account_passwords=self.account_passwords,
+            accounts=self.accounts,
+            sessions=self.sessions,
+            rotation=RefreshRotation(redis=self.redis),
+            lockout=self.lockout,
+            twofactor=self.twofactor,
+            issuer=self.issuer,
+        )
+
+    @cached_property
+    def second_steps(self) -> SecondSteps:
+        return SecondSteps(
+            settings=self.settings,
+            db=self.db,
+            tenants=self.tenants,
+            twofactor=self.twofactor,
+            issuer=self.issuer,
+            mailer=self.mailer,
+            background=self.background,
+        )
+
+    @cached_property
+    def tokens(self) -> TokenResolver:
+        return TokenResolver(sessions=self.sessions, keys=self.keys, issuer_for=self.settings.issuer_for)
+
+    @cached_property
+    def introspection(self) -> TokenIntrospection:
+        return TokenIntrospection(sessions=self.sessions, resolver=self.tokens, issuer_for=self.settings.issuer_for)
+
+    @cached_property
+    def customers(self) -> MagentoCustomers:
+        return MagentoCustomers(
+            db=self.db,
+            attempts=self.attempts,
+            accounts=self.accounts,
+            account_passwords=self.account_passwords,
+            password_resets=self.password_resets,
+            admins=self.admins,
+            logins=self.logins,
+            sessions=self.sessions,
+        )
 
 
 def build_capabilities(settings: Settings) -> Capabilities:
-    p = _platform(settings)
-    db, redis = p.db, p.redis
-    app_tickets = AppTickets(
-        db=db, redis=redis, access_minutes=settings.app_token_minutes, refresh_minutes=settings.app_refresh_token_minutes
-    )
-    tenants = Tenants(db=db, caps=settings.caps, app_tickets=app_tickets)
-    attempts = AttemptLimiter(redis=redis)
-    admins = Admins(
-        db=db, redis=redis, passwords=p.passwords, attempts=attempts, token_minutes=settings.admin_token_minutes
-    )
-    sessions, challenges = Sessions(redis=redis), Challenges(redis=redis)
-    lockout = Lockout(redis=redis, attempts=attempts)
-    keys = KeyCache(db=db, box=p.box)
-    twofactor = TwoFactor(db=db, challenges=challenges, mailer=p.mailer, box=p.box)
-    account_passwords = AccountPasswords(db=db, passwords=p.passwords, sessions=sessions, lockout=lockout)
-    accounts = Accounts(db=db, passwords=account_passwords, sessions=sessions, lockout=lockout)
-    password_resets = PasswordResets(
-        db=db, redis=redis, passwords=account_passwords, mailer=p.mailer, background=p.background
-    )
-    issuer = SessionIssuer(settings=settings, db=db, sessions=sessions, keys=keys, challenges=challenges)
-    logins = Logins(
-        settings=settings, db=db, passwords=p.passwords, account_passwords=account_passwords, accounts=accounts,
-        sessions=sessions, rotation=RefreshRotation(redis=redis), lockout=lockout, twofactor=twofactor,
-        issuer=issuer,
-    )
-    tokens = TokenResolver(sessions=sessions, keys=keys, issuer_for=settings.issuer_for)
-    return Capabilities(
-        settings=settings, db=db, redis=redis, background=p.background, app_tickets=app_tickets, tenants=tenants,
-        applications=Applications(db=db, tickets=app_tickets), admins=admins, audit_trail=AuditTrail(db=db),
-        accounts=accounts, account_passwords=account_passwords, password_resets=password_resets,
-        contacts=Contacts(db=db), sessions=sessions, challenges=challenges, twofactor=twofactor, logins=logins,
-        second_steps=SecondSteps(settings=settings, db=db, tenants=tenants, twofactor=twofactor, issuer=issuer,
-                                 mailer=p.mailer, background=p.background),
-        keys=keys, tokens=tokens,
-        introspection=TokenIntrospection(sessions=sessions, resolver=tokens, issuer_for=settings.issuer_for),
-        customers=MagentoCustomers(
-            db=db, attempts=attempts, accounts=accounts, account_passwords=account_passwords,
-            password_resets=password_resets, admins=admins, logins=logins, sessions=sessions,
-        ),
-    )
+    builder = _Builder(settings)
+    return Capabilities(**{field.name: getattr(builder, field.name) for field in fields(Capabilities)})

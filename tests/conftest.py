@@ -18,9 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -52,10 +52,12 @@ class ServiceProcess:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    with tempfile.TemporaryDirectory(prefix="gatehouse-test-") as data_dir:
-        with embedded_servers(Path(data_dir), database_url, redis_url) as urls:
-            assert urls.database_url and urls.redis_url
-            yield Servers(urls.database_url, urls.redis_url)
+    with (
+        tempfile.TemporaryDirectory(prefix="gatehouse-test-") as data_dir,
+        embedded_servers(Path(data_dir), database_url, redis_url) as urls,
+    ):
+        assert urls.database_url and urls.redis_url
+        yield Servers(urls.database_url, urls.redis_url)
 
 
 def free_port() -> int:
@@ -153,11 +155,19 @@ def service(servers: Servers, mailbox: Mailbox, tmp_path_factory: pytest.TempPat
 def run_cli(servers: Servers):
     """Run the `gatehouse` command line against the test servers."""
 
-    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, "DATABASE_URL": servers.database_url, "REDIS_URL": servers.redis_url, **(env or {})}
         return subprocess.run(
-            [sys.executable, "-m", "service", *args], cwd=ROOT, env=full_env, input=stdin,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "service", *args],
+            cwd=ROOT,
+            env=full_env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,  # the caller asserts on the exit code
         )
 
     return run
@@ -231,14 +241,19 @@ async def make_tenant(
         behaviors = (await client.get("/admin/v1/behaviors", headers=platform_headers)).json()
         behaviors = [b["name"] for b in behaviors]
     app = await client.post(
-        f"/admin/v1/tenants/{tid}/applications", json={"name": "storefront", "behaviors": behaviors},
+        f"/admin/v1/tenants/{tid}/applications",
+        json={"name": "storefront", "behaviors": behaviors},
         headers=platform_headers,
     )
     assert app.status_code == 201, app.text
     app_body = app.json()
     token = await client.post(
         "/api/platform/applications/authtickets/oauth",
-        json={"client_id": app_body["clientId"], "client_secret": app_body["clientSecret"], "grant_type": "client_credentials"},
+        json={
+            "client_id": app_body["clientId"],
+            "client_secret": app_body["clientSecret"],
+            "grant_type": "client_credentials",
+        },
     )
     assert token.status_code == 200, token.text
     return TenantFixture(

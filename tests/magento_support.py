@@ -35,17 +35,29 @@ class MagentoTenant:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    async def call(self, client: httpx.AsyncClient, method: str, path: str, token: str | None = None,
-                   json: Any = None, **kwargs: Any) -> httpx.Response:
+    async def call(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        token: str | None = None,
+        json: Any = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         headers = {**self.headers(token), **kwargs.pop("headers", {})}
         return await client.request(method, path, headers=headers, json=json, **kwargs)
 
-    async def admin(self, client: httpx.AsyncClient, method: str, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+    async def admin(
+        self, client: httpx.AsyncClient, method: str, path: str, json: Any = None, **kwargs: Any
+    ) -> httpx.Response:
         return await self.call(client, method, path, self.admin_token, json, **kwargs)
 
 
 async def make_magento_tenant(
-    client: httpx.AsyncClient, platform_headers: dict[str, str], *, default_site_name: str = "Default Store View",
+    client: httpx.AsyncClient,
+    platform_headers: dict[str, str],
+    *,
+    default_site_name: str = "Default Store View",
     settings: dict[str, Any] | None = None,
 ) -> MagentoTenant:
     tenant = await make_tenant(client, platform_headers)
@@ -53,34 +65,47 @@ async def make_magento_tenant(
     body = {**MAGENTO_LIKE_SETTINGS, **(settings or {}), "hostNames": [host]}
     changed = await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=body, headers=tenant.admin_headers)
     assert changed.status_code == 200, changed.text
-    renamed = await client.patch(f"/admin/v1/tenants/{tenant.id}/sites/{tenant.default_site_id}",
-                                 json={"name": default_site_name}, headers=tenant.admin_headers)
+    renamed = await client.patch(
+        f"/admin/v1/tenants/{tenant.id}/sites/{tenant.default_site_id}",
+        json={"name": default_site_name},
+        headers=tenant.admin_headers,
+    )
     assert renamed.status_code == 200, renamed.text
     username, password = unique("mage-admin"), secrets.token_urlsafe(16)
-    created = await client.post(f"/admin/v1/tenants/{tenant.id}/admin-users",
-                                json={"username": username, "password": password, "role": "admin"},
-                                headers=platform_headers)
+    created = await client.post(
+        f"/admin/v1/tenants/{tenant.id}/admin-users",
+        json={"username": username, "password": password, "role": "admin"},
+        headers=platform_headers,
+    )
     assert created.status_code == 201, created.text
-    token = await client.post("/rest/V1/integration/admin/token", json={"username": username, "password": password},
-                              headers={"Host": host})
+    token = await client.post(
+        "/rest/V1/integration/admin/token", json={"username": username, "password": password}, headers={"Host": host}
+    )
     assert token.status_code == 200, token.text
     return MagentoTenant(tenant, host, username, password, token.json())
 
 
-async def add_store_view(client: httpx.AsyncClient, tenant: MagentoTenant, code: str, website_name: str,
-                         store_name: str) -> dict[str, Any]:
+async def add_store_view(
+    client: httpx.AsyncClient, tenant: MagentoTenant, code: str, website_name: str, store_name: str
+) -> dict[str, Any]:
     """A customer set (website) and a site (store view) in it, both with this code."""
     admin = tenant.tenant.admin_headers
-    created = await client.post(f"/admin/v1/tenants/{tenant.id}/customer-sets", json={"code": code, "name": website_name},
-                                headers=admin)
+    created = await client.post(
+        f"/admin/v1/tenants/{tenant.id}/customer-sets", json={"code": code, "name": website_name}, headers=admin
+    )
     assert created.status_code == 201, created.text
-    site = await client.post(f"/admin/v1/tenants/{tenant.id}/sites",
-                             json={"code": code, "name": store_name, "customerSetCode": code}, headers=admin)
+    site = await client.post(
+        f"/admin/v1/tenants/{tenant.id}/sites",
+        json={"code": code, "name": store_name, "customerSetCode": code},
+        headers=admin,
+    )
     assert site.status_code == 201, site.text
     return {"site_id": site.json()["id"], "website_id": created.json()["id"]}
 
 
 async def default_website_id(client: httpx.AsyncClient, tenant: MagentoTenant) -> int:
-    found = await client.get(f"/admin/v1/tenants/{tenant.id}/customer-sets/default", headers=tenant.tenant.admin_headers)
+    found = await client.get(
+        f"/admin/v1/tenants/{tenant.id}/customer-sets/default", headers=tenant.tenant.admin_headers
+    )
     assert found.status_code == 200, found.text
     return found.json()["id"]

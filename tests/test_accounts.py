@@ -25,18 +25,33 @@ async def create_account(client: httpx.AsyncClient, tenant: TenantFixture, **fie
     return response.json()
 
 
-async def create_with_login(client: httpx.AsyncClient, tenant: TenantFixture, password: str = "correct horse battery", **fields: object) -> dict:
+async def create_with_login(
+    client: httpx.AsyncClient, tenant: TenantFixture, password: str = "correct horse battery", **fields: object
+) -> dict:
     account = {"emailAddress": email_for(), "firstName": "Grace", **fields}
-    response = await client.post(f"{ACCOUNTS}/Bulk", json=[{"account": account, "password": password}], headers=tenant.app_headers)
+    response = await client.post(
+        f"{ACCOUNTS}/Bulk", json=[{"account": account, "password": password}], headers=tenant.app_headers
+    )
     assert response.status_code == 201, response.text
     return response.json()["items"][0]
 
 
 async def test_account_crud(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     created = await create_account(
-        client, tenant, externalId="ext-1", acceptsMarketing=True,
-        contacts=[{"firstName": "Ada", "types": [{"name": "Billing", "isPrimary": True}], "address": {"cityOrTown": "London", "countryCode": "GB"}}],
-        auditInfo={"createBy": "forged"}, id=999999, commerceSummary={"orderCount": 77},
+        client,
+        tenant,
+        externalId="ext-1",
+        acceptsMarketing=True,
+        contacts=[
+            {
+                "firstName": "Ada",
+                "types": [{"name": "Billing", "isPrimary": True}],
+                "address": {"cityOrTown": "London", "countryCode": "GB"},
+            }
+        ],
+        auditInfo={"createBy": "forged"},
+        id=999999,
+        commerceSummary={"orderCount": 77},
     )
     account_id = created["id"]
     assert isinstance(account_id, int) and account_id != 999999
@@ -47,23 +62,35 @@ async def test_account_crud(client: httpx.AsyncClient, tenant: TenantFixture) ->
 
     fetched = (await client.get(f"{ACCOUNTS}/{account_id}", headers=tenant.app_headers)).json()
     assert fetched["emailAddress"] == created["emailAddress"] and fetched["contacts"] == []
-    with_contacts = (await client.get(f"{ACCOUNTS}/{account_id}?responseGroups=Contacts", headers=tenant.app_headers)).json()
+    with_contacts = (
+        await client.get(f"{ACCOUNTS}/{account_id}?responseGroups=Contacts", headers=tenant.app_headers)
+    ).json()
     assert len(with_contacts["contacts"]) == 1
 
-    updated = await client.put(f"{ACCOUNTS}/{account_id}", json={**fetched, "firstName": "Augusta"}, headers=tenant.app_headers)
+    updated = await client.put(
+        f"{ACCOUNTS}/{account_id}", json={**fetched, "firstName": "Augusta"}, headers=tenant.app_headers
+    )
     assert updated.status_code == 200 and updated.json()["firstName"] == "Augusta"
     assert updated.json()["lastName"] == "Lovelace"
 
-    trimmed = await client.get(f"{ACCOUNTS}/{account_id}?responseFields=id,firstName,auditInfo(createBy)", headers=tenant.app_headers)
-    assert trimmed.json() == {"id": account_id, "firstName": "Augusta", "auditInfo": {"createBy": f"app:{tenant.client_id}"}}
+    trimmed = await client.get(
+        f"{ACCOUNTS}/{account_id}?responseFields=id,firstName,auditInfo(createBy)", headers=tenant.app_headers
+    )
+    assert trimmed.json() == {
+        "id": account_id,
+        "firstName": "Augusta",
+        "auditInfo": {"createBy": f"app:{tenant.client_id}"},
+    }
     assert_kibo_error(await client.get(f"{ACCOUNTS}/{account_id}?responseFields=id,(", headers=tenant.app_headers), 400)
 
     assert (await client.delete(f"{ACCOUNTS}/{account_id}", headers=tenant.app_headers)).status_code == 204
-    assert_kibo_error(await client.get(f"{ACCOUNTS}/{account_id}", headers=tenant.app_headers), 404, "ACCOUNT_NOT_FOUND")
+    assert_kibo_error(
+        await client.get(f"{ACCOUNTS}/{account_id}", headers=tenant.app_headers), 404, "ACCOUNT_NOT_FOUND"
+    )
 
 
 @pytest.mark.parametrize(
-    "body,field",
+    ("body", "field"),
     [
         ({"emailAddress": 5}, "emailAddress"),
         ({"emailAddress": "not-an-email"}, "emailAddress"),
@@ -73,7 +100,9 @@ async def test_account_crud(client: httpx.AsyncClient, tenant: TenantFixture) ->
         ({"isActive": "yes"}, None),
     ],
 )
-async def test_account_bad_input(client: httpx.AsyncClient, tenant: TenantFixture, body: dict, field: str | None) -> None:
+async def test_account_bad_input(
+    client: httpx.AsyncClient, tenant: TenantFixture, body: dict, field: str | None
+) -> None:
     response = await client.post(ACCOUNTS, json={"emailAddress": email_for(), **body}, headers=tenant.app_headers)
     error = assert_kibo_error(response, 400)
     if field:
@@ -81,14 +110,18 @@ async def test_account_bad_input(client: httpx.AsyncClient, tenant: TenantFixtur
     assert error["applicationName"] == "Gatehouse"
 
 
-async def test_email_is_unique_per_customer_set_case_insensitively(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+async def test_email_is_unique_per_customer_set_case_insensitively(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
     address = email_for("dup")
     await create_account(client, tenant, emailAddress=address)
     again = await client.post(ACCOUNTS, json={"emailAddress": "  " + address.upper() + " "}, headers=tenant.app_headers)
     assert_kibo_error(again, 409, "EMAIL_TAKEN")
 
 
-async def test_concurrent_creation_with_one_email_leaves_one_account(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+async def test_concurrent_creation_with_one_email_leaves_one_account(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
     address = email_for("race")
     responses = await asyncio.gather(
         *(client.post(ACCOUNTS, json={"emailAddress": address}, headers=tenant.app_headers) for _ in range(20))
@@ -112,12 +145,22 @@ async def test_list_filter_sort_and_paging(client: httpx.AsyncClient, tenant: Te
 
     assert await ids({"filter": f"lastName eq '{tag}'", "sortBy": "firstName desc"}) == ["Dora", "Cleo", "Bert", "Anna"]
     assert await ids({"filter": f"lastName eq '{tag}' and firstName sw 'C'"}) == ["Cleo"]
-    assert await ids({"filter": f"lastName eq '{tag}' and (firstName eq 'Anna')".replace("(", "").replace(")", "")}) == ["Anna"]
+    assert await ids(
+        {"filter": f"lastName eq '{tag}' and (firstName eq 'Anna')".replace("(", "").replace(")", "")}
+    ) == ["Anna"]
     assert await ids({"filter": f"externalId cont '{tag}-B' or externalId eq '{tag}-Dora'"}) == ["Bert", "Dora"]
-    assert await ids({"filter": f"lastName eq '{tag}' and isLocked eq false and firstName ne 'Anna'", "sortBy": "firstName asc"}) == ["Bert", "Cleo", "Dora"]
+    assert await ids(
+        {"filter": f"lastName eq '{tag}' and isLocked eq false and firstName ne 'Anna'", "sortBy": "firstName asc"}
+    ) == ["Bert", "Cleo", "Dora"]
     assert await ids({"q": tag, "sortBy": "firstName asc"}) == ["Anna", "Bert", "Cleo", "Dora"]
 
-    page = (await client.get(ACCOUNTS, params={"filter": f"lastName eq '{tag}'", "startIndex": 1, "pageSize": 2, "sortBy": "firstName"}, headers=h)).json()
+    page = (
+        await client.get(
+            ACCOUNTS,
+            params={"filter": f"lastName eq '{tag}'", "startIndex": 1, "pageSize": 2, "sortBy": "firstName"},
+            headers=h,
+        )
+    ).json()
     assert [a["firstName"] for a in page["items"]] == ["Bert", "Cleo"]
     assert (page["startIndex"], page["pageSize"], page["pageCount"], page["totalCount"]) == (1, 2, 2, 4)
 
@@ -149,18 +192,26 @@ async def test_bad_list_queries_are_400(client: httpx.AsyncClient, tenant: Tenan
     assert_kibo_error(response, 400)
 
 
-async def test_tenant_isolation_and_behaviors(client: httpx.AsyncClient, platform_headers, tenant: TenantFixture) -> None:
+async def test_tenant_isolation_and_behaviors(
+    client: httpx.AsyncClient, platform_headers, tenant: TenantFixture
+) -> None:
     other = await make_tenant(client, platform_headers)
     account = await create_account(client, tenant)
     for method, path in (("GET", ""), ("PUT", ""), ("DELETE", ""), ("GET", "/contacts"), ("GET", "/loginstate")):
-        response = await client.request(method, f"{ACCOUNTS}/{account['id']}{path}", json={} if method == "PUT" else None, headers=other.app_headers)
+        response = await client.request(
+            method, f"{ACCOUNTS}/{account['id']}{path}", json={} if method == "PUT" else None, headers=other.app_headers
+        )
         assert_kibo_error(response, 404)
     listed = await client.get(ACCOUNTS, params={"filter": f"id eq {account['id']}"}, headers=other.app_headers)
     assert listed.json()["totalCount"] == 0
 
     reader = await make_tenant(client, platform_headers, behaviors=["customer:accounts:read"])
     assert (await client.get(ACCOUNTS, headers=reader.app_headers)).status_code == 200
-    assert_kibo_error(await client.post(ACCOUNTS, json={"emailAddress": email_for()}, headers=reader.app_headers), 403, "MISSING_BEHAVIOR")
+    assert_kibo_error(
+        await client.post(ACCOUNTS, json={"emailAddress": email_for()}, headers=reader.app_headers),
+        403,
+        "MISSING_BEHAVIOR",
+    )
     nobody = await make_tenant(client, platform_headers, behaviors=[])
     assert_kibo_error(await client.get(ACCOUNTS, headers=nobody.app_headers), 403, "MISSING_BEHAVIOR")
     assert_kibo_error(await client.get(ACCOUNTS), 401)
@@ -168,8 +219,14 @@ async def test_tenant_isolation_and_behaviors(client: httpx.AsyncClient, platfor
 
 async def test_customer_sets_separate_accounts(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     base = f"/admin/v1/tenants/{tenant.id}"
-    await client.post(f"{base}/customer-sets", json={"code": "wholesale", "name": "Wholesale"}, headers=tenant.admin_headers)
-    site = await client.post(f"{base}/sites", json={"code": "trade", "name": "Trade", "customerSetCode": "wholesale"}, headers=tenant.admin_headers)
+    await client.post(
+        f"{base}/customer-sets", json={"code": "wholesale", "name": "Wholesale"}, headers=tenant.admin_headers
+    )
+    site = await client.post(
+        f"{base}/sites",
+        json={"code": "trade", "name": "Trade", "customerSetCode": "wholesale"},
+        headers=tenant.admin_headers,
+    )
     site_headers = {**tenant.app_headers, "x-vol-site": str(site.json()["id"])}
     address = email_for("shared")
     await create_account(client, tenant, emailAddress=address)
@@ -183,15 +240,25 @@ async def test_contacts(client: httpx.AsyncClient, tenant: TenantFixture) -> Non
     account = await create_account(client, tenant)
     url = f"{ACCOUNTS}/{account['id']}/contacts"
     h = tenant.app_headers
-    first = await client.post(url, json={
-        "firstName": "Ada", "types": [{"name": "Billing", "isPrimary": True}, {"name": "Shipping", "isPrimary": True}],
-        "phoneNumbers": {"mobile": "+44 20 7946 0000"}, "address": {"address1": "1 Main St", "countryCode": "GB"},
-    }, headers=h)
+    first = await client.post(
+        url,
+        json={
+            "firstName": "Ada",
+            "types": [{"name": "Billing", "isPrimary": True}, {"name": "Shipping", "isPrimary": True}],
+            "phoneNumbers": {"mobile": "+44 20 7946 0000"},
+            "address": {"address1": "1 Main St", "countryCode": "GB"},
+        },
+        headers=h,
+    )
     assert first.status_code == 201, first.text
-    bulk = await client.put(url, json=[
-        {"firstName": "Bob", "types": [{"name": "billing", "isPrimary": True}]},
-        {"firstName": "Cy", "types": [{"name": "Shipping", "isPrimary": False}]},
-    ], headers=h)
+    bulk = await client.put(
+        url,
+        json=[
+            {"firstName": "Bob", "types": [{"name": "billing", "isPrimary": True}]},
+            {"firstName": "Cy", "types": [{"name": "Shipping", "isPrimary": False}]},
+        ],
+        headers=h,
+    )
     assert bulk.status_code == 200 and bulk.json()["totalCount"] == 2
     contacts = (await client.get(url, headers=h)).json()
     assert contacts["totalCount"] == 3
@@ -199,10 +266,14 @@ async def test_contacts(client: httpx.AsyncClient, tenant: TenantFixture) -> Non
     assert primaries == {("Bob", "Billing"), ("Ada", "Shipping")}  # the newest primary Billing replaced Ada's
 
     contact_id = first.json()["id"]
-    replaced = await client.put(f"{url}/{contact_id}", json={"firstName": "Ada", "label": "home", "types": []}, headers=h)
+    replaced = await client.put(
+        f"{url}/{contact_id}", json={"firstName": "Ada", "label": "home", "types": []}, headers=h
+    )
     assert replaced.json()["label"] == "home" and replaced.json()["types"] == []
     assert (await client.get(f"{url}/{contact_id}", headers=h)).json()["phoneNumbers"]["mobile"] is None
-    assert_kibo_error(await client.put(url, json=[{"types": [{"name": "Billing"}, {"name": "Billing"}]}], headers=h), 400)
+    assert_kibo_error(
+        await client.put(url, json=[{"types": [{"name": "Billing"}, {"name": "Billing"}]}], headers=h), 400
+    )
     assert (await client.delete(f"{url}/{contact_id}", headers=h)).status_code == 204
     assert_kibo_error(await client.get(f"{url}/{contact_id}", headers=h), 404, "CONTACT_NOT_FOUND")
 
@@ -219,12 +290,18 @@ async def test_concurrent_primaries_keep_one(client: httpx.AsyncClient, tenant: 
 
 async def test_password_policy(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     async def bulk(password: str) -> httpx.Response:
-        return await client.post(f"{ACCOUNTS}/Bulk", json=[{"account": {"emailAddress": email_for()}, "password": password}], headers=tenant.app_headers)
+        return await client.post(
+            f"{ACCOUNTS}/Bulk",
+            json=[{"account": {"emailAddress": email_for()}, "password": password}],
+            headers=tenant.app_headers,
+        )
 
     assert "at least 8" in assert_kibo_error(await bulk("short"), 400, "PASSWORD_POLICY")["message"]
     assert "common" in assert_kibo_error(await bulk("Password1"), 400, "PASSWORD_POLICY")["message"]
     assert (await bulk("ünïcødé-pässwörd-🔑")).status_code == 201
-    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=MAGENTO_LIKE_PASSWORD_POLICY, headers=tenant.admin_headers)
+    await client.put(
+        f"/admin/v1/tenants/{tenant.id}/settings", json=MAGENTO_LIKE_PASSWORD_POLICY, headers=tenant.admin_headers
+    )
     assert (await bulk("Password1")).status_code == 201  # the seeds' password, for a Magento-like tenant
     assert "mix at least 3" in assert_kibo_error(await bulk("alllowercase"), 400)["message"]
 
@@ -234,7 +311,9 @@ async def test_change_password_and_login_state(client: httpx.AsyncClient, tenant
     url = f"{ACCOUNTS}/{account['id']}"
     h = tenant.app_headers
     assert account["userId"] and re.fullmatch(r"[0-9a-f]{32}", account["userId"])
-    wrong = await client.post(f"{url}/Change-Password", json={"oldPassword": "nope", "newPassword": "second password 2"}, headers=h)
+    wrong = await client.post(
+        f"{url}/Change-Password", json={"oldPassword": "nope", "newPassword": "second password 2"}, headers=h
+    )
     assert_kibo_error(wrong, 400, "INVALID_OLD_PASSWORD")
 
     assert (await client.post(f"{url}/Set-Login-Locked", json=True, headers=h)).status_code == 204
@@ -243,15 +322,21 @@ async def test_change_password_and_login_state(client: httpx.AsyncClient, tenant
     assert_kibo_error(await client.post(f"{url}/Set-Login-Locked", json="yes", headers=h), 400)
 
     changed = await client.post(
-        f"{url}/Change-Password?unlockAccount=true", json={"oldPassword": "first password 1", "newPassword": "second password 2"}, headers=h
+        f"{url}/Change-Password?unlockAccount=true",
+        json={"oldPassword": "first password 1", "newPassword": "second password 2"},
+        headers=h,
     )
     assert changed.status_code == 204
-    by_email = await client.post(f"{ACCOUNTS}/loginstatebyemailaddress", params={"emailAddress": account["emailAddress"].upper()}, headers=h)
+    by_email = await client.post(
+        f"{ACCOUNTS}/loginstatebyemailaddress", params={"emailAddress": account["emailAddress"].upper()}, headers=h
+    )
     assert by_email.json()["isLocked"] is False
 
     assert (await client.post(f"{url}/Set-Password-Change-Required", json=True, headers=h)).status_code == 204
     assert (await client.get(f"{url}/loginstate", headers=h)).json()["isPasswordChangeRequired"] is True
-    assert_kibo_error(await client.post(f"{ACCOUNTS}/loginstatebyusername", params={"userName": unique("ghost")}, headers=h), 404)
+    assert_kibo_error(
+        await client.post(f"{ACCOUNTS}/loginstatebyusername", params={"userName": unique("ghost")}, headers=h), 404
+    )
     no_login = await create_account(client, tenant)
     assert_kibo_error(await client.get(f"{ACCOUNTS}/{no_login['id']}/loginstate", headers=h), 404, "LOGIN_NOT_FOUND")
 
@@ -266,22 +351,36 @@ async def test_reset_password_by_email_code(client: httpx.AsyncClient, tenant: T
     message = mailbox.wait_for(account["emailAddress"], after=before)
     code = re.search(r"^ {4}(\S+)", message.get_content(), re.MULTILINE).group(1)
 
-    wrong = await client.post(f"{ACCOUNTS}/Update-Forgotten-Password",
-                              json={"userName": account["emailAddress"], "confirmationCode": "guess", "newPassword": "new password 22"}, headers=h)
+    wrong = await client.post(
+        f"{ACCOUNTS}/Update-Forgotten-Password",
+        json={"userName": account["emailAddress"], "confirmationCode": "guess", "newPassword": "new password 22"},
+        headers=h,
+    )
     assert_kibo_error(wrong, 400, "INVALID_CONFIRMATION_CODE")
-    ok = await client.post(f"{ACCOUNTS}/Update-Forgotten-Password",
-                           json={"userName": account["emailAddress"], "confirmationCode": code, "newPassword": "new password 22"}, headers=h)
+    ok = await client.post(
+        f"{ACCOUNTS}/Update-Forgotten-Password",
+        json={"userName": account["emailAddress"], "confirmationCode": code, "newPassword": "new password 22"},
+        headers=h,
+    )
     assert ok.status_code == 204, ok.text
-    replay = await client.post(f"{ACCOUNTS}/Update-Forgotten-Password",
-                               json={"userName": account["emailAddress"], "confirmationCode": code, "newPassword": "new password 33"}, headers=h)
+    replay = await client.post(
+        f"{ACCOUNTS}/Update-Forgotten-Password",
+        json={"userName": account["emailAddress"], "confirmationCode": code, "newPassword": "new password 33"},
+        headers=h,
+    )
     assert_kibo_error(replay, 400, "INVALID_CONFIRMATION_CODE")
-    changed = await client.post(f"{ACCOUNTS}/{account['id']}/Change-Password",
-                                json={"oldPassword": "new password 22", "newPassword": "third password 44"}, headers=h)
+    changed = await client.post(
+        f"{ACCOUNTS}/{account['id']}/Change-Password",
+        json={"oldPassword": "new password 22", "newPassword": "third password 44"},
+        headers=h,
+    )
     assert changed.status_code == 204
     assert len(mailbox.sent_to(account["emailAddress"])) == 1
 
 
-async def test_account_audit_trail(client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture) -> None:
+async def test_account_audit_trail(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     account = await create_account(client, tenant)
     await client.put(f"{ACCOUNTS}/{account['id']}", json={"lastName": "Byron"}, headers=tenant.app_headers)
     url = f"/admin/v1/tenants/{tenant.id}/accounts/{account['id']}/audit-events"

@@ -79,7 +79,7 @@ async def test_customer_sets_and_sites(client: httpx.AsyncClient, tenant: Tenant
 
 
 @pytest.mark.parametrize(
-    "method,path,body",
+    ("method", "path", "body"),
     [
         ("GET", "", None),
         ("PATCH", "", {"name": "renamed"}),
@@ -97,8 +97,13 @@ async def test_customer_sets_and_sites(client: httpx.AsyncClient, tenant: Tenant
     ],
 )
 async def test_permission_matrix(
-    client: httpx.AsyncClient, platform_headers, tenant: TenantFixture, other_tenant: TenantFixture,
-    method: str, path: str, body: object,
+    client: httpx.AsyncClient,
+    platform_headers,
+    tenant: TenantFixture,
+    other_tenant: TenantFixture,
+    method: str,
+    path: str,
+    body: object,
 ) -> None:
     url = f"/admin/v1/tenants/{tenant.id}{path}"
     reads = method == "GET"
@@ -110,7 +115,9 @@ async def test_permission_matrix(
     foreign_admin = await client.request(method, url, json=body, headers=other_tenant.admin_headers)
     assert_problem(foreign_admin, 404, "TENANT_NOT_FOUND")
     # A tenant that does not exist looks exactly like a tenant that is not yours.
-    missing = await client.request(method, f"/admin/v1/tenants/2147483000{path}", json=body, headers=other_tenant.admin_headers)
+    missing = await client.request(
+        method, f"/admin/v1/tenants/2147483000{path}", json=body, headers=other_tenant.admin_headers
+    )
     assert missing.json()["detail"] == foreign_admin.json()["detail"]
 
     viewer = await client.request(method, url, json=body, headers=tenant.viewer_headers)

@@ -24,7 +24,8 @@ async def create_user(
 ) -> tuple[dict, str]:
     password = secrets.token_urlsafe(16)
     response = await client.post(
-        users_url(tenant), json={"username": username or unique("ops"), "password": password, "role": role},
+        users_url(tenant),
+        json={"username": username or unique("ops"), "password": password, "role": role},
         headers=tenant.admin_headers,
     )
     assert response.status_code == 201, response.text
@@ -32,7 +33,9 @@ async def create_user(
     return response.json(), password
 
 
-async def sign_in(client: httpx.AsyncClient, username: str, password: str, tenant_id: int | None = None) -> httpx.Response:
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str, tenant_id: int | None = None
+) -> httpx.Response:
     body: dict[str, object] = {"username": username, "password": password}
     if tenant_id is not None:
         body["tenantId"] = tenant_id
@@ -196,7 +199,9 @@ async def test_admin_user_crud(client: httpx.AsyncClient, tenant: TenantFixture)
     assert promoted.status_code == 200 and promoted.json()["role"] == "admin"
     # The role is re-read on every call: the same token may write now.
     made = await client.post(
-        f"/admin/v1/tenants/{tenant.id}/customer-sets", json={"code": "promoted", "name": "P"}, headers=bearer(viewer_token)
+        f"/admin/v1/tenants/{tenant.id}/customer-sets",
+        json={"code": "promoted", "name": "P"},
+        headers=bearer(viewer_token),
     )
     assert made.status_code == 201, made.text
 
@@ -224,7 +229,7 @@ async def test_admin_user_crud(client: httpx.AsyncClient, tenant: TenantFixture)
 
 
 @pytest.mark.parametrize(
-    "body,status",
+    ("body", "status"),
     [
         ({"username": "short-pass", "password": "elevenchars"}, 400),
         ({"username": "has space", "password": "long-enough-password"}, 400),
@@ -239,7 +244,9 @@ async def test_admin_user_create_validation(
     client: httpx.AsyncClient, tenant: TenantFixture, body: dict, status: int
 ) -> None:
     before = (await client.get(users_url(tenant), headers=tenant.admin_headers)).json()
-    assert_problem(await client.post(users_url(tenant), json=body, headers=tenant.admin_headers), status, "VALIDATION_FAILED")
+    assert_problem(
+        await client.post(users_url(tenant), json=body, headers=tenant.admin_headers), status, "VALIDATION_FAILED"
+    )
     assert (await client.get(users_url(tenant), headers=tenant.admin_headers)).json() == before
 
 
@@ -259,7 +266,9 @@ async def test_duplicate_username_is_a_conflict_regardless_of_case(
     await create_user(client, tenant, username=username)
     for same in (username, username.upper(), username.capitalize()):
         response = await client.post(
-            users_url(tenant), json={"username": same, "password": "another-long-password"}, headers=tenant.admin_headers
+            users_url(tenant),
+            json={"username": same, "password": "another-long-password"},
+            headers=tenant.admin_headers,
         )
         assert_problem(response, 409, "ADMIN_USER_EXISTS")
     names = [u["username"].lower() for u in (await client.get(users_url(tenant), headers=tenant.admin_headers)).json()]
@@ -277,7 +286,9 @@ async def test_disabling_an_admin_ends_its_tokens_at_once(client: httpx.AsyncCli
     assert disabled.status_code == 200 and disabled.json()["isEnabled"] is False
     assert_problem(await client.get(users_url(tenant), headers=token), 401, "INVALID_TOKEN")
     assert_problem(
-        await client.post(f"/admin/v1/tenants/{tenant.id}/customer-sets", json={"code": "x1", "name": "X"}, headers=token),
+        await client.post(
+            f"/admin/v1/tenants/{tenant.id}/customer-sets", json={"code": "x1", "name": "X"}, headers=token
+        ),
         401,
     )
     assert_problem(await sign_in(client, user["username"], password, tenant.id), 401, "INVALID_CREDENTIALS")
@@ -293,8 +304,12 @@ async def test_who_may_manage_admin_users(
     client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, platform_headers
 ) -> None:
     body = {"username": unique("new"), "password": "long-enough-password"}
-    assert_problem(await client.post(users_url(tenant), json=body, headers=tenant.viewer_headers), 403, "READ_ONLY_ADMIN")
-    assert_problem(await client.post(users_url(tenant), json=body, headers=other_tenant.admin_headers), 404, "TENANT_NOT_FOUND")
+    assert_problem(
+        await client.post(users_url(tenant), json=body, headers=tenant.viewer_headers), 403, "READ_ONLY_ADMIN"
+    )
+    assert_problem(
+        await client.post(users_url(tenant), json=body, headers=other_tenant.admin_headers), 404, "TENANT_NOT_FOUND"
+    )
     assert_problem(await client.post(users_url(tenant), json=body), 401)
     names = [u["username"] for u in (await client.get(users_url(tenant), headers=tenant.admin_headers)).json()]
     assert body["username"] not in names
@@ -303,10 +318,15 @@ async def test_who_may_manage_admin_users(
     users = (await client.get(users_url(tenant), headers=tenant.viewer_headers)).json()
     viewer = next(u for u in users if u["role"] == "viewer")
     assert_problem(
-        await client.patch(f"{users_url(tenant)}/{viewer['id']}", json={"role": "admin"}, headers=tenant.viewer_headers),
-        403, "READ_ONLY_ADMIN",
+        await client.patch(
+            f"{users_url(tenant)}/{viewer['id']}", json={"role": "admin"}, headers=tenant.viewer_headers
+        ),
+        403,
+        "READ_ONLY_ADMIN",
     )
-    assert (await client.get(f"{users_url(tenant)}/{viewer['id']}", headers=tenant.admin_headers)).json()["role"] == "viewer"
+    assert (await client.get(f"{users_url(tenant)}/{viewer['id']}", headers=tenant.admin_headers)).json()[
+        "role"
+    ] == "viewer"
 
     # Another tenant's admin user is not reachable through your own tenant's path.
     theirs = (await client.get(users_url(other_tenant), headers=other_tenant.admin_headers)).json()
@@ -323,7 +343,8 @@ async def test_who_may_manage_admin_users(
     assert created.status_code == 201 and created.json()["tenantId"] == tenant.id
     assert_problem(await client.post(users_url(tenant), json=body, headers=platform_headers), 409)
     assert_problem(
-        await client.post("/admin/v1/tenants/2147483000/admin-users", json=body, headers=platform_headers), 404,
+        await client.post("/admin/v1/tenants/2147483000/admin-users", json=body, headers=platform_headers),
+        404,
         "TENANT_NOT_FOUND",
     )
 
@@ -349,5 +370,7 @@ async def test_behaviors_list(client: httpx.AsyncClient, tenant: TenantFixture) 
 
 
 async def test_tenant_id_zero_is_not_the_platform(client: httpx.AsyncClient, platform_admin) -> None:
-    response = await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1], "tenantId": 0})
+    response = await client.post(
+        "/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1], "tenantId": 0}
+    )
     assert_problem(response, 400, "VALIDATION_FAILED")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -21,7 +21,8 @@ def apps_url(tenant: TenantFixture) -> str:
 
 async def create_app(client: httpx.AsyncClient, tenant: TenantFixture, **body: object) -> dict:
     response = await client.post(
-        apps_url(tenant), json={"name": "app", "behaviors": ["customer:accounts:read"], **body},
+        apps_url(tenant),
+        json={"name": "app", "behaviors": ["customer:accounts:read"], **body},
         headers=tenant.admin_headers,
     )
     assert response.status_code == 201, response.text
@@ -72,7 +73,9 @@ async def test_create_returns_secret_once_and_reads_never_do(client: httpx.Async
     await oauth_ticket(client, created["clientId"], secret)
 
 
-async def test_list_is_per_tenant(client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture) -> None:
+async def test_list_is_per_tenant(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     mine = await create_app(client, tenant)
     theirs = (await client.get(apps_url(other_tenant), headers=other_tenant.admin_headers)).json()
     assert mine["clientId"] not in [a["clientId"] for a in theirs]
@@ -111,7 +114,9 @@ async def test_patch_name_and_behaviors(client: httpx.AsyncClient, tenant: Tenan
     assert now["name"] == "after" and now["behaviors"] == [] and now["isEnabled"] is True
 
     assert_problem(await client.patch(url, json={"name": "viewer"}, headers=tenant.viewer_headers), 403)
-    assert_problem(await client.patch(url, json={"name": "   "}, headers=tenant.admin_headers), 400, "VALIDATION_FAILED")
+    assert_problem(
+        await client.patch(url, json={"name": "   "}, headers=tenant.admin_headers), 400, "VALIDATION_FAILED"
+    )
     assert (await client.get(url, headers=tenant.admin_headers)).json()["name"] == "after"
 
 
@@ -127,7 +132,8 @@ async def test_disabling_ends_tickets_and_reenabling_does_not_revive_them(
     assert disabled.status_code == 200 and disabled.json()["isEnabled"] is False
     assert_kibo_error(await app_tenant(client, tenant.id, ticket["access_token"]), 401, "INVALID_APP_TOKEN")
     refused = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "client_id": app["clientId"], "client_secret": app["clientSecret"]}
+        OAUTH,
+        json={"grant_type": "client_credentials", "client_id": app["clientId"], "client_secret": app["clientSecret"]},
     )
     assert_kibo_error(refused, 401, "INVALID_CLIENT")
 
@@ -135,7 +141,9 @@ async def test_disabling_ends_tickets_and_reenabling_does_not_revive_them(
     assert enabled.status_code == 200 and enabled.json()["isEnabled"] is True
     # The tickets issued before the application was disabled stay dead...
     assert_kibo_error(await app_tenant(client, tenant.id, ticket["access_token"]), 401, "INVALID_APP_TOKEN")
-    old_refresh = await client.post(OAUTH, json={"grant_type": "refresh_token", "refresh_token": ticket["refresh_token"]})
+    old_refresh = await client.post(
+        OAUTH, json={"grant_type": "refresh_token", "refresh_token": ticket["refresh_token"]}
+    )
     assert_kibo_error(old_refresh, 401, "INVALID_REFRESH_TOKEN")
     # ...while the same secret gets new ones.
     fresh = await oauth_ticket(client, app["clientId"], app["clientSecret"])
@@ -150,7 +158,9 @@ async def test_rotate_secret(client: httpx.AsyncClient, tenant: TenantFixture) -
     ticket = await oauth_ticket(client, app["clientId"], app["clientSecret"])
 
     assert_problem(await client.post(f"{url}/rotate-secret", headers=tenant.viewer_headers), 403)
-    assert (await app_tenant(client, tenant.id, ticket["access_token"])).status_code == 200  # the viewer changed nothing
+    assert (
+        await app_tenant(client, tenant.id, ticket["access_token"])
+    ).status_code == 200  # the viewer changed nothing
 
     rotated = await client.post(f"{url}/rotate-secret", headers=tenant.admin_headers)
     assert rotated.status_code == 200, rotated.text
@@ -160,7 +170,8 @@ async def test_rotate_secret(client: httpx.AsyncClient, tenant: TenantFixture) -
     assert new_secret not in (await client.get(url, headers=tenant.admin_headers)).text
 
     old = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "client_id": app["clientId"], "client_secret": app["clientSecret"]}
+        OAUTH,
+        json={"grant_type": "client_credentials", "client_id": app["clientId"], "client_secret": app["clientSecret"]},
     )
     assert_kibo_error(old, 401, "INVALID_CLIENT")
     assert_kibo_error(await app_tenant(client, tenant.id, ticket["access_token"]), 401, "INVALID_APP_TOKEN")
@@ -188,7 +199,8 @@ async def test_delete(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
 
     assert_kibo_error(await app_tenant(client, tenant.id, ticket["access_token"]), 401, "INVALID_APP_TOKEN")
     signed_in = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "client_id": app["clientId"], "client_secret": app["clientSecret"]}
+        OAUTH,
+        json={"grant_type": "client_credentials", "client_id": app["clientId"], "client_secret": app["clientSecret"]},
     )
     assert_kibo_error(signed_in, 401, "INVALID_CLIENT")
     refreshed = await client.post(OAUTH, json={"grant_type": "refresh_token", "refresh_token": ticket["refresh_token"]})
@@ -208,7 +220,9 @@ async def test_delete(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
 )
 async def test_create_validation(client: httpx.AsyncClient, tenant: TenantFixture, body: dict) -> None:
     before = (await client.get(apps_url(tenant), headers=tenant.admin_headers)).json()
-    assert_problem(await client.post(apps_url(tenant), json=body, headers=tenant.admin_headers), 400, "VALIDATION_FAILED")
+    assert_problem(
+        await client.post(apps_url(tenant), json=body, headers=tenant.admin_headers), 400, "VALIDATION_FAILED"
+    )
     assert (await client.get(apps_url(tenant), headers=tenant.admin_headers)).json() == before
 
 
@@ -243,7 +257,8 @@ async def test_oauth_client_credentials_as_json_form_and_basic(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:
     as_json = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.client_secret}
+        OAUTH,
+        json={"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.client_secret},
     )
     as_form = await client.post(
         OAUTH,
@@ -254,7 +269,9 @@ async def test_oauth_client_credentials_as_json_form_and_basic(
         OAUTH, data={"grant_type": "client_credentials"}, auth=(tenant.client_id, tenant.client_secret)
     )
     basic_with_json = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "scope": "ignored"}, auth=(tenant.client_id, tenant.client_secret)
+        OAUTH,
+        json={"grant_type": "client_credentials", "scope": "ignored"},
+        auth=(tenant.client_id, tenant.client_secret),
     )
     tokens = set()
     for response in (as_json, as_form, as_basic, basic_with_json):
@@ -265,7 +282,9 @@ async def test_oauth_client_credentials_as_json_form_and_basic(
 
     # Basic and body credentials that disagree are refused.
     both = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "client_id": "someone-else"}, auth=(tenant.client_id, tenant.client_secret)
+        OAUTH,
+        json={"grant_type": "client_credentials", "client_id": "someone-else"},
+        auth=(tenant.client_id, tenant.client_secret),
     )
     body = assert_kibo_error(both, 400, "INVALID_REQUEST")
     assert body["error"] == "invalid_request"
@@ -282,7 +301,8 @@ async def test_oauth_wrong_secret_and_unknown_client_look_the_same(
         OAUTH, json={"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": "ghs_wrong"}
     )
     unknown_client = await client.post(
-        OAUTH, json={"grant_type": "client_credentials", "client_id": "gh.1.nobody", "client_secret": tenant.client_secret}
+        OAUTH,
+        json={"grant_type": "client_credentials", "client_id": "gh.1.nobody", "client_secret": tenant.client_secret},
     )
     basic_wrong = await client.post(OAUTH, data={"grant_type": "client_credentials"}, auth=(tenant.client_id, "nope"))
     bodies = []
@@ -296,16 +316,26 @@ async def test_oauth_wrong_secret_and_unknown_client_look_the_same(
 
 
 @pytest.mark.parametrize(
-    "parameters,status,error,code",
+    ("parameters", "status", "error", "code"),
     [
         ({}, 400, "invalid_request", "INVALID_REQUEST"),
         ({"grant_type": ""}, 400, "invalid_request", "INVALID_REQUEST"),
-        ({"grant_type": "password", "username": "u", "password": "p"}, 400, "unsupported_grant_type", "UNSUPPORTED_GRANT_TYPE"),
+        (
+            {"grant_type": "password", "username": "u", "password": "p"},
+            400,
+            "unsupported_grant_type",
+            "UNSUPPORTED_GRANT_TYPE",
+        ),
         ({"grant_type": "authorization_code", "code": "x"}, 400, "unsupported_grant_type", "UNSUPPORTED_GRANT_TYPE"),
         ({"grant_type": "client_credentials"}, 400, "invalid_request", "INVALID_REQUEST"),
         ({"grant_type": "client_credentials", "client_id": "x"}, 400, "invalid_request", "INVALID_REQUEST"),
         ({"grant_type": "refresh_token"}, 400, "invalid_request", "INVALID_REQUEST"),
-        ({"grant_type": "refresh_token", "refresh_token": "gh_rt_unknown"}, 401, "invalid_grant", "INVALID_REFRESH_TOKEN"),
+        (
+            {"grant_type": "refresh_token", "refresh_token": "gh_rt_unknown"},
+            401,
+            "invalid_grant",
+            "INVALID_REFRESH_TOKEN",
+        ),
     ],
 )
 async def test_oauth_request_errors(
@@ -318,8 +348,12 @@ async def test_oauth_request_errors(
 
 
 @pytest.mark.parametrize(
-    "content,content_type",
-    [(b'{"grant_type": ', "application/json"), (b"[1, 2]", "application/json"), (b'{"grant_type": 5}', "application/json")],
+    ("content", "content_type"),
+    [
+        (b'{"grant_type": ', "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"grant_type": 5}', "application/json"),
+    ],
 )
 async def test_oauth_malformed_bodies(client: httpx.AsyncClient, content: bytes, content_type: str) -> None:
     response = await client.post(OAUTH, content=content, headers={"content-type": content_type})
@@ -358,18 +392,16 @@ def assert_kibo_ticket(response: httpx.Response) -> dict:
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert set(body) == {"accessToken", "accessTokenExpiration", "refreshToken", "refreshTokenExpiration"}
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    access = datetime.strptime(body["accessTokenExpiration"], KIBO_TIME)
-    refresh = datetime.strptime(body["refreshTokenExpiration"], KIBO_TIME)
+    now = datetime.now(UTC)
+    access = datetime.strptime(body["accessTokenExpiration"], KIBO_TIME).replace(tzinfo=UTC)
+    refresh = datetime.strptime(body["refreshTokenExpiration"], KIBO_TIME).replace(tzinfo=UTC)
     # UTC, in the future, and the refresh token outlives the access token.
     assert now < access <= refresh < now + timedelta(days=366)
     return body
 
 
 async def test_legacy_ticket_refresh_and_delete(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
-    created = await client.post(
-        TICKETS, json={"applicationId": tenant.client_id, "sharedSecret": tenant.client_secret}
-    )
+    created = await client.post(TICKETS, json={"applicationId": tenant.client_id, "sharedSecret": tenant.client_secret})
     ticket = assert_kibo_ticket(created)
     assert (await app_tenant(client, tenant.id, ticket["accessToken"])).status_code == 200
 
@@ -431,7 +463,9 @@ async def test_app_token_as_bearer_or_app_claims(client: httpx.AsyncClient, tena
     assert by_bearer.json() == by_claims.json()
     body = by_bearer.json()
     assert body["id"] == tenant.id and body["isDevTenant"] is False
-    assert [(s["id"], s["tenantId"], s["isDefault"]) for s in body["sites"]] == [(tenant.default_site_id, tenant.id, True)]
+    assert [(s["id"], s["tenantId"], s["isDefault"]) for s in body["sites"]] == [
+        (tenant.default_site_id, tenant.id, True)
+    ]
 
     matching = await client.get(
         url, headers={**tenant.app_headers, "x-vol-tenant": str(tenant.id), "x-vol-site": str(tenant.default_site_id)}
@@ -457,8 +491,12 @@ async def test_app_auth_failures(client: httpx.AsyncClient, tenant: TenantFixtur
     )
     assert_kibo_error(site_mismatch, 403, "SITE_MISMATCH")
     for bad in ("abc", "-1", "0", "1.5", "99999999999"):
-        assert_kibo_error(await client.get(url, headers={**tenant.app_headers, "x-vol-site": bad}), 400, "INVALID_HEADER")
-        assert_kibo_error(await client.get(url, headers={**tenant.app_headers, "x-vol-tenant": bad}), 400, "INVALID_HEADER")
+        assert_kibo_error(
+            await client.get(url, headers={**tenant.app_headers, "x-vol-site": bad}), 400, "INVALID_HEADER"
+        )
+        assert_kibo_error(
+            await client.get(url, headers={**tenant.app_headers, "x-vol-tenant": bad}), 400, "INVALID_HEADER"
+        )
 
     # An application of one tenant cannot read another, which looks like a tenant that does not exist.
     foreign = await client.get(f"/api/platform/tenants/{other_tenant.id}", headers=tenant.app_headers)
@@ -468,7 +506,9 @@ async def test_app_auth_failures(client: httpx.AsyncClient, tenant: TenantFixtur
     assert str(other_tenant.id) not in foreign.text
 
 
-async def test_admin_and_app_tokens_do_not_cross(client: httpx.AsyncClient, tenant: TenantFixture, platform_headers) -> None:
+async def test_admin_and_app_tokens_do_not_cross(
+    client: httpx.AsyncClient, tenant: TenantFixture, platform_headers
+) -> None:
     admin_as_app = await client.get(f"/api/platform/tenants/{tenant.id}", headers=tenant.admin_headers)
     assert_kibo_error(admin_as_app, 401, "INVALID_APP_TOKEN")
     platform_as_app = await client.get(f"/api/platform/tenants/{tenant.id}", headers=platform_headers)
@@ -487,7 +527,9 @@ async def test_admin_and_app_tokens_do_not_cross(client: httpx.AsyncClient, tena
     assert (await client.get(f"/api/platform/tenants/{tenant.id}", headers=tenant.app_headers)).status_code == 200
 
 
-async def test_basic_auth_header_is_only_for_the_token_endpoint(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+async def test_basic_auth_header_is_only_for_the_token_endpoint(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
     credentials = base64.b64encode(f"{tenant.client_id}:{tenant.client_secret}".encode()).decode()
     response = await client.get(f"/api/platform/tenants/{tenant.id}", headers={"Authorization": f"Basic {credentials}"})
     assert_kibo_error(response, 401, "INVALID_APP_TOKEN")

@@ -35,8 +35,12 @@ async def signup(client: httpx.AsyncClient, tenant: TenantFixture, **extra: obje
     return response.json()
 
 
-async def login(client: httpx.AsyncClient, tenant: TenantFixture, username: str, password: str = PASSWORD, **extra: object) -> httpx.Response:
-    return await client.post(TICKETS, json={"username": username, "password": password, **extra}, headers=tenant.app_headers)
+async def login(
+    client: httpx.AsyncClient, tenant: TenantFixture, username: str, password: str = PASSWORD, **extra: object
+) -> httpx.Response:
+    return await client.post(
+        TICKETS, json={"username": username, "password": password, **extra}, headers=tenant.app_headers
+    )
 
 
 def introspector(tenant: TenantFixture) -> dict[str, str]:
@@ -55,8 +59,14 @@ async def introspect(client: httpx.AsyncClient, tenant: TenantFixture, token: st
 async def test_signup_and_login_return_a_full_ticket(client: httpx.AsyncClient, tenant: TenantFixture, service) -> None:
     ticket = await signup(client, tenant)
     assert set(ticket) == {
-        "accessToken", "accessTokenExpiration", "jwtAccessToken", "refreshToken", "refreshTokenExpiration",
-        "userId", "requires2FA", "customerAccount",
+        "accessToken",
+        "accessTokenExpiration",
+        "jwtAccessToken",
+        "refreshToken",
+        "refreshTokenExpiration",
+        "userId",
+        "requires2FA",
+        "customerAccount",
     }
     assert ticket["requires2FA"] is False and ticket["customerAccount"]["userId"] == ticket["userId"]
     assert len(ticket["accessToken"]) >= 43 and len(ticket["refreshToken"]) >= 43  # >= 256 bits, base64url
@@ -79,14 +89,22 @@ async def test_signup_and_login_return_a_full_ticket(client: httpx.AsyncClient, 
     assert claims["account_id"] == ticket["customerAccount"]["id"] and claims["customer_set"] == "default"
     assert claims["amr"] == ["pwd"] and claims["sid"] and claims["jti"] and claims["exp"] - claims["iat"] == 15 * 60
 
-    trimmed = await client.post(f"{TICKETS}?responseFields=userId,requires2FA", json={"username": email, "password": PASSWORD}, headers=tenant.app_headers)
+    trimmed = await client.post(
+        f"{TICKETS}?responseFields=userId,requires2FA",
+        json={"username": email, "password": PASSWORD},
+        headers=tenant.app_headers,
+    )
     assert trimmed.json() == {"userId": ticket["userId"], "requires2FA": False}
 
 
 async def test_failed_logins_are_indistinguishable(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     locked = await signup(client, tenant)
-    await client.post(f"{ACCOUNTS}/{locked['customerAccount']['id']}/Set-Login-Locked", json=True, headers=tenant.app_headers)
-    no_login = await client.post(ACCOUNTS, json={"emailAddress": f"{unique('nl')}@example.com"}, headers=tenant.app_headers)
+    await client.post(
+        f"{ACCOUNTS}/{locked['customerAccount']['id']}/Set-Login-Locked", json=True, headers=tenant.app_headers
+    )
+    no_login = await client.post(
+        ACCOUNTS, json={"emailAddress": f"{unique('nl')}@example.com"}, headers=tenant.app_headers
+    )
     known = await signup(client, tenant)
     attempts = [
         await login(client, tenant, f"{unique('ghost')}@example.com"),
@@ -100,25 +118,38 @@ async def test_failed_logins_are_indistinguishable(client: httpx.AsyncClient, te
         body.pop("additionalErrorData")
         bodies.append(body)
     assert all(b == bodies[0] for b in bodies)
-    assert_kibo_error(await client.post(TICKETS, json={"username": "x", "password": 5}, headers=tenant.app_headers), 400)
+    assert_kibo_error(
+        await client.post(TICKETS, json={"username": "x", "password": 5}, headers=tenant.app_headers), 400
+    )
     assert_kibo_error(await client.post(TICKETS, json={"username": "x", "pwd": "y"}, headers=tenant.app_headers), 400)
 
 
 async def test_refresh_rotates_and_reuse_ends_the_session(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
-    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json={"refreshReuseGraceSeconds": 0}, headers=tenant.admin_headers)
+    await client.put(
+        f"/admin/v1/tenants/{tenant.id}/settings", json={"refreshReuseGraceSeconds": 0}, headers=tenant.admin_headers
+    )
     first = await signup(client, tenant)
-    second = await client.put(f"{TICKETS}/refresh", params={"refreshToken": first["refreshToken"]}, headers=tenant.app_headers)
+    second = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": first["refreshToken"]}, headers=tenant.app_headers
+    )
     assert second.status_code == 200, second.text
     second = second.json()
     assert second["refreshToken"] != first["refreshToken"] and second["accessToken"] != first["accessToken"]
     assert (await introspect(client, tenant, second["accessToken"]))["active"] is True
 
-    reuse = await client.put(f"{TICKETS}/refresh", params={"refreshToken": first["refreshToken"]}, headers=tenant.app_headers)
+    reuse = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": first["refreshToken"]}, headers=tenant.app_headers
+    )
     assert_kibo_error(reuse, 401, "INVALID_REFRESH_TOKEN")
     # The reuse looked like theft: the whole session is gone, successor included.
     for token in (second["accessToken"], second["jwtAccessToken"], second["refreshToken"]):
         assert await introspect(client, tenant, token) == {"active": False}
-    assert_kibo_error(await client.put(f"{TICKETS}/refresh", params={"refreshToken": second["refreshToken"]}, headers=tenant.app_headers), 401)
+    assert_kibo_error(
+        await client.put(
+            f"{TICKETS}/refresh", params={"refreshToken": second["refreshToken"]}, headers=tenant.app_headers
+        ),
+        401,
+    )
 
 
 async def test_ticket_account_keeps_its_empty_lists(client: httpx.AsyncClient, tenant: TenantFixture, mailbox) -> None:
@@ -127,19 +158,25 @@ async def test_ticket_account_keeps_its_empty_lists(client: httpx.AsyncClient, t
     lists = {"contacts": [], "notes": [], "attributes": [], "segments": []}
     ticket = await signup(client, tenant)
     for _ in range(3):
-        response = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+        response = await client.put(
+            f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+        )
         assert response.status_code == 200, response.text
         ticket = response.json()
         assert {k: ticket["customerAccount"][k] for k in lists} == lists
     email = ticket["customerAccount"]["emailAddress"]
     settings = (await client.get(f"/admin/v1/tenants/{tenant.id}/settings", headers=tenant.admin_headers)).json()
     settings["twoFactor"] = {**settings["twoFactor"], "mode": "always"}
-    assert (await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=settings, headers=tenant.admin_headers)).status_code == 200
+    assert (
+        await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=settings, headers=tenant.admin_headers)
+    ).status_code == 200
     before = len(mailbox.messages)
     pending = {"Authorization": f"Bearer {(await login(client, tenant, email)).json()['accessToken']}"}
     assert (await client.post(f"{TICKETS}/2fa/request", headers=pending)).status_code == 204
     code = re.search(r"^ {4}(\d{6})", mailbox.wait_for(email, after=before).get_content(), re.MULTILINE).group(1)
-    wrong = await client.post(f"{TICKETS}/2fa/auth", json={"otpCode": "000000" if code != "000000" else "111111"}, headers=pending)
+    wrong = await client.post(
+        f"{TICKETS}/2fa/auth", json={"otpCode": "000000" if code != "000000" else "111111"}, headers=pending
+    )
     assert_kibo_error(wrong, 401, "INVALID_2FA_CODE")
     finished = await client.post(f"{TICKETS}/2fa/auth", json={"otpCode": code}, headers=pending)
     assert finished.status_code == 200, finished.text
@@ -148,10 +185,14 @@ async def test_ticket_account_keeps_its_empty_lists(client: httpx.AsyncClient, t
 
 async def test_concurrent_refreshes_yield_one_successor(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     ticket = await signup(client, tenant)
-    responses = await asyncio.gather(*(
-        client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
-        for _ in range(50)
-    ))
+    responses = await asyncio.gather(
+        *(
+            client.put(
+                f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+            )
+            for _ in range(50)
+        )
+    )
     assert all(r.status_code == 200 for r in responses), {r.status_code for r in responses}
     successors = {r.json()["refreshToken"] for r in responses}
     assert len(successors) == 1
@@ -191,10 +232,15 @@ async def test_account_changes_end_sessions(client: httpx.AsyncClient, tenant: T
         ticket = await signup(client, tenant)
         account_id = ticket["customerAccount"]["id"]
         if change == "password":
-            response = await client.post(f"{ACCOUNTS}/{account_id}/Change-Password",
-                                         json={"oldPassword": PASSWORD, "newPassword": "another good passphrase"}, headers=tenant.app_headers)
+            response = await client.post(
+                f"{ACCOUNTS}/{account_id}/Change-Password",
+                json={"oldPassword": PASSWORD, "newPassword": "another good passphrase"},
+                headers=tenant.app_headers,
+            )
         elif change == "lock":
-            response = await client.post(f"{ACCOUNTS}/{account_id}/Set-Login-Locked", json=True, headers=tenant.app_headers)
+            response = await client.post(
+                f"{ACCOUNTS}/{account_id}/Set-Login-Locked", json=True, headers=tenant.app_headers
+            )
         else:
             response = await client.delete(f"{ACCOUNTS}/{account_id}", headers=tenant.app_headers)
         assert response.status_code == 204, response.text
@@ -202,28 +248,48 @@ async def test_account_changes_end_sessions(client: httpx.AsyncClient, tenant: T
             assert await introspect(client, tenant, token) == {"active": False}, change
 
 
-async def test_durations_need_the_behavior_and_respect_caps(client: httpx.AsyncClient, platform_headers, tenant: TenantFixture) -> None:
+async def test_durations_need_the_behavior_and_respect_caps(
+    client: httpx.AsyncClient, platform_headers, tenant: TenantFixture
+) -> None:
     plain = await make_tenant(client, platform_headers, behaviors=["customer:accounts:write", "customer:authtickets"])
-    body = {"account": {"emailAddress": f"{unique('d')}@example.com"}, "password": PASSWORD, "authTicketDurationMinutes": 5}
-    assert_kibo_error(await client.post(f"{ACCOUNTS}/Add-Account-And-Login", json=body, headers=plain.app_headers), 403, "MISSING_BEHAVIOR")
+    body = {
+        "account": {"emailAddress": f"{unique('d')}@example.com"},
+        "password": PASSWORD,
+        "authTicketDurationMinutes": 5,
+    }
+    assert_kibo_error(
+        await client.post(f"{ACCOUNTS}/Add-Account-And-Login", json=body, headers=plain.app_headers),
+        403,
+        "MISSING_BEHAVIOR",
+    )
 
     ticket = await signup(client, tenant, authTicketDurationMinutes=5, refreshTokenDurationMinutes=60)
     claims = jwt.decode(ticket["jwtAccessToken"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 300
     email = ticket["customerAccount"]["emailAddress"]
-    too_long = await client.post(f"{TICKETS}?authTicketDurationMinutes=61", json={"username": email, "password": PASSWORD}, headers=tenant.app_headers)
+    too_long = await client.post(
+        f"{TICKETS}?authTicketDurationMinutes=61",
+        json={"username": email, "password": PASSWORD},
+        headers=tenant.app_headers,
+    )
     body = assert_kibo_error(too_long, 400, "DURATION_ABOVE_CAP")
     assert "maxRequestedAccessTokenMinutes" in body["message"]
     refresh_too_long = await login(client, tenant, email, refreshTokenDurationMinutes=10**5)
     assert "refreshTokenDurationMinutes" in assert_kibo_error(refresh_too_long, 400)["message"]
 
 
-async def test_introspection_rules(client: httpx.AsyncClient, platform_headers, tenant: TenantFixture, other_tenant: TenantFixture) -> None:
+async def test_introspection_rules(
+    client: httpx.AsyncClient, platform_headers, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     ticket = await signup(client, tenant)
     url = f"/tenants/{tenant.id}/oauth2/introspect"
     active = await introspect(client, tenant, ticket["accessToken"])
     assert active["active"] is True and active["token_type"] == "access_token"
-    assert active["sub"] == ticket["userId"] and active["tid"] == tenant.id and active["account_id"] == ticket["customerAccount"]["id"]
+    assert (
+        active["sub"] == ticket["userId"]
+        and active["tid"] == tenant.id
+        and active["account_id"] == ticket["customerAccount"]["id"]
+    )
     assert {"exp", "iat", "jti", "sid", "scope", "username"} <= active.keys()
     assert (await introspect(client, tenant, ticket["jwtAccessToken"]))["sid"] == active["sid"]
     assert (await introspect(client, tenant, ticket["refreshToken"]))["token_type"] == "refresh_token"
@@ -235,7 +301,12 @@ async def test_introspection_rules(client: httpx.AsyncClient, platform_headers, 
     assert await introspect(client, other_tenant, ticket["accessToken"]) == {"active": False}
     assert_problem(await client.post(url, data={"token": ticket["accessToken"]}), 401)
     no_behavior = await make_tenant(client, platform_headers, behaviors=[])
-    assert_problem(await client.post(f"/tenants/{no_behavior.id}/oauth2/introspect", data={"token": "x"}, headers=introspector(no_behavior)), 401)
+    assert_problem(
+        await client.post(
+            f"/tenants/{no_behavior.id}/oauth2/introspect", data={"token": "x"}, headers=introspector(no_behavior)
+        ),
+        401,
+    )
     by_app_token = await client.post(url, data={"token": ticket["accessToken"]}, headers=tenant.app_headers)
     assert by_app_token.json()["active"] is True
     assert_problem(await client.post(url, json={"token": "x"}, headers=introspector(tenant)), 400)
@@ -248,10 +319,16 @@ async def test_revocation(client: httpx.AsyncClient, tenant: TenantFixture) -> N
     assert revoked.status_code == 200
     assert await introspect(client, tenant, ticket["accessToken"]) == {"active": False}
     assert (await introspect(client, tenant, ticket["refreshToken"]))["active"] is True
-    renewed = (await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)).json()
+    renewed = (
+        await client.put(
+            f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+        )
+    ).json()
     assert (await introspect(client, tenant, renewed["accessToken"]))["active"] is True
 
-    assert (await client.post(url, data={"token": renewed["refreshToken"]}, headers=introspector(tenant))).status_code == 200
+    assert (
+        await client.post(url, data={"token": renewed["refreshToken"]}, headers=introspector(tenant))
+    ).status_code == 200
     assert await introspect(client, tenant, renewed["accessToken"]) == {"active": False}
     assert (await client.post(url, data={"token": "unknown"}, headers=introspector(tenant))).status_code == 200
 
@@ -260,7 +337,9 @@ def _forge(claims: dict, key, algorithm: str, headers: dict) -> str:
     return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
 
 
-async def test_jwt_attacks_are_refused(client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, service) -> None:
+async def test_jwt_attacks_are_refused(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, service
+) -> None:
     ticket = await signup(client, tenant)
     good = ticket["jwtAccessToken"]
     header = jwt.get_unverified_header(good)
@@ -273,7 +352,9 @@ async def test_jwt_attacks_are_refused(client: httpx.AsyncClient, tenant: Tenant
     now = int(time.time())
 
     def unsigned(claims_: dict, header_: dict) -> str:
-        encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        def encode(part):
+            return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
         return f"{encode(header_)}.{encode(claims_)}."
 
     def hmac_with_public_key() -> str:
@@ -281,7 +362,11 @@ async def test_jwt_attacks_are_refused(client: httpx.AsyncClient, tenant: Tenant
             base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode()
             for p in ({"alg": "HS256", "typ": "at+jwt", "kid": header["kid"]}, claims)
         )
-        sig = base64.urlsafe_b64encode(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+        sig = (
+            base64.urlsafe_b64encode(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         return f"{signing_input}.{sig}"
 
     forged = {
@@ -290,10 +375,28 @@ async def test_jwt_attacks_are_refused(client: httpx.AsyncClient, tenant: Tenant
         "foreign kid": _forge(claims, attacker, "ES256", {"kid": "attacker", "typ": "at+jwt"}),
         "real kid, wrong key": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}),
         "injected kid": _forge(claims, attacker, "ES256", {"kid": "../../etc/passwd' OR 1=1", "typ": "at+jwt"}),
-        "jku header": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt", "jku": "http://evil/jwks"}),
-        "jwk header": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt", "jwk": json.loads(jwt.algorithms.ECAlgorithm.to_jwk(attacker.public_key()))}),
-        "expired": _forge({**claims, "exp": now - 3600, "iat": now - 7200, "nbf": now - 7200}, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}),
-        "other tenant claim": _forge({**claims, "tid": other_tenant.id}, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}),
+        "jku header": _forge(
+            claims, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt", "jku": "http://evil/jwks"}
+        ),
+        "jwk header": _forge(
+            claims,
+            attacker,
+            "ES256",
+            {
+                "kid": header["kid"],
+                "typ": "at+jwt",
+                "jwk": json.loads(jwt.algorithms.ECAlgorithm.to_jwk(attacker.public_key())),
+            },
+        ),
+        "expired": _forge(
+            {**claims, "exp": now - 3600, "iat": now - 7200, "nbf": now - 7200},
+            attacker,
+            "ES256",
+            {"kid": header["kid"], "typ": "at+jwt"},
+        ),
+        "other tenant claim": _forge(
+            {**claims, "tid": other_tenant.id}, attacker, "ES256", {"kid": header["kid"], "typ": "at+jwt"}
+        ),
         "wrong typ": _forge(claims, attacker, "ES256", {"kid": header["kid"], "typ": "JWT"}),
     }
     for name, token in forged.items():
@@ -310,7 +413,9 @@ async def test_signed_tokens_survive_a_key_rotation(client: httpx.AsyncClient, t
     old_kid = jwt.get_unverified_header(before["jwtAccessToken"])["kid"]
     rotated = await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.admin_headers)
     assert rotated.status_code == 201 and rotated.json()["kid"] != old_kid
-    assert_problem(await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.viewer_headers), 403)
+    assert_problem(
+        await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.viewer_headers), 403
+    )
     kids = [k["kid"] for k in (await client.get(f"/tenants/{tenant.id}/.well-known/jwks.json")).json()["keys"]]
     assert kids == [rotated.json()["kid"], old_kid]
     assert all("d" not in k for k in (await client.get(f"/tenants/{tenant.id}/.well-known/jwks.json")).json()["keys"])
@@ -320,8 +425,12 @@ async def test_signed_tokens_survive_a_key_rotation(client: httpx.AsyncClient, t
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "EdDSA"])
-async def test_tenant_selects_signing_algorithm(client: httpx.AsyncClient, tenant: TenantFixture, algorithm: str) -> None:
-    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json={"signingAlgorithm": algorithm}, headers=tenant.admin_headers)
+async def test_tenant_selects_signing_algorithm(
+    client: httpx.AsyncClient, tenant: TenantFixture, algorithm: str
+) -> None:
+    await client.put(
+        f"/admin/v1/tenants/{tenant.id}/settings", json={"signingAlgorithm": algorithm}, headers=tenant.admin_headers
+    )
     await client.post(f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate", headers=tenant.admin_headers)
     ticket = await signup(client, tenant)
     assert jwt.get_unverified_header(ticket["jwtAccessToken"])["alg"] == algorithm
@@ -329,16 +438,29 @@ async def test_tenant_selects_signing_algorithm(client: httpx.AsyncClient, tenan
 
 
 async def test_create_login_for_existing_account(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
-    account = (await client.post(ACCOUNTS, json={"emailAddress": f"{unique('cl')}@example.com"}, headers=tenant.app_headers)).json()
+    account = (
+        await client.post(ACCOUNTS, json={"emailAddress": f"{unique('cl')}@example.com"}, headers=tenant.app_headers)
+    ).json()
     url = f"{ACCOUNTS}/{account['id']}/Create-Login"
-    ticket = await client.post(url, json={"emailAddress": account["emailAddress"], "password": PASSWORD}, headers=tenant.app_headers)
+    ticket = await client.post(
+        url, json={"emailAddress": account["emailAddress"], "password": PASSWORD}, headers=tenant.app_headers
+    )
     assert ticket.status_code == 200 and ticket.json()["customerAccount"]["id"] == account["id"]
-    assert_kibo_error(await client.post(url, json={"password": PASSWORD}, headers=tenant.app_headers), 409, "LOGIN_EXISTS")
+    assert_kibo_error(
+        await client.post(url, json={"password": PASSWORD}, headers=tenant.app_headers), 409, "LOGIN_EXISTS"
+    )
     assert (await login(client, tenant, account["emailAddress"])).status_code == 200
-    assert_kibo_error(await client.post(f"{ACCOUNTS}/2147480000/Create-Login", json={"password": PASSWORD}, headers=tenant.app_headers), 404)
+    assert_kibo_error(
+        await client.post(
+            f"{ACCOUNTS}/2147480000/Create-Login", json={"password": PASSWORD}, headers=tenant.app_headers
+        ),
+        404,
+    )
 
 
-async def test_genuinely_signed_but_invalid_claims_are_refused(client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, servers) -> None:
+async def test_genuinely_signed_but_invalid_claims_are_refused(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, servers
+) -> None:
     """Signed with the tenant's real key (read from the database), so only the claim checks can refuse them."""
     import asyncpg
 
@@ -373,7 +495,9 @@ async def test_genuinely_signed_but_invalid_claims_are_refused(client: httpx.Asy
 
 
 async def test_customer_changes_own_password_with_their_token(client: httpx.AsyncClient, platform_headers) -> None:
-    shop = await make_tenant(client, platform_headers, behaviors=["customer:accounts:write", "customer:authtickets", "tokens:introspect"])
+    shop = await make_tenant(
+        client, platform_headers, behaviors=["customer:accounts:write", "customer:authtickets", "tokens:introspect"]
+    )
     ticket = await signup(client, shop)
     other = await signup(client, shop)
     # A customer's token opens that customer's own account, never the application's behaviors.
@@ -382,15 +506,26 @@ async def test_customer_changes_own_password_with_their_token(client: httpx.Asyn
     assert_kibo_error(await client.get(f"{ACCOUNTS}/{other['customerAccount']['id']}", headers=as_customer), 403)
     url = f"{ACCOUNTS}/{ticket['customerAccount']['id']}/Change-Password"
     body = {"oldPassword": PASSWORD, "newPassword": "my own new passphrase"}
-    assert_kibo_error(await client.post(f"{ACCOUNTS}/{other['customerAccount']['id']}/Change-Password", json=body,
-                                        headers={"Authorization": f"Bearer {ticket['accessToken']}"}), 403, "MISSING_BEHAVIOR")
+    assert_kibo_error(
+        await client.post(
+            f"{ACCOUNTS}/{other['customerAccount']['id']}/Change-Password",
+            json=body,
+            headers={"Authorization": f"Bearer {ticket['accessToken']}"},
+        ),
+        403,
+        "MISSING_BEHAVIOR",
+    )
     changed = await client.post(url, json=body, headers={"Authorization": f"Bearer {ticket['jwtAccessToken']}"})
     assert changed.status_code == 204, changed.text
     assert await introspect(client, shop, ticket["refreshToken"]) == {"active": False}
-    assert (await login(client, shop, ticket["customerAccount"]["emailAddress"], "my own new passphrase")).status_code == 200
+    assert (
+        await login(client, shop, ticket["customerAccount"]["emailAddress"], "my own new passphrase")
+    ).status_code == 200
 
 
-async def test_password_is_rehashed_when_the_tenant_raises_argon2_cost(client: httpx.AsyncClient, tenant: TenantFixture, servers) -> None:
+async def test_password_is_rehashed_when_the_tenant_raises_argon2_cost(
+    client: httpx.AsyncClient, tenant: TenantFixture, servers
+) -> None:
     import asyncpg
 
     ticket = await signup(client, tenant)
@@ -404,7 +539,11 @@ async def test_password_is_rehashed_when_the_tenant_raises_argon2_cost(client: h
             await conn.close()
 
     assert "m=19456,t=2,p=1" in await stored_hash()
-    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json={"password": {"argon2Iterations": 3}}, headers=tenant.admin_headers)
+    await client.put(
+        f"/admin/v1/tenants/{tenant.id}/settings",
+        json={"password": {"argon2Iterations": 3}},
+        headers=tenant.admin_headers,
+    )
     assert (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).status_code == 200
     assert "m=19456,t=3,p=1" in await stored_hash()
     assert (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).status_code == 200
@@ -414,11 +553,15 @@ async def test_another_tenants_application_cannot_refresh_or_end_a_session(
     client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture
 ) -> None:
     ticket = await signup(client, tenant)
-    foreign = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=other_tenant.app_headers)
+    foreign = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=other_tenant.app_headers
+    )
     assert_kibo_error(foreign, 401, "INVALID_REFRESH_TOKEN")
     await client.delete(TICKETS, params={"refreshToken": ticket["refreshToken"]}, headers=other_tenant.app_headers)
     # Neither touched the session: the token was not rotated, retired or ended.
-    own = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+    own = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+    )
     assert own.status_code == 200, own.text
 
 
@@ -427,6 +570,8 @@ async def test_refresh_answers_with_the_account_as_it_is_now(client: httpx.Async
     account_id = ticket["customerAccount"]["id"]
     updated = await client.put(f"{ACCOUNTS}/{account_id}", json={"firstName": "Renamed"}, headers=tenant.app_headers)
     assert updated.status_code == 200
-    renewed = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+    renewed = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+    )
     assert renewed.json()["customerAccount"]["firstName"] == "Renamed"
     assert renewed.json()["customerAccount"]["contacts"] == []

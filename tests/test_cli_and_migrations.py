@@ -6,9 +6,9 @@ import asyncio
 import json
 import secrets
 import shutil
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -18,7 +18,6 @@ import pytest
 from service.applications.behaviors import Behavior
 from service.platform.migrate import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, MigrationError, apply_migrations, discover
 from tests.conftest import Servers, assert_problem, bearer, unique
-
 
 
 def cli_json(result) -> dict:
@@ -32,7 +31,9 @@ def cli_json(result) -> dict:
 @pytest.mark.parametrize("json_first", [False, True])
 async def test_tenant_create(run_cli, client: httpx.AsyncClient, platform_headers, json_first: bool) -> None:
     name = unique("cli-tenant")
-    args = ("--json", "tenant", "create", "--name", name) if json_first else ("tenant", "create", "--name", name, "--json")
+    args = (
+        ("--json", "tenant", "create", "--name", name) if json_first else ("tenant", "create", "--name", name, "--json")
+    )
     tenant = cli_json(run_cli(*args))
     assert isinstance(tenant["id"], int) and tenant["name"] == name and isinstance(tenant["defaultSiteId"], int)
 
@@ -66,8 +67,16 @@ async def test_application_create_prints_the_secret_once(run_cli, client: httpx.
     assert [a["clientId"] for a in listed.json()] == [app["clientId"]] and secret not in listed.text
 
     text = run_cli(
-        "application", "create", "--tenant-id", str(tenant["id"]), "--name", "narrow",
-        "--behavior", "customer:authtickets", "--behavior", "tokens:introspect",
+        "application",
+        "create",
+        "--tenant-id",
+        str(tenant["id"]),
+        "--name",
+        "narrow",
+        "--behavior",
+        "customer:authtickets",
+        "--behavior",
+        "tokens:introspect",
     )
     assert text.returncode == 0, text.stderr
     secret_lines = [line for line in text.stdout.splitlines() if "client_secret" in line]
@@ -80,8 +89,17 @@ async def test_admin_create_for_a_tenant(run_cli, client: httpx.AsyncClient) -> 
     tenant = cli_json(run_cli("--json", "tenant", "create", "--name", unique("cli-admins")))
     username, password = unique("cli-viewer"), secrets.token_urlsafe(16)
     result = run_cli(
-        "--json", "admin", "create", "--username", username, "--tenant-id", str(tenant["id"]), "--role", "viewer",
-        "--password-stdin", stdin=password + "\n",
+        "--json",
+        "admin",
+        "create",
+        "--username",
+        username,
+        "--tenant-id",
+        str(tenant["id"]),
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin=password + "\n",
     )
     user = cli_json(result)
     assert user["username"] == username and user["tenantId"] == tenant["id"] and user["role"] == "viewer"
@@ -94,11 +112,16 @@ async def test_admin_create_for_a_tenant(run_cli, client: httpx.AsyncClient) -> 
     headers = bearer(signed_in.json()["accessToken"])
     assert (await client.get(f"/admin/v1/tenants/{tenant['id']}/sites", headers=headers)).status_code == 200
     assert_problem(
-        await client.post(f"/admin/v1/tenants/{tenant['id']}/customer-sets", json={"code": "c", "name": "C"}, headers=headers),
-        403, "READ_ONLY_ADMIN",
+        await client.post(
+            f"/admin/v1/tenants/{tenant['id']}/customer-sets", json={"code": "c", "name": "C"}, headers=headers
+        ),
+        403,
+        "READ_ONLY_ADMIN",
     )
     # Without --tenant-id it is a platform admin; a tenant admin's name does not clash with it.
-    platform = cli_json(run_cli("--json", "admin", "create", "--username", username, "--password-stdin", stdin=password + "\n"))
+    platform = cli_json(
+        run_cli("--json", "admin", "create", "--username", username, "--password-stdin", stdin=password + "\n")
+    )
     assert platform["tenantId"] is None and platform["role"] == "platform-admin"
     assert (await client.post("/admin/v1/token", json={"username": username, "password": password})).status_code == 200
 
@@ -118,7 +141,10 @@ def test_failures_exit_non_zero_with_a_message(run_cli) -> None:
         "exists": (("admin", "create", "--username", twice.upper(), "--password-stdin"), password),
         "huge id": (("application", "create", "--tenant-id", "99999999999", "--name", "x"), None),
         "zero id": (("admin", "create", "--username", "x", "--tenant-id", "0", "--password-stdin"), password),
-        "bad behavior": (("application", "create", "--tenant-id", "1", "--name", "x", "--behavior", "everything"), None),
+        "bad behavior": (
+            ("application", "create", "--tenant-id", "1", "--name", "x", "--behavior", "everything"),
+            None,
+        ),
         "no name": (("tenant", "create"), None),
     }
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:  # independent commands, run side by side
@@ -188,7 +214,9 @@ async def test_applies_everything_once_then_nothing(fresh_database: str, migrati
     assert await recorded(fresh_database) == everything
     conn = await asyncpg.connect(fresh_database)
     try:
-        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {
+            r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
     finally:
         await conn.close()
     assert {"tenants", "applications", "admin_users", "schema_migrations"} <= tables

@@ -7,8 +7,8 @@ import re
 import httpx
 
 from service.applications.behaviors import Behavior
-from service.errors import ErrorCode
 from service.cli import render_openapi
+from service.errors import ErrorCode
 from tests.conftest import ROOT
 
 

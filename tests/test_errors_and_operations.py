@@ -10,14 +10,22 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
 from tests.conftest import (
-    ROOT, Servers, ServiceProcess, TenantFixture, assert_kibo_error, assert_problem, bearer, start_service, stop_service,
+    ROOT,
+    Servers,
+    ServiceProcess,
+    TenantFixture,
+    assert_kibo_error,
+    assert_problem,
+    bearer,
+    start_service,
+    stop_service,
 )
 
 OAUTH = "/api/platform/applications/authtickets/oauth"
@@ -26,7 +34,9 @@ TICKETS = "/api/platform/applications/authtickets"
 
 def assert_error_headers(response: httpx.Response) -> None:
     assert response.status_code >= 400
-    assert response.headers["x-request-id"] and response.headers["x-vol-correlation"] == response.headers["x-request-id"]
+    assert (
+        response.headers["x-request-id"] and response.headers["x-vol-correlation"] == response.headers["x-request-id"]
+    )
     assert response.headers["cache-control"] == "no-store"
     assert "Traceback" not in response.text and 'File "' not in response.text and "asyncpg" not in response.text
 
@@ -47,21 +57,24 @@ def wait_for_log(service: ServiceProcess, needle: str) -> str:
 async def test_malformed_json_is_a_400_problem(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     for content in (b'{"name":', b"{'name': 'x'}", b"\xff\xfe", b"", b"name=x"):
         response = await client.post(
-            "/admin/v1/tenants/{}/customer-sets".format(tenant.id), content=content,
+            f"/admin/v1/tenants/{tenant.id}/customer-sets",
+            content=content,
             headers={**tenant.admin_headers, "content-type": "application/json"},
         )
         body = assert_problem(response, 400)
         assert body["code"] in ("MALFORMED_REQUEST", "VALIDATION_FAILED"), body
         assert_error_headers(response)
-    assert (await client.get(f"/admin/v1/tenants/{tenant.id}/customer-sets", headers=tenant.admin_headers)).json()[
-        0
-    ]["code"] == "default"
+    assert (await client.get(f"/admin/v1/tenants/{tenant.id}/customer-sets", headers=tenant.admin_headers)).json()[0][
+        "code"
+    ] == "default"
     # The sign-in route has no guard: its malformed bodies are refused the same way.
-    assert_problem(await client.post("/admin/v1/token", content=b"{", headers={"content-type": "application/json"}), 400)
+    assert_problem(
+        await client.post("/admin/v1/token", content=b"{", headers={"content-type": "application/json"}), 400
+    )
 
 
 @pytest.mark.parametrize(
-    "path,body",
+    ("path", "body"),
     [
         ("/customer-sets", {"code": 5, "name": "x"}),
         ("/customer-sets", {"code": "ok", "name": ["x"]}),
@@ -100,8 +113,12 @@ async def test_ids_beyond_int32_are_400_not_500(client: httpx.AsyncClient, tenan
         assert_problem(response, 400, "VALIDATION_FAILED")
         assert_error_headers(response)
     # The limit holds in the body too, and on the Kibo routes.
-    assert_problem(await client.post("/admin/v1/token", json={"username": "a", "password": "b", "tenantId": 2**31}), 400)
-    assert_problem(await client.post("/admin/v1/token", json={"username": "a", "password": "b", "tenantId": 2**64}), 400)
+    assert_problem(
+        await client.post("/admin/v1/token", json={"username": "a", "password": "b", "tenantId": 2**31}), 400
+    )
+    assert_problem(
+        await client.post("/admin/v1/token", json={"username": "a", "password": "b", "tenantId": 2**64}), 400
+    )
     for url in ("/api/platform/tenants/2147483648", "/api/platform/tenants/0"):
         response = await client.get(url, headers=tenant.app_headers)
         assert_kibo_error(response, 400, "VALIDATION_FAILED")
@@ -109,7 +126,9 @@ async def test_ids_beyond_int32_are_400_not_500(client: httpx.AsyncClient, tenan
 
 
 @pytest.mark.parametrize("header", ["x-vol-site", "x-vol-tenant"])
-@pytest.mark.parametrize("value", [b"\xb2", b"1\xb9", b"\xbd", b"12345678901234567890", b"1e3", b"7 8", b"+5", b"\xd9\xa3"])
+@pytest.mark.parametrize(
+    "value", [b"\xb2", b"1\xb9", b"\xbd", b"12345678901234567890", b"1e3", b"7 8", b"+5", b"\xd9\xa3"]
+)
 async def test_odd_kibo_id_headers_are_400(
     client: httpx.AsyncClient, tenant: TenantFixture, header: str, value: bytes
 ) -> None:
@@ -131,7 +150,9 @@ async def test_odd_kibo_id_headers_are_400(
     ],
 )
 async def test_malformed_basic_credentials_are_400(client: httpx.AsyncClient, authorization: bytes) -> None:
-    response = await client.post(OAUTH, data={"grant_type": "client_credentials"}, headers={"Authorization": authorization})
+    response = await client.post(
+        OAUTH, data={"grant_type": "client_credentials"}, headers={"Authorization": authorization}
+    )
     body = assert_kibo_error(response, 400, "INVALID_REQUEST")
     assert body["error"] == "invalid_request"
     assert_error_headers(response)
@@ -154,7 +175,8 @@ async def test_nul_bytes_and_odd_text_are_400(client: httpx.AsyncClient, tenant:
     assert_kibo_error(legacy, legacy.status_code)
     # Lone surrogates escaped in JSON.
     escaped = await client.post(
-        OAUTH, content=b'{"grant_type": "client_credentials", "client_id": "\\ud800", "client_secret": "\\udfff"}',
+        OAUTH,
+        content=b'{"grant_type": "client_credentials", "client_id": "\\ud800", "client_secret": "\\udfff"}',
         headers={"content-type": "application/json"},
     )
     assert 400 <= escaped.status_code < 500, escaped.text
@@ -202,7 +224,10 @@ async def test_request_ids(client: httpx.AsyncClient) -> None:
     # An id that could carry anything into logs is replaced by one of our own.
     for unsafe in ("short", "has space in it", "x" * 65, "inject\"quote'here"):
         replaced = await client.get("/admin/v1/nothing", headers={"x-request-id": unsafe})
-        assert replaced.headers["x-request-id"] != unsafe and replaced.json()["requestId"] == replaced.headers["x-request-id"]
+        assert (
+            replaced.headers["x-request-id"] != unsafe
+            and replaced.json()["requestId"] == replaced.headers["x-request-id"]
+        )
     ids = {(await client.get("/health/live")).headers["x-request-id"] for _ in range(3)}
     assert len(ids) == 3
 
@@ -217,7 +242,9 @@ def small_body_service(servers: Servers, tmp_path_factory: pytest.TempPathFactor
     assert stop_service(running) == 0
 
 
-async def test_bodies_over_the_limit_are_413(small_body_service: ServiceProcess, platform_admin: tuple[str, str]) -> None:
+async def test_bodies_over_the_limit_are_413(
+    small_body_service: ServiceProcess, platform_admin: tuple[str, str]
+) -> None:
     async with httpx.AsyncClient(base_url=small_body_service.base_url, timeout=30) as http:
         padding = "x" * 3000
         big = await http.post("/admin/v1/token", json={"username": "a", "password": padding})
@@ -232,7 +259,9 @@ async def test_bodies_over_the_limit_are_413(small_body_service: ServiceProcess,
         assert streamed.request.headers.get("transfer-encoding") == "chunked"
         assert_problem(streamed, 413, "PAYLOAD_TOO_LARGE")
 
-        kibo = await http.post(OAUTH, data={"grant_type": "client_credentials", "client_id": "c", "client_secret": padding})
+        kibo = await http.post(
+            OAUTH, data={"grant_type": "client_credentials", "client_id": "c", "client_secret": padding}
+        )
         assert_kibo_error(kibo, 413, "PAYLOAD_TOO_LARGE")
         assert_error_headers(kibo)
         legacy = await http.post(TICKETS, json={"applicationId": "c", "sharedSecret": "s", "pad": padding})
@@ -281,20 +310,23 @@ def json_log_lines(text: str) -> list[dict]:
 
 
 async def test_logs_are_json_and_hold_no_secrets(
-    client: httpx.AsyncClient, service: ServiceProcess, tenant: TenantFixture, platform_admin: tuple[str, str],
+    client: httpx.AsyncClient,
+    service: ServiceProcess,
+    tenant: TenantFixture,
+    platform_admin: tuple[str, str],
     platform_headers: dict[str, str],
 ) -> None:
     wrong_password = "wrong-" + secrets.token_urlsafe(12)
     await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": wrong_password})
     legacy = await client.post(TICKETS, json={"applicationId": tenant.client_id, "sharedSecret": tenant.client_secret})
-    basic = await client.post(OAUTH, data={"grant_type": "client_credentials"}, auth=(tenant.client_id, tenant.client_secret))
+    basic = await client.post(
+        OAUTH, data={"grant_type": "client_credentials"}, auth=(tenant.client_id, tenant.client_secret)
+    )
     refreshed = await client.put(f"{TICKETS}/refresh-ticket", json={"refreshToken": legacy.json()["refreshToken"]})
     query_secret = "q-" + secrets.token_urlsafe(12)
     await client.get(f"/admin/v1/tenants?token={query_secret}", headers=platform_headers)
     marker = "log-check-" + secrets.token_hex(8)
-    deleted = await client.delete(
-        f"{TICKETS}/{refreshed.json()['refreshToken']}", headers={"x-request-id": marker}
-    )
+    deleted = await client.delete(f"{TICKETS}/{refreshed.json()['refreshToken']}", headers={"x-request-id": marker})
     assert deleted.status_code == 204
 
     text = wait_for_log(service, marker)
@@ -373,7 +405,7 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_0(
 
 
 @pytest.mark.parametrize(
-    "env,named",
+    ("env", "named"),
     [
         ({"PORT": "notanumber"}, "PORT"),
         ({"GATEHOUSE_MAX_BODY_BYTES": "10"}, "GATEHOUSE_MAX_BODY_BYTES"),
@@ -395,15 +427,28 @@ def test_bad_configuration_exits_2_naming_the_variable(run_cli, env: dict[str, s
 
 
 def test_serve_with_bad_configuration_exits_2(servers: Servers) -> None:
-    env = {"DATABASE_URL": servers.database_url, "REDIS_URL": servers.redis_url, "PORT": "notanumber", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "PORT": "notanumber",
+        "PATH": "/usr/bin:/bin",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "service", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "service", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2 and "PORT" in result.stderr, (result.stdout, result.stderr)
 
 
-@pytest.mark.parametrize("path,kibo", [("/api/commerce/customer/accounts", True), ("/admin/v1/tenants", False)])
-async def test_json_nested_too_deeply_is_a_400(client: httpx.AsyncClient, tenant: TenantFixture, platform_headers, path: str, kibo: bool) -> None:
+@pytest.mark.parametrize(("path", "kibo"), [("/api/commerce/customer/accounts", True), ("/admin/v1/tenants", False)])
+async def test_json_nested_too_deeply_is_a_400(
+    client: httpx.AsyncClient, tenant: TenantFixture, platform_headers, path: str, kibo: bool
+) -> None:
     body = "[" * 200_000 + "]" * 200_000
     headers = {**(tenant.app_headers if kibo else platform_headers), "content-type": "application/json"}
     response = await client.post(path, content=body, headers=headers)

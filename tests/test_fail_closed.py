@@ -19,20 +19,37 @@ async def test_fail_closed_while_redis_is_down(servers: Servers, tmp_path, platf
     service = start_service(Servers(servers.database_url, redis_url), tmp_path / "service.log")
     try:
         async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
-            token = (await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1]})).json()
+            token = (
+                await client.post(
+                    "/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1]}
+                )
+            ).json()
             tenant = await make_tenant(client, {"Authorization": f"Bearer {token['accessToken']}"})
             email = f"{unique('fc')}@example.com"
-            ticket = (await client.post("/api/commerce/customer/accounts/Add-Account-And-Login",
-                                        json={"account": {"emailAddress": email}, "password": "redis outage drill"},
-                                        headers=tenant.app_headers)).json()
+            ticket = (
+                await client.post(
+                    "/api/commerce/customer/accounts/Add-Account-And-Login",
+                    json={"account": {"emailAddress": email}, "password": "redis outage drill"},
+                    headers=tenant.app_headers,
+                )
+            ).json()
             basic = base64.b64encode(f"{tenant.client_id}:{tenant.client_secret}".encode()).decode()
 
             async def attempts() -> list[httpx.Response]:
                 return [
-                    await client.post(TICKETS, json={"username": email, "password": "redis outage drill"}, headers=tenant.app_headers),
-                    await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers),
-                    await client.post(f"/tenants/{tenant.id}/oauth2/introspect", data={"token": ticket["accessToken"]},
-                                      headers={"Authorization": f"Basic {basic}"}),
+                    await client.post(
+                        TICKETS, json={"username": email, "password": "redis outage drill"}, headers=tenant.app_headers
+                    ),
+                    await client.put(
+                        f"{TICKETS}/refresh",
+                        params={"refreshToken": ticket["refreshToken"]},
+                        headers=tenant.app_headers,
+                    ),
+                    await client.post(
+                        f"/tenants/{tenant.id}/oauth2/introspect",
+                        data={"token": ticket["accessToken"]},
+                        headers={"Authorization": f"Basic {basic}"},
+                    ),
                 ]
 
             redis_process.terminate()
@@ -61,21 +78,32 @@ async def test_login_fails_closed_while_postgres_is_down(servers: Servers, tmp_p
     pg_dir = tmp_path / "pg"
     pg_dir.mkdir()
     database_url, pg_server = _start_postgres(pg_dir)
-    service = start_service(Servers(database_url, servers.redis_url), tmp_path / "service.log",
-                            GATEHOUSE_ADMIN_USERNAME=platform_admin[0], GATEHOUSE_ADMIN_PASSWORD=platform_admin[1])
+    service = start_service(
+        Servers(database_url, servers.redis_url),
+        tmp_path / "service.log",
+        GATEHOUSE_ADMIN_USERNAME=platform_admin[0],
+        GATEHOUSE_ADMIN_PASSWORD=platform_admin[1],
+    )
     try:
         async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
-            token = (await client.post("/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1]})).json()
+            token = (
+                await client.post(
+                    "/admin/v1/token", json={"username": platform_admin[0], "password": platform_admin[1]}
+                )
+            ).json()
             tenant = await make_tenant(client, {"Authorization": f"Bearer {token['accessToken']}"})
             email = f"{unique('pg')}@example.com"
-            created = await client.post("/api/commerce/customer/accounts/Add-Account-And-Login",
-                                        json={"account": {"emailAddress": email}, "password": "postgres outage drill"},
-                                        headers=tenant.app_headers)
+            created = await client.post(
+                "/api/commerce/customer/accounts/Add-Account-And-Login",
+                json={"account": {"emailAddress": email}, "password": "postgres outage drill"},
+                headers=tenant.app_headers,
+            )
             assert created.status_code == 200, created.text
 
             async def login() -> httpx.Response:
-                return await client.post(TICKETS, json={"username": email, "password": "postgres outage drill"},
-                                         headers=tenant.app_headers)
+                return await client.post(
+                    TICKETS, json={"username": email, "password": "postgres outage drill"}, headers=tenant.app_headers
+                )
 
             pg_server.cleanup()  # stops the server: nothing else uses it
             down = await login()

@@ -47,7 +47,12 @@ def _install_sdk(npm: str) -> None:
     if installed.exists() and json.loads(installed.read_text())["version"] == pinned:
         return
     result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=SDK_DIR, capture_output=True, text=True, timeout=120,
+        [npm, "ci", "--no-audit", "--no-fund"],
+        cwd=SDK_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,  # the assertion below shows npm's output
     )
     assert result.returncode == 0, f"npm ci failed in {SDK_DIR}:\n{result.stdout}\n{result.stderr}"
 
@@ -55,7 +60,13 @@ def _install_sdk(npm: str) -> None:
 async def _run_script(node: str, command: str, settings: dict[str, str], script: str = "accounts.mjs") -> dict:
     env = {**os.environ, **{f"KIBO_{name}": value for name, value in settings.items()}}
     result = await asyncio.to_thread(
-        subprocess.run, [node, script, command], cwd=SDK_DIR, env=env, capture_output=True, text=True, timeout=60,
+        subprocess.run,
+        [node, script, command],
+        cwd=SDK_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     lines = result.stdout.strip().splitlines()
     assert lines, f"no output from {script} {command} (exit {result.returncode}):\n{result.stderr}"
@@ -67,13 +78,20 @@ async def _run_script(node: str, command: str, settings: dict[str, str], script:
     return summary
 
 
-async def _sdk_tenant(client: httpx.AsyncClient, platform_headers: dict[str, str], service: ServiceProcess) -> tuple[str, TenantFixture, dict[str, str]]:
+async def _sdk_tenant(
+    client: httpx.AsyncClient, platform_headers: dict[str, str], service: ServiceProcess
+) -> tuple[str, TenantFixture, dict[str, str]]:
     """node, a fresh tenant, and the scripts' settings for it (its app token as the SDK's accessToken)."""
     node, npm = _node_tools()
     await asyncio.to_thread(_install_sdk, npm)
     tenant: TenantFixture = await make_tenant(client, platform_headers)
     token = tenant.app_headers["Authorization"].removeprefix("Bearer ")
-    settings = {"API_HOST": service.base_url, "TENANT_ID": str(tenant.id), "SITE_ID": str(tenant.default_site_id), "ACCESS_TOKEN": token}
+    settings = {
+        "API_HOST": service.base_url,
+        "TENANT_ID": str(tenant.id),
+        "SITE_ID": str(tenant.default_site_id),
+        "ACCESS_TOKEN": token,
+    }
     return node, tenant, settings
 
 
@@ -92,27 +110,53 @@ async def test_kibo_rest_sdk_drives_the_accounts_api(
 
     called = {c["method"] for c in summary["calls"]}
     assert called == {
-        "addAccount", "getAccount", "getAccounts", "updateAccount", "addAccountContact", "addAccountContactList",
-        "getAccountContacts", "getAccountContact", "updateAccountContact", "deleteAccountContact", "addAccounts",
-        "getLoginState", "getLoginStateByEmailAddress", "getLoginStateByUserName", "setLoginLocked",
-        "setPasswordChangeRequired", "changePassword", "resetPassword", "deleteAccount",
+        "addAccount",
+        "getAccount",
+        "getAccounts",
+        "updateAccount",
+        "addAccountContact",
+        "addAccountContactList",
+        "getAccountContacts",
+        "getAccountContact",
+        "updateAccountContact",
+        "deleteAccountContact",
+        "addAccounts",
+        "getLoginState",
+        "getLoginStateByEmailAddress",
+        "getLoginStateByUserName",
+        "setLoginLocked",
+        "setPasswordChangeRequired",
+        "changePassword",
+        "resetPassword",
+        "deleteAccount",
     }, called
     assert all(c["ok"] for c in summary["calls"]) and summary["checks"] >= 60, summary
 
     # What the SDK did is really there, seen over plain HTTP.
     h = tenant.app_headers
-    assert_kibo_error(await client.get(f"{ACCOUNTS}/{summary['deletedAccountId']}", headers=h), 404, "ACCOUNT_NOT_FOUND")
+    assert_kibo_error(
+        await client.get(f"{ACCOUNTS}/{summary['deletedAccountId']}", headers=h), 404, "ACCOUNT_NOT_FOUND"
+    )
     account_id = summary["account"]["id"]
     account = (await client.get(f"{ACCOUNTS}/{account_id}", headers=h)).json()
     assert (account["emailAddress"], account["firstName"], account["companyOrOrganization"]) == (
-        summary["account"]["emailAddress"], "Augusta", "Analytical Engines Ltd",
+        summary["account"]["emailAddress"],
+        "Augusta",
+        "Analytical Engines Ltd",
     )
     expected = summary["updatedContact"]
     contact = (await client.get(f"{ACCOUNTS}/{account_id}/contacts/{expected['id']}", headers=h)).json()
     assert (contact["label"], contact["firstName"], contact["address"]["cityOrTown"], contact["phoneNumbers"]) == (
-        expected["label"], expected["firstName"], expected["cityOrTown"], {"home": None, "mobile": None, "work": expected["work"]},
+        expected["label"],
+        expected["firstName"],
+        expected["cityOrTown"],
+        {"home": None, "mobile": None, "work": expected["work"]},
     )
-    assert_kibo_error(await client.get(f"{ACCOUNTS}/{account_id}/contacts/{summary['deletedContactId']}", headers=h), 404, "CONTACT_NOT_FOUND")
+    assert_kibo_error(
+        await client.get(f"{ACCOUNTS}/{account_id}/contacts/{summary['deletedContactId']}", headers=h),
+        404,
+        "CONTACT_NOT_FOUND",
+    )
     assert (await client.get(f"{ACCOUNTS}/{account_id}/contacts", headers=h)).json()["totalCount"] == 3
 
     login = summary["login"]
@@ -123,12 +167,27 @@ async def test_kibo_rest_sdk_drives_the_accounts_api(
     code = _mailed_code(mailbox, login["emailAddress"], mails_before)
     assert not [m for m in mailbox.messages[mails_before:] if m["To"].startswith("nobody.")]
     new_password = f"third sdk password {summary['tag']}"
-    await _run_script(node, "update-forgotten-password", {
-        **settings, "USER_NAME": login["userName"], "CONFIRMATION_CODE": code, "NEW_PASSWORD": new_password,
-    })
-    stale = await client.post(f"{ACCOUNTS}/{login['id']}/Change-Password", json={"oldPassword": login["password"], "newPassword": "x" * 20}, headers=h)
+    await _run_script(
+        node,
+        "update-forgotten-password",
+        {
+            **settings,
+            "USER_NAME": login["userName"],
+            "CONFIRMATION_CODE": code,
+            "NEW_PASSWORD": new_password,
+        },
+    )
+    stale = await client.post(
+        f"{ACCOUNTS}/{login['id']}/Change-Password",
+        json={"oldPassword": login["password"], "newPassword": "x" * 20},
+        headers=h,
+    )
     assert_kibo_error(stale, 400, "INVALID_OLD_PASSWORD")
-    fresh = await client.post(f"{ACCOUNTS}/{login['id']}/Change-Password", json={"oldPassword": new_password, "newPassword": "fourth sdk password"}, headers=h)
+    fresh = await client.post(
+        f"{ACCOUNTS}/{login['id']}/Change-Password",
+        json={"oldPassword": new_password, "newPassword": "fourth sdk password"},
+        headers=h,
+    )
     assert fresh.status_code == 204, fresh.text
 
 
@@ -140,8 +199,13 @@ async def test_kibo_rest_sdk_logs_customers_in_and_refreshes(
     summary = await _run_script(node, "login", settings, "authtickets.mjs")
 
     assert {c["method"] for c in summary["calls"]} == {
-        "addAccountAndLogin", "addAccount", "addLoginToExistingCustomer", "createUserAuthTicket", "refreshUserAuthTicket",
-        "getCurrentAccount", "getAccount",
+        "addAccountAndLogin",
+        "addAccount",
+        "addLoginToExistingCustomer",
+        "createUserAuthTicket",
+        "refreshUserAuthTicket",
+        "getCurrentAccount",
+        "getAccount",
     }, summary["calls"]
     assert summary["checks"] >= 80, summary
     # The sessions the SDK made are real: the last refresh token works once more.
@@ -152,13 +216,17 @@ async def test_kibo_rest_sdk_logs_customers_in_and_refreshes(
     me = bearer(renewed.json()["accessToken"])
     sessions = (await client.get(f"{TICKETS}/sessions", headers=me)).json()
     # Sign-up, two logins: three sessions, one from the SDK's fingerprint and region.
-    assert len(sessions) == 3 and [(s["fingerprint"], s["region"]) for s in sessions].count(("sdk-device", "EU")) == 1, sessions
+    assert (
+        len(sessions) == 3 and [(s["fingerprint"], s["region"]) for s in sessions].count(("sdk-device", "EU")) == 1
+    ), sessions
     login = await client.post(TICKETS, json={"username": nell["email"], "password": nell["password"]}, headers=h)
     assert login.status_code == 200 and login.json()["userId"] == nell["userId"], login.text
     otto = await client.get(f"{ACCOUNTS}/current", headers=bearer(summary["otto"]["accessToken"]))
     assert otto.status_code == 200 and otto.json()["id"] == summary["otto"]["id"], otto.text
     # A refresh token two rotations back is a replay, not a retry: that session ends, the others live.
-    assert_kibo_error(await client.put(f"{TICKETS}/refresh", params={"refreshToken": nell["retiredRefreshToken"]}, headers=h), 401)
+    assert_kibo_error(
+        await client.put(f"{TICKETS}/refresh", params={"refreshToken": nell["retiredRefreshToken"]}, headers=h), 401
+    )
     assert_kibo_error(await client.get(f"{ACCOUNTS}/current", headers=me), 401)
     assert len((await client.get(f"{TICKETS}/sessions", headers=bearer(login.json()["accessToken"]))).json()) == 3
 
@@ -169,20 +237,41 @@ async def test_kibo_rest_sdk_two_factor_login(
     node, tenant, settings = await _sdk_tenant(client, platform_headers, service)
     current = (await client.get(f"/admin/v1/tenants/{tenant.id}/settings", headers=tenant.admin_headers)).json()
     current["twoFactor"] = {**current["twoFactor"], "mode": "always"}
-    assert (await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=current, headers=tenant.admin_headers)).status_code == 200
+    assert (
+        await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=current, headers=tenant.admin_headers)
+    ).status_code == 200
     email, password = f"{unique('tess')}@example.com", "two factor sdk password"
-    signup = await client.post(f"{ACCOUNTS}/Add-Account-And-Login", json={"account": {"emailAddress": email}, "password": password},
-                               headers=tenant.app_headers)
-    assert signup.status_code == 200 and signup.json()["requires2FA"] is False, signup.text  # sign-up asks no second factor
+    signup = await client.post(
+        f"{ACCOUNTS}/Add-Account-And-Login",
+        json={"account": {"emailAddress": email}, "password": password},
+        headers=tenant.app_headers,
+    )
+    assert signup.status_code == 200 and signup.json()["requires2FA"] is False, (
+        signup.text
+    )  # sign-up asks no second factor
     mails_before = len(mailbox.messages)
 
-    started = await _run_script(node, "2fa-start", {**settings, "EMAIL": email, "PASSWORD": password}, "authtickets.mjs")
-    assert {c["method"] for c in started["calls"]} == {"createUserAuthTicket", "generateAndSend2faOtp", "getCurrentAccount"}
+    started = await _run_script(
+        node, "2fa-start", {**settings, "EMAIL": email, "PASSWORD": password}, "authtickets.mjs"
+    )
+    assert {c["method"] for c in started["calls"]} == {
+        "createUserAuthTicket",
+        "generateAndSend2faOtp",
+        "getCurrentAccount",
+    }
     code = _mailed_code(mailbox, email, mails_before)
     assert re.fullmatch(r"\d{6}", code) and len(mailbox.sent_to(email)) == 1  # one code: the app-only request sent none
-    finished = await _run_script(node, "2fa-finish", {
-        **settings, "PENDING_TOKEN": started["pendingToken"], "USER_ID": started["userId"], "OTP_CODE": code,
-    }, "authtickets.mjs")
+    finished = await _run_script(
+        node,
+        "2fa-finish",
+        {
+            **settings,
+            "PENDING_TOKEN": started["pendingToken"],
+            "USER_ID": started["userId"],
+            "OTP_CODE": code,
+        },
+        "authtickets.mjs",
+    )
     assert {c["method"] for c in finished["calls"]} == {"validate2FAAndCreateAuthTicket", "refreshUserAuthTicket"}
 
     ticket = finished["ticket"]
@@ -199,20 +288,28 @@ async def test_kibo_rest_sdk_passwordless_login(
 ) -> None:
     node, tenant, settings = await _sdk_tenant(client, platform_headers, service)
     email = f"{unique('pia')}@example.com"
-    created = await client.post(f"{ACCOUNTS}/Bulk", json=[{"account": {"emailAddress": email}, "password": "passwordless sdk password"}],
-                                headers=tenant.app_headers)
+    created = await client.post(
+        f"{ACCOUNTS}/Bulk",
+        json=[{"account": {"emailAddress": email}, "password": "passwordless sdk password"}],
+        headers=tenant.app_headers,
+    )
     assert created.status_code == 201, created.text
     mails_before = len(mailbox.messages)
 
     started = await _run_script(node, "otp-start", {**settings, "EMAIL": email}, "authtickets.mjs")
     code = _mailed_code(mailbox, email, mails_before)
     finished = await _run_script(node, "otp-finish", {**settings, "EMAIL": email, "OTP_CODE": code}, "authtickets.mjs")
-    assert {c["method"] for c in started["calls"] + finished["calls"]} == {"generateAndSendOtp", "validateOtpAndCreateAuthTicket"}
+    assert {c["method"] for c in started["calls"] + finished["calls"]} == {
+        "generateAndSendOtp",
+        "validateOtpAndCreateAuthTicket",
+    }
 
     ticket = finished["ticket"]
     assert ticket["accountId"] == created.json()["items"][0]["id"]
     me = await client.get(f"{ACCOUNTS}/current", headers=bearer(ticket["accessToken"]))
     assert me.status_code == 200 and me.json()["emailAddress"] == email, me.text
-    refreshed = await client.put(f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers)
+    refreshed = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+    )
     assert refreshed.status_code == 200, refreshed.text
     assert not mailbox.sent_to(started["nobody"])  # the unknown address got no mail

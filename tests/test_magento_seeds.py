@@ -22,7 +22,11 @@ from tests.magento_support import MagentoTenant, add_store_view, default_website
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 SEEDS = json.loads((Path(__file__).parent / "magento_seeds.json").read_text(encoding="utf-8"))
-SEED_000, SEED_001, SEED_003 = SEEDS["000_d13a338900530532"], SEEDS["001_d5e1b24c133c1eae"], SEEDS["003_bfe49c79bc88fc8c"]
+SEED_000, SEED_001, SEED_003 = (
+    SEEDS["000_d13a338900530532"],
+    SEEDS["001_d5e1b24c133c1eae"],
+    SEEDS["003_bfe49c79bc88fc8c"],
+)
 # 002_92f882eb662cfe4d is the same step as 003 (Magento 2.1 order tutorial), printed without its JSON.
 TOKEN_REQUEST = SEED_000["customer_token_request"]
 assert SEED_001["customer_token_request"] == SEED_003["customer_token_request"] == TOKEN_REQUEST
@@ -31,7 +35,9 @@ _CUSTOMER_IDS = {"id", "default_billing", "default_shipping", "store_id", "websi
 _ADDRESS_IDS = {"id", "customer_id"}
 
 
-def assert_like_seed(ours: dict, seed: dict, *, store_id: int, website_id: int, extra: frozenset[str] = frozenset()) -> None:
+def assert_like_seed(
+    ours: dict, seed: dict, *, store_id: int, website_id: int, extra: frozenset[str] = frozenset()
+) -> None:
     """Every field of the seed's customer, equal; ids and times checked for shape and for what they point at."""
     assert set(ours) == set(seed) | extra, sorted(set(ours) ^ set(seed))
     for key, value in seed.items():
@@ -41,7 +47,7 @@ def assert_like_seed(ours: dict, seed: dict, *, store_id: int, website_id: int, 
     assert TIMESTAMP.match(ours["created_at"]) and TIMESTAMP.match(ours["updated_at"]), ours
     assert isinstance(ours["id"], int) and ours["store_id"] == store_id and ours["website_id"] == website_id
     assert len(ours["addresses"]) == len(seed["addresses"])
-    for our_address, seed_address in zip(ours["addresses"], seed["addresses"]):
+    for our_address, seed_address in zip(ours["addresses"], seed["addresses"], strict=False):
         assert set(our_address) == set(seed_address), sorted(set(our_address) ^ set(seed_address))
         for key, value in seed_address.items():
             if key not in _ADDRESS_IDS:
@@ -82,8 +88,9 @@ async def _me(client: httpx.AsyncClient, tenant: MagentoTenant, token: str) -> d
     return response.json()
 
 
-async def _create_like_seed(client: httpx.AsyncClient, tenant: MagentoTenant, path: str, request: dict,
-                            response: dict, **expected: object) -> dict:
+async def _create_like_seed(
+    client: httpx.AsyncClient, tenant: MagentoTenant, path: str, request: dict, response: dict, **expected: object
+) -> dict:
     """The seed's create-customer call with an admin token, answered like the seed's response."""
     created = await tenant.admin(client, "POST", path, json=request)
     assert created.status_code == 200, created.text
@@ -96,8 +103,12 @@ async def test_seed_000_create_customer_and_token_in_the_default_store_view(
 ) -> None:
     tenant = await make_magento_tenant(client, platform_headers)
     customer = await _create_like_seed(
-        client, tenant, "/rest/default/V1/customers", SEED_000["create_customer_request"],
-        SEED_000["create_customer_response"], store_id=tenant.tenant.default_site_id,
+        client,
+        tenant,
+        "/rest/default/V1/customers",
+        SEED_000["create_customer_request"],
+        SEED_000["create_customer_response"],
+        store_id=tenant.tenant.default_site_id,
         website_id=await default_website_id(client, tenant),
     )
 
@@ -114,8 +125,10 @@ async def test_seed_001_store_views_then_customer_and_token_in_the_us_store(
     de = await add_store_view(client, tenant, "de", "Germany Website", "Germany Store View")
     default_website = await default_website_id(client, tenant)
     ids = {  # the seed's ids → ours
-        "default": (tenant.tenant.default_site_id, default_website), "admin": (0, 0),
-        "us": (us["site_id"], us["website_id"]), "de": (de["site_id"], de["website_id"]),
+        "default": (tenant.tenant.default_site_id, default_website),
+        "admin": (0, 0),
+        "us": (us["site_id"], us["website_id"]),
+        "de": (de["site_id"], de["website_id"]),
     }
 
     views = await tenant.admin(client, "GET", "/rest/all/V1/store/storeViews")
@@ -129,9 +142,15 @@ async def test_seed_001_store_views_then_customer_and_token_in_the_us_store(
     # "change the id parameter to the store_id parameter": the tutorial's 2s are the us store view's ids.
     request = json.loads(json.dumps(SEED_001["create_customer_request"]))
     request["customer"]["store_id"], request["customer"]["website_id"] = ids["us"]
-    customer = await _create_like_seed(client, tenant, "/rest/us/V1/customers", request,
-                                       SEED_001["create_customer_response"], store_id=us["site_id"],
-                                       website_id=us["website_id"])
+    customer = await _create_like_seed(
+        client,
+        tenant,
+        "/rest/us/V1/customers",
+        request,
+        SEED_001["create_customer_response"],
+        store_id=us["site_id"],
+        website_id=us["website_id"],
+    )
 
     token = await _customer_token(client, tenant, "/rest/us/V1/integration/customer/token")
     assert await _me(client, tenant, token) == customer
@@ -148,7 +167,8 @@ async def test_seed_001_store_views_then_customer_and_token_in_the_us_store(
     again = await tenant.admin(client, "POST", "/rest/us/V1/customers", json=request)
     assert again.status_code == 400
     assert again.json() == {
-        "message": "A customer with the same email address already exists in an associated website.", "parameters": [],
+        "message": "A customer with the same email address already exists in an associated website.",
+        "parameters": [],
     }
 
 
@@ -168,8 +188,13 @@ async def test_seed_003_create_customer_and_token_without_store_code(
     tenant = await make_magento_tenant(client, platform_headers)
     # Magento 2.1 had no extension_attributes; later versions (seeds 000, 001) add is_subscribed.
     customer = await _create_like_seed(
-        client, tenant, "/rest/V1/customers", SEED_003["create_customer_request"], SEED_003["create_customer_response"],
-        store_id=tenant.tenant.default_site_id, website_id=await default_website_id(client, tenant),
+        client,
+        tenant,
+        "/rest/V1/customers",
+        SEED_003["create_customer_request"],
+        SEED_003["create_customer_response"],
+        store_id=tenant.tenant.default_site_id,
+        website_id=await default_website_id(client, tenant),
         extra=frozenset({"extension_attributes"}),
     )
     assert customer["extension_attributes"] == {"is_subscribed": False}

@@ -18,8 +18,9 @@ Two quirks of the SDK are handled here rather than worked around in its calls:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -42,7 +43,8 @@ KIBO_DATE = "%Y-%m-%dT%H:%M:%S.%fZ"  # the format mozurestsdk's authenticators p
 @pytest.fixture
 def shared_headers() -> Iterator[dict[str, Any]]:
     """mozurestsdk's one header dict for all clients: empty at the start and end of each test."""
-    shared: dict[str, Any] = MozuClient._MozuClient__headers  # type: ignore[attr-defined]
+    # The SDK keeps its headers in a private class attribute; the workaround has to reach it.
+    shared: dict[str, Any] = MozuClient._MozuClient__headers  # type: ignore[attr-defined]  # noqa: SLF001
     saved = dict(shared)
     shared.clear()
     yield shared
@@ -58,7 +60,7 @@ def sdk_error(call, *args: Any) -> ApiException:
 
 
 def parse_kibo_date(value: str) -> datetime:
-    return datetime.strptime(value, KIBO_DATE).replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, KIBO_DATE).replace(tzinfo=UTC)
 
 
 def check_ticket(ticket: dict[str, Any], account_id: int) -> None:
@@ -66,12 +68,15 @@ def check_ticket(ticket: dict[str, Any], account_id: int) -> None:
     assert ticket["accessToken"] and ticket["refreshToken"] and ticket["jwtAccessToken"] and ticket["userId"], ticket
     assert ticket["requires2FA"] is False
     assert ticket["customerAccount"]["id"] == account_id
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert now < parse_kibo_date(ticket["accessTokenExpiration"]) <= parse_kibo_date(ticket["refreshTokenExpiration"])
 
 
 async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
-    client: httpx.AsyncClient, platform_headers: dict[str, str], service: ServiceProcess, mailbox: Mailbox,
+    client: httpx.AsyncClient,
+    platform_headers: dict[str, str],
+    service: ServiceProcess,
+    mailbox: Mailbox,
     shared_headers: dict[str, Any],
 ) -> None:
     tenant: TenantFixture = await make_tenant(client, platform_headers)
@@ -79,13 +84,19 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     # --- application: the legacy ticket at construction, refresh, tenant lookup --------------------------
     mozu = MozuClient(applicationKey=tenant.client_id, sharedSecret=tenant.client_secret, baseAuthUrl=service.base_url)
     app_ticket = dict(mozu.appAuth.auth)
-    now = datetime.now(timezone.utc)
-    assert now < parse_kibo_date(app_ticket["accessTokenExpiration"]) < parse_kibo_date(app_ticket["refreshTokenExpiration"])
+    now = datetime.now(UTC)
+    assert (
+        now
+        < parse_kibo_date(app_ticket["accessTokenExpiration"])
+        < parse_kibo_date(app_ticket["refreshTokenExpiration"])
+    )
     assert mozu.appAuth.getAccessToken() == app_ticket["accessToken"]  # not yet due: no refresh
     mozu.appAuth.refreshAuth()  # PUT .../authtickets/refresh-ticket with the refresh token
     assert mozu.appAuth.auth["accessToken"] != app_ticket["accessToken"]
     assert mozu.appAuth.auth["refreshToken"] != app_ticket["refreshToken"]
-    stale = await client.get(f"/api/platform/tenants/{tenant.id}", headers={"x-vol-app-claims": app_ticket["accessToken"]})
+    stale = await client.get(
+        f"/api/platform/tenants/{tenant.id}", headers={"x-vol-app-claims": app_ticket["accessToken"]}
+    )
     assert_kibo_error(stale, 401, "INVALID_APP_TOKEN")  # a refresh retires the whole earlier ticket
     # getTenant is what the SDK calls when a context has no tenantUrl (its getTenantUrl then builds
     # https://{domain}, ignoring baseAuthUrl's scheme: so the tests pass tenantUrl instead).
@@ -99,18 +110,35 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     accounts = CustomerAccount(context, mozu)
     tickets = CustomerAuthTicket(context, mozu)
     contacts = CustomerContact(context, mozu)
-    assert (shared_headers["x-vol-tenant"], shared_headers["x-vol-site"]) == (str(tenant.id), str(tenant.default_site_id))
+    assert (shared_headers["x-vol-tenant"], shared_headers["x-vol-site"]) == (
+        str(tenant.id),
+        str(tenant.default_site_id),
+    )
 
     tag = unique("mozu")
     password, new_password = f"mozu first password {tag}", f"mozu second password {tag}"
 
     # --- accounts ---------------------------------------------------------------------------------------
-    ada = accounts.addAccount({
-        "emailAddress": f"ada.{tag}@example.com", "firstName": "Ada", "lastName": tag, "externalId": f"{tag}-ada",
-        "contacts": [{"firstName": "Ada", "types": [{"name": "Billing", "isPrimary": True}],
-                      "address": {"cityOrTown": "London", "countryCode": "GB"}}],
-    })
-    assert isinstance(ada["id"], int) and ada["emailAddress"] == f"ada.{tag}@example.com" and ada["customerSet"] == "default"
+    ada = accounts.addAccount(
+        {
+            "emailAddress": f"ada.{tag}@example.com",
+            "firstName": "Ada",
+            "lastName": tag,
+            "externalId": f"{tag}-ada",
+            "contacts": [
+                {
+                    "firstName": "Ada",
+                    "types": [{"name": "Billing", "isPrimary": True}],
+                    "address": {"cityOrTown": "London", "countryCode": "GB"},
+                }
+            ],
+        }
+    )
+    assert (
+        isinstance(ada["id"], int)
+        and ada["emailAddress"] == f"ada.{tag}@example.com"
+        and ada["customerSet"] == "default"
+    )
     parse_kibo_date(ada["auditInfo"]["createDate"])
     assert accounts.getAccount(ada["id"], responseFields="id,firstName") == {"id": ada["id"], "firstName": "Ada"}
 
@@ -122,16 +150,31 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     assert created["customerAccount"]["userName"] == f"ada.{tag}"
 
     # Add-Account-And-Login: the SDK posts to /add-account-and-login (C2).
-    bert_ticket = accounts.addAccountAndLogin({
-        "account": {"emailAddress": f"bert.{tag}@example.com", "userName": f"bert.{tag}", "firstName": "Bert", "lastName": tag},
-        "password": password, "isImport": False,
-    }, responseFields="accessToken,accessTokenExpiration,refreshToken,refreshTokenExpiration,jwtAccessToken,userId,requires2FA,customerAccount(id,userName)")
+    bert_ticket = accounts.addAccountAndLogin(
+        {
+            "account": {
+                "emailAddress": f"bert.{tag}@example.com",
+                "userName": f"bert.{tag}",
+                "firstName": "Bert",
+                "lastName": tag,
+            },
+            "password": password,
+            "isImport": False,
+        },
+        responseFields="accessToken,accessTokenExpiration,refreshToken,refreshTokenExpiration,jwtAccessToken,userId,requires2FA,customerAccount(id,userName)",
+    )
     bert_id = bert_ticket["customerAccount"]["id"]
     check_ticket(bert_ticket, bert_id)
     assert bert_ticket["customerAccount"] == {"id": bert_id, "userName": f"bert.{tag}"}
 
-    bulk = accounts.addAccounts([{"account": {"emailAddress": f"cleo.{tag}@example.com", "firstName": "Cleo", "lastName": tag},
-                                  "password": password}])
+    bulk = accounts.addAccounts(
+        [
+            {
+                "account": {"emailAddress": f"cleo.{tag}@example.com", "firstName": "Cleo", "lastName": tag},
+                "password": password,
+            }
+        ]
+    )
     assert bulk["totalCount"] == 1 and bulk["items"][0]["firstName"] == "Cleo"
     cleo_id = bulk["items"][0]["id"]
 
@@ -139,7 +182,9 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     page = accounts.getAccounts(startIndex=1, pageSize=2, sortBy="firstName asc", filter=f"lastName eq '{tag}'")
     assert (page["startIndex"], page["pageSize"], page["pageCount"], page["totalCount"]) == (1, 2, 2, 3), page
     assert [a["firstName"] for a in page["items"]] == ["Bert", "Cleo"]
-    first = accounts.getAccounts(startIndex=0, pageSize=1, sortBy="firstName desc", filter=f"lastName eq '{tag}' and firstName ne 'Bert'")
+    first = accounts.getAccounts(
+        startIndex=0, pageSize=1, sortBy="firstName desc", filter=f"lastName eq '{tag}' and firstName ne 'Bert'"
+    )
     assert [a["firstName"] for a in first["items"]] == ["Cleo"] and first["totalCount"] == 2
     # Not getAccounts(responseFields=...): an SDK bug loses it. Its MozuUrl.formatUrl("fields", None) strips
     # every "fields=" from the address, the one inside "responsefields=" included, leaving "&response".
@@ -173,23 +218,36 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     # the SDK has no route for it, but its header is the one every later call of every client sends.
     mozu.withUserClaim(by_email_login["accessToken"])
     assert shared_headers["x-vol-user-claims"] == by_email_login["accessToken"]
-    me = await client.get(f"{ACCOUNTS}/current", headers={
-        "x-vol-app-claims": mozu.appAuth.getAccessToken(), "x-vol-user-claims": shared_headers["x-vol-user-claims"],
-    })
+    me = await client.get(
+        f"{ACCOUNTS}/current",
+        headers={
+            "x-vol-app-claims": mozu.appAuth.getAccessToken(),
+            "x-vol-user-claims": shared_headers["x-vol-user-claims"],
+        },
+    )
     assert me.status_code == 200 and me.json()["id"] == bert_id, me.text
     del shared_headers["x-vol-user-claims"]
 
     # --- contacts ----------------------------------------------------------------------------------------
-    home = contacts.addAccountContact({
-        "firstName": "Ada", "lastNameOrSurname": "Lovelace", "label": "home", "types": [{"name": "Shipping", "isPrimary": True}],
-        "phoneNumbers": {"mobile": "07946 000000"}, "address": {"address1": "12 St James Square", "cityOrTown": "London", "countryCode": "GB"},
-    }, ada["id"])
+    home = contacts.addAccountContact(
+        {
+            "firstName": "Ada",
+            "lastNameOrSurname": "Lovelace",
+            "label": "home",
+            "types": [{"name": "Shipping", "isPrimary": True}],
+            "phoneNumbers": {"mobile": "07946 000000"},
+            "address": {"address1": "12 St James Square", "cityOrTown": "London", "countryCode": "GB"},
+        },
+        ada["id"],
+    )
     assert isinstance(home["id"], int) and home["accountId"] == ada["id"] and home["label"] == "home"
     listed = contacts.getAccountContacts(ada["id"], startIndex=0, pageSize=1)
     assert (listed["totalCount"], listed["pageCount"], len(listed["items"])) == (2, 2, 1), listed
     got = contacts.getAccountContact(ada["id"], home["id"])
     assert got["phoneNumbers"]["mobile"] == "07946 000000"
-    changed = contacts.updateAccountContact({**got, "label": "office", "address": {**got["address"], "cityOrTown": "Cambridge"}}, ada["id"], home["id"])
+    changed = contacts.updateAccountContact(
+        {**got, "label": "office", "address": {**got["address"], "cityOrTown": "Cambridge"}}, ada["id"], home["id"]
+    )
     assert (changed["id"], changed["label"], changed["address"]["cityOrTown"]) == (home["id"], "office", "Cambridge")
     contacts.deleteAccountContact(ada["id"], home["id"])
     # A 404 that carries x-vol-correlation is "not found" to the SDK: it answers None.
@@ -198,7 +256,11 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
 
     # --- passwords and login state -------------------------------------------------------------------------
     state = accounts.getLoginState(bert_id)
-    assert (state["isLocked"], state["isPasswordChangeRequired"], state["failedLoginAttemptCount"]) == (False, False, 1), state
+    assert (state["isLocked"], state["isPasswordChangeRequired"], state["failedLoginAttemptCount"]) == (
+        False,
+        False,
+        1,
+    ), state
     parse_kibo_date(state["createdOn"])
     bad = sdk_error(accounts.changePassword, {"oldPassword": "not the password", "newPassword": new_password}, bert_id)
     assert (bad.statusCode, bad.errorCode) == (400, "INVALID_OLD_PASSWORD")
@@ -212,18 +274,24 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     locked = accounts.getLoginStateByEmailAddress(f"bert.{tag}@example.com")
     assert locked["isLocked"] is True and locked["lastPasswordChangeOn"]
     parse_kibo_date(locked["lastLockedOn"])
-    assert sdk_error(tickets.createUserAuthTicket, {"username": f"bert.{tag}", "password": new_password}).statusCode == 401
+    assert (
+        sdk_error(tickets.createUserAuthTicket, {"username": f"bert.{tag}", "password": new_password}).statusCode == 401
+    )
     accounts.setLoginLocked(False, bert_id)
     accounts.setPasswordChangeRequired(True, bert_id)
     by_name = accounts.getLoginStateByUserName(f"bert.{tag}")
     assert (by_name["isLocked"], by_name["isPasswordChangeRequired"]) == (False, True)
-    assert accounts.getLoginStateByUserName(f"bert.{tag}", customerSetCode="default")["isPasswordChangeRequired"] is True
+    assert (
+        accounts.getLoginStateByUserName(f"bert.{tag}", customerSetCode="default")["isPasswordChangeRequired"] is True
+    )
     # An unknown user name is a 404 with x-vol-correlation: None to the SDK.
     assert accounts.getLoginStateByUserName(f"ghost.{tag}") is None
 
     mails_before = len(mailbox.messages)
     accounts.resetPassword({"emailAddress": f"cleo.{tag}@example.com"})
-    assert re.search(r"^ {4}\S+", mailbox.wait_for(f"cleo.{tag}@example.com", after=mails_before).get_content(), re.MULTILINE)
+    assert re.search(
+        r"^ {4}\S+", mailbox.wait_for(f"cleo.{tag}@example.com", after=mails_before).get_content(), re.MULTILINE
+    )
 
     accounts.deleteAccount(cleo_id)
     assert accounts.getAccount(cleo_id) is None
@@ -232,43 +300,70 @@ async def test_mozurestsdk_drives_app_auth_accounts_tickets_and_contacts(
     h = tenant.app_headers
     assert_kibo_error(await client.get(f"{ACCOUNTS}/{cleo_id}", headers=h), 404, "ACCOUNT_NOT_FOUND")
     augusta = (await client.get(f"{ACCOUNTS}/{ada['id']}", params={"responseGroups": "Contacts"}, headers=h)).json()
-    assert (augusta["firstName"], augusta["userName"], [c["firstName"] for c in augusta["contacts"]]) == ("Augusta", f"ada.{tag}", ["Ada"])
+    assert (augusta["firstName"], augusta["userName"], [c["firstName"] for c in augusta["contacts"]]) == (
+        "Augusta",
+        f"ada.{tag}",
+        ["Ada"],
+    )
     state = (await client.get(f"{ACCOUNTS}/{bert_id}/loginstate", headers=h)).json()
     assert (state["isLocked"], state["isPasswordChangeRequired"]) == (False, True)
     login = await client.post(TICKETS, json={"username": f"bert.{tag}", "password": new_password}, headers=h)
     assert login.status_code == 200, login.text
-    assert (await client.get(f"{ACCOUNTS}/current", headers=bearer(login.json()["accessToken"]))).json()["id"] == bert_id
+    assert (await client.get(f"{ACCOUNTS}/current", headers=bearer(login.json()["accessToken"]))).json()[
+        "id"
+    ] == bert_id
     # The SDK's app ticket is an ordinary one: it ends with DELETE .../authtickets/{refreshToken}.
-    assert (await client.delete(f"/api/platform/applications/authtickets/{mozu.appAuth.auth['refreshToken']}")).status_code == 204
-    assert_kibo_error(await client.get(f"{ACCOUNTS}/{bert_id}", headers={"x-vol-app-claims": mozu.appAuth.auth["accessToken"]}), 401)
+    assert (
+        await client.delete(f"/api/platform/applications/authtickets/{mozu.appAuth.auth['refreshToken']}")
+    ).status_code == 204
+    assert_kibo_error(
+        await client.get(f"{ACCOUNTS}/{bert_id}", headers={"x-vol-app-claims": mozu.appAuth.auth["accessToken"]}), 401
+    )
 
 
 async def test_mozurestsdk_lowercased_addresses_reach_the_same_routes(
-    client: httpx.AsyncClient, tenant: TenantFixture, shared_headers: dict[str, Any],
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    shared_headers: dict[str, Any],
 ) -> None:
     """The SDK's lower-cased addresses, and any other casing, reach the routes; values keep their case."""
     h = tenant.app_headers
     email = f"{unique('Case')}@Example.com"
-    response = await client.post(f"{ACCOUNTS.upper().replace('/API/', '/api/')}/ADD-ACCOUNT-AND-LOGIN", headers=h,
-                                 json={"account": {"emailAddress": email, "userName": email}, "password": "case insensitive routes"})
+    response = await client.post(
+        f"{ACCOUNTS.upper().replace('/API/', '/api/')}/ADD-ACCOUNT-AND-LOGIN",
+        headers=h,
+        json={"account": {"emailAddress": email, "userName": email}, "password": "case insensitive routes"},
+    )
     assert response.status_code == 200, response.text
     ticket = response.json()
     account_id = ticket["customerAccount"]["id"]
-    refreshed = await client.put(f"{TICKETS}/REFRESH", params={"REFRESHTOKEN": ticket["refreshToken"], "responsefields": "userId"}, headers=h)
+    refreshed = await client.put(
+        f"{TICKETS}/REFRESH", params={"REFRESHTOKEN": ticket["refreshToken"], "responsefields": "userId"}, headers=h
+    )
     assert refreshed.status_code == 200 and refreshed.json() == {"userId": ticket["userId"]}, refreshed.text
     # Query values keep their case: the user name is found as sent, the filter value compared as Kibo does.
     state = await client.post(f"{ACCOUNTS}/LoginStateByUserName", params={"USERNAME": email}, headers=h)
     assert state.status_code == 200, state.text
-    listed = await client.get(f"{ACCOUNTS}/", params={"FILTER": f"userName eq '{email}'", "pagesize": "1", "RESPONSEFIELDS": "items(userName)"}, headers=h)
+    listed = await client.get(
+        f"{ACCOUNTS}/",
+        params={"FILTER": f"userName eq '{email}'", "pagesize": "1", "RESPONSEFIELDS": "items(userName)"},
+        headers=h,
+    )
     assert listed.json() == {"items": [{"userName": email}]}, listed.text
     assert (await client.get(f"{ACCOUNTS}/{account_id}/LOGINSTATE", headers=h)).status_code == 200
     # Path parameters are never rewritten: the app's refresh token (mixed case) is ended as sent.
-    app_ticket = (await client.post("/api/platform/applications/authtickets",
-                                    json={"applicationId": tenant.client_id, "sharedSecret": tenant.client_secret})).json()
+    app_ticket = (
+        await client.post(
+            "/api/platform/applications/authtickets",
+            json={"applicationId": tenant.client_id, "sharedSecret": tenant.client_secret},
+        )
+    ).json()
     assert app_ticket["refreshToken"] != app_ticket["refreshToken"].lower()
     ended = await client.delete(f"/api/Platform/Applications/AUTHTICKETS/{app_ticket['refreshToken']}")
     assert ended.status_code == 204, ended.text
-    refresh = await client.put("/api/platform/applications/authtickets/Refresh-Ticket", json={"refreshToken": app_ticket["refreshToken"]})
+    refresh = await client.put(
+        "/api/platform/applications/authtickets/Refresh-Ticket", json={"refreshToken": app_ticket["refreshToken"]}
+    )
     assert_kibo_error(refresh, 401)
     # Unknown addresses stay unknown, whatever their case.
     assert_kibo_error(await client.post("/api/commerce/customer/add-account-and-login", json={}, headers=h), 404)

@@ -14,6 +14,7 @@ from service.accounts.fields import account_columns, duplicate, require_login_na
 from service.accounts.records import AccountChanges, NewContact
 from service.audit import Actor
 from service.contacts.service import checked_types, insert_contact
+from service.platform.db import Connection
 
 
 class NewAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,8 +23,14 @@ class NewAccount(msgspec.Struct, frozen=True, kw_only=True):
     password_hash: str | None = None  # made by AccountPasswords.hash_new; None: an account without a login
 
 
-async def insert_account(conn: asyncpg.Connection, tenant_id: int, customer_set_id: int, actor: Actor,
-                         new: NewAccount, audit_details: dict[str, Any] | None = None) -> int:
+async def insert_account(
+    conn: Connection,
+    tenant_id: int,
+    customer_set_id: int,
+    actor: Actor,
+    new: NewAccount,
+    audit_details: dict[str, Any] | None = None,
+) -> int:
     """Account, contacts and login inside the caller's transaction: neither exists without the others."""
     columns = account_columns(new.changes, None)
     if new.password_hash is not None:

@@ -40,8 +40,11 @@ def account_columns(changes: AccountChanges, current: Account | None) -> dict[st
 
     email = pick(_clean(changes.email_address), "email_address")
     if email is not None and not _looks_like_email(email):
-        raise InvalidInput("emailAddress is not an email address.", code=ErrorCode.INVALID_EMAIL,
-                           field_errors=(FieldError("emailAddress", "is not an email address"),))
+        raise InvalidInput(
+            "emailAddress is not an email address.",
+            code=ErrorCode.INVALID_EMAIL,
+            field_errors=(FieldError("emailAddress", "is not an email address"),),
+        )
     user_name = pick(_clean(changes.user_name), "user_name")
     return {
         "email_address": email,

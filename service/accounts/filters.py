@@ -13,9 +13,10 @@ pasted into SQL, and a filter that does not parse is a 400 that says where.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from service.errors import ErrorCode, FieldError, InvalidInput
 
@@ -41,7 +42,7 @@ def _bool(raw: str) -> bool:
 
 
 def _datetime(raw: str) -> datetime:
-    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    value = datetime.fromisoformat(raw)
     if value.tzinfo is None:
         raise ValueError
     return value
@@ -103,7 +104,11 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
 
 
 def _bad_filter(problem: str) -> InvalidInput:
-    return InvalidInput(f"The filter is invalid: {problem}.", code=ErrorCode.INVALID_FILTER, field_errors=(FieldError("filter", problem),))
+    return InvalidInput(
+        f"The filter is invalid: {problem}.",
+        code=ErrorCode.INVALID_FILTER,
+        field_errors=(FieldError("filter", problem),),
+    )
 
 
 def _escape_like(value: str) -> str:
@@ -160,7 +165,13 @@ def add_quick_search(target: SqlFilter, q: str) -> None:
     target.clauses.append(
         " OR ".join(
             f"{column} ILIKE {pattern}"
-            for column in ("a.email_normalized", "a.user_name_normalized", "a.first_name", "a.last_name", "a.external_id")
+            for column in (
+                "a.email_normalized",
+                "a.user_name_normalized",
+                "a.first_name",
+                "a.last_name",
+                "a.external_id",
+            )
         )
     )
 
@@ -176,5 +187,7 @@ def order_by(sort_by: str | None) -> str:
     direction = parts[1].upper() if len(parts) == 2 else "ASC"
     if column is None or len(parts) > 2 or direction not in ("ASC", "DESC"):
         problem = f"use 'field asc|desc' with one of: {', '.join(sorted(_SORTABLE))}"
-        raise InvalidInput(f"sortBy is invalid: {problem}.", code=ErrorCode.INVALID_SORT, field_errors=(FieldError("sortBy", problem),))
+        raise InvalidInput(
+            f"sortBy is invalid: {problem}.", code=ErrorCode.INVALID_SORT, field_errors=(FieldError("sortBy", problem),)
+        )
     return f"{column} {direction} NULLS LAST, a.id {direction}"

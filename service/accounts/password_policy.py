@@ -55,7 +55,9 @@ def check_password(password: str, policy: PasswordPolicy, field: str = "password
     elif policy.reject_common and normalized.casefold() in _common_passwords():
         problem = "is one of the most common passwords; choose one that is harder to guess"
     if problem:
-        raise InvalidInput(f"The password {problem}.", code=ErrorCode.PASSWORD_POLICY, field_errors=(FieldError(field, problem),))
+        raise InvalidInput(
+            f"The password {problem}.", code=ErrorCode.PASSWORD_POLICY, field_errors=(FieldError(field, problem),)
+        )
     return normalized
 
 

@@ -29,8 +29,11 @@ class AccountPasswords:
     async def hash_new(self, password: str | None, settings: TenantSettings, field: str = "password") -> str:
         """The Argon2id hash of a password the tenant's policy accepts, else InvalidInput naming `field`."""
         if not password:
-            raise InvalidInput(f"{field} is required.", code=ErrorCode.PASSWORD_REQUIRED,
-                               field_errors=(FieldError(field, "is required"),))
+            raise InvalidInput(
+                f"{field} is required.",
+                code=ErrorCode.PASSWORD_REQUIRED,
+                field_errors=(FieldError(field, "is required"),),
+            )
         normalized = check_password(password, settings.password, field)
         return await self.passwords.hash(normalized, argon2_parameters(settings.password))
 
@@ -40,19 +43,45 @@ class AccountPasswords:
         stored_hash = await repo.get_password_hash(self.db, scope.tenant_id, account_id)
         if not await self.passwords.verify(stored_hash, normalize_password(password or "")):
             old = field == "oldPassword"
-            raise InvalidInput(f"The {'old ' if old else ''}password is wrong.",
-                               code=ErrorCode.INVALID_OLD_PASSWORD if old else ErrorCode.INVALID_PASSWORD,
-                               field_errors=(FieldError(field, "is wrong"),))
+            raise InvalidInput(
+                f"The {'old ' if old else ''}password is wrong.",
+                code=ErrorCode.INVALID_OLD_PASSWORD if old else ErrorCode.INVALID_PASSWORD,
+                field_errors=(FieldError(field, "is wrong"),),
+            )
 
-    async def change(self, scope: CustomerScope, actor: Actor, account_id: int, old_password: str | None,
-                     new_password: str | None, *, unlock: bool) -> None:
+    async def change(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        account_id: int,
+        old_password: str | None,
+        new_password: str | None,
+        *,
+        unlock: bool,
+    ) -> None:
         await self.verify_current(scope, account_id, old_password, "oldPassword")
         password_hash = await self.hash_new(new_password, scope.settings, "newPassword")
-        await self.replace(scope.tenant_id, actor, account_id, password_hash, unlock=unlock, action="password.changed",
-                           details={"unlocked": unlock})
+        await self.replace(
+            scope.tenant_id,
+            actor,
+            account_id,
+            password_hash,
+            unlock=unlock,
+            action="password.changed",
+            details={"unlocked": unlock},
+        )
 
-    async def replace(self, tenant_id: int, actor: Actor, account_id: int, password_hash: str, *, unlock: bool,
-                      action: str, details: dict[str, Any] | None = None) -> None:
+    async def replace(
+        self,
+        tenant_id: int,
+        actor: Actor,
+        account_id: int,
+        password_hash: str,
+        *,
+        unlock: bool,
+        action: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         """The one path that sets a password: every session of the account ends; `unlock` lifts locks too."""
         async with self.db.acquire() as conn, conn.transaction():
             await repo.set_password(conn, tenant_id, account_id, password_hash, unlock)

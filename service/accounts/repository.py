@@ -12,8 +12,18 @@ from service.platform.db import Conn
 
 # The columns an insert or update writes, in the order of their parameters.
 WRITTEN_COLUMNS = (
-    "email_address", "email_normalized", "user_name", "user_name_normalized", "first_name", "last_name",
-    "locale_code", "company_or_organization", "tax_exempt", "tax_id", "external_id", "accepts_marketing",
+    "email_address",
+    "email_normalized",
+    "user_name",
+    "user_name_normalized",
+    "first_name",
+    "last_name",
+    "locale_code",
+    "company_or_organization",
+    "tax_exempt",
+    "tax_id",
+    "external_id",
+    "accepts_marketing",
     "account_type",
 )
 _ACCOUNT_COLUMNS = """a.id, a.email_address, a.user_name, a.first_name, a.last_name, a.locale_code,
@@ -44,7 +54,9 @@ def _candidate(row: asyncpg.Record | None) -> LoginCandidate | None:
     if row is None:
         return None
     return LoginCandidate(
-        account=account_from(row), password_hash=row["password_hash"], last_region=row["last_region"],
+        account=account_from(row),
+        password_hash=row["password_hash"],
+        last_region=row["last_region"],
         has_authenticator=row["has_authenticator"],
     )
 
@@ -53,15 +65,19 @@ def _written(fields: dict[str, Any]) -> list[Any]:
     return [fields[name] for name in WRITTEN_COLUMNS]
 
 
-async def find_for_login(conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None,
-                         account_id: int | None) -> LoginCandidate | None:
+async def find_for_login(
+    conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None, account_id: int | None
+) -> LoginCandidate | None:
     """An account with its login, by email or user name (either, as a login form accepts) or by id."""
     row = await conn.fetchrow(
         f"""{_SELECT_FOR_LOGIN} WHERE a.tenant_id = $1 AND a.customer_set_id = $2
                AND ($3::text IS NULL OR a.email_normalized = $3 OR a.user_name_normalized = $3)
                AND ($4::int IS NULL OR a.id = $4)
             ORDER BY (a.email_normalized = $3) DESC NULLS LAST LIMIT 1""",
-        tenant_id, customer_set_id, login_name, account_id,
+        tenant_id,
+        customer_set_id,
+        login_name,
+        account_id,
     )
     return _candidate(row)
 
@@ -72,27 +88,38 @@ async def insert_account(conn: Conn, tenant_id: int, customer_set_id: int, field
                user_name_normalized, first_name, last_name, locale_code, company_or_organization, tax_exempt, tax_id,
                external_id, accepts_marketing, account_type, created_by, updated_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id""",
-        tenant_id, customer_set_id, *_written(fields), actor,
+        tenant_id,
+        customer_set_id,
+        *_written(fields),
+        actor,
     )
     return account_id
 
 
-async def update_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int, fields: dict[str, Any],
-                         actor: str) -> bool:
+async def update_account(
+    conn: Conn, tenant_id: int, customer_set_id: int, account_id: int, fields: dict[str, Any], actor: str
+) -> bool:
     status = await conn.execute(
         """UPDATE customer_accounts SET email_address = $4, email_normalized = $5, user_name = $6,
                user_name_normalized = $7, first_name = $8, last_name = $9, locale_code = $10,
                company_or_organization = $11, tax_exempt = $12, tax_id = $13, external_id = $14,
                accepts_marketing = $15, account_type = $16, updated_by = $17, updated_at = now()
            WHERE tenant_id = $1 AND customer_set_id = $2 AND id = $3""",
-        tenant_id, customer_set_id, account_id, *_written(fields), actor,
+        tenant_id,
+        customer_set_id,
+        account_id,
+        *_written(fields),
+        actor,
     )
     return status != "UPDATE 0"
 
 
 async def get_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> Account | None:
     row = await conn.fetchrow(
-        f"{_SELECT} WHERE a.tenant_id = $1 AND a.customer_set_id = $2 AND a.id = $3", tenant_id, customer_set_id, account_id
+        f"{_SELECT} WHERE a.tenant_id = $1 AND a.customer_set_id = $2 AND a.id = $3",
+        tenant_id,
+        customer_set_id,
+        account_id,
     )
     return account_from(row) if row is not None else None
 
@@ -108,7 +135,11 @@ async def list_accounts(
     rows = await conn.fetch(
         f"""{_SELECT} WHERE a.id IN (SELECT a.id {base} ORDER BY {order} OFFSET ${n + 3} LIMIT ${n + 4})
             ORDER BY {order}""",
-        tenant_id, customer_set_id, *where.values, offset, limit,
+        tenant_id,
+        customer_set_id,
+        *where.values,
+        offset,
+        limit,
     )
     return [account_from(row) for row in rows], total
 
@@ -116,20 +147,33 @@ async def list_accounts(
 async def delete_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> bool:
     status = await conn.execute(
         "DELETE FROM customer_accounts WHERE tenant_id = $1 AND customer_set_id = $2 AND id = $3",
-        tenant_id, customer_set_id, account_id,
+        tenant_id,
+        customer_set_id,
+        account_id,
     )
     return status != "DELETE 0"
 
 
-async def find_account_by(conn: Conn, tenant_id: int, customer_set_id: int, *, email: str | None = None,
-                          user_name: str | None = None, login_name: str | None = None) -> Account | None:
+async def find_account_by(
+    conn: Conn,
+    tenant_id: int,
+    customer_set_id: int,
+    *,
+    email: str | None = None,
+    user_name: str | None = None,
+    login_name: str | None = None,
+) -> Account | None:
     """By email, by user name, or by `login_name` matching either (as a login form accepts; email first)."""
     row = await conn.fetchrow(
         f"""{_SELECT} WHERE a.tenant_id = $1 AND a.customer_set_id = $2
                AND ($3::text IS NULL OR a.email_normalized = $3) AND ($4::text IS NULL OR a.user_name_normalized = $4)
                AND ($5::text IS NULL OR a.email_normalized = $5 OR a.user_name_normalized = $5)
             ORDER BY (a.email_normalized = $5) DESC NULLS LAST LIMIT 1""",
-        tenant_id, customer_set_id, email, user_name, login_name,
+        tenant_id,
+        customer_set_id,
+        email,
+        user_name,
+        login_name,
     )
     return account_from(row) if row is not None else None
 
@@ -137,7 +181,10 @@ async def find_account_by(conn: Conn, tenant_id: int, customer_set_id: int, *, e
 async def insert_login(conn: Conn, tenant_id: int, account_id: int, user_id: str, password_hash: str) -> None:
     await conn.execute(
         "INSERT INTO customer_logins (tenant_id, account_id, user_id, password_hash) VALUES ($1, $2, $3, $4)",
-        tenant_id, account_id, user_id, password_hash,
+        tenant_id,
+        account_id,
+        user_id,
+        password_hash,
     )
 
 
@@ -161,7 +208,10 @@ async def set_password(conn: Conn, tenant_id: int, account_id: int, password_has
                is_password_change_required = false, updated_at = now(),
                is_locked = CASE WHEN $4 THEN false ELSE is_locked END
            WHERE tenant_id = $1 AND account_id = $2""",
-        tenant_id, account_id, password_hash, unlock,
+        tenant_id,
+        account_id,
+        password_hash,
+        unlock,
     )
 
 
@@ -170,7 +220,9 @@ async def set_locked(conn: Conn, tenant_id: int, account_id: int, locked: bool) 
         """UPDATE customer_logins SET is_locked = $3, updated_at = now(),
                last_locked_on = CASE WHEN $3 THEN now() ELSE last_locked_on END
            WHERE tenant_id = $1 AND account_id = $2""",
-        tenant_id, account_id, locked,
+        tenant_id,
+        account_id,
+        locked,
     )
 
 
@@ -178,28 +230,39 @@ async def set_password_change_required(conn: Conn, tenant_id: int, account_id: i
     await conn.execute(
         """UPDATE customer_logins SET is_password_change_required = $3, updated_at = now()
            WHERE tenant_id = $1 AND account_id = $2""",
-        tenant_id, account_id, required,
+        tenant_id,
+        account_id,
+        required,
     )
 
 
 async def touch_account(conn: Conn, tenant_id: int, account_id: int, actor: str) -> None:
     await conn.execute(
         "UPDATE customer_accounts SET updated_at = now(), updated_by = $3 WHERE tenant_id = $1 AND id = $2",
-        tenant_id, account_id, actor,
+        tenant_id,
+        account_id,
+        actor,
     )
 
 
-async def record_login(conn: Conn, tenant_id: int, account_id: int, new_password_hash: str | None, region: str | None) -> None:
+async def record_login(
+    conn: Conn, tenant_id: int, account_id: int, new_password_hash: str | None, region: str | None
+) -> None:
     """A successful login: its time and region, and the password re-hashed when the tenant's cost changed."""
     await conn.execute(
         """UPDATE customer_logins SET last_login_on = now(), password_hash = coalesce($3, password_hash),
                last_region = coalesce($4, last_region)
            WHERE tenant_id = $1 AND account_id = $2""",
-        tenant_id, account_id, new_password_hash, region,
+        tenant_id,
+        account_id,
+        new_password_hash,
+        region,
     )
 
 
 async def mark_locked_out(conn: Conn, tenant_id: int, account_id: int) -> None:
     await conn.execute(
-        "UPDATE customer_logins SET last_locked_on = now() WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
+        "UPDATE customer_logins SET last_locked_on = now() WHERE tenant_id = $1 AND account_id = $2",
+        tenant_id,
+        account_id,
     )

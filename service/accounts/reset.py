@@ -16,8 +16,8 @@ from service.errors import ErrorCode, InvalidInput
 from service.platform.background import Background
 from service.platform.crypto import token_digest
 from service.platform.db import Database
-from service.platform.mail import Mailer
 from service.platform.keyspace import password_reset_key
+from service.platform.mail import Mailer
 from service.tenants.scope import CustomerScope
 
 RESET_CODE_MINUTES = 30
@@ -26,8 +26,9 @@ _CONSUME_CODE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 
 
 def _invalid_code() -> InvalidInput:
-    return InvalidInput("The user name or confirmation code is wrong, or the code expired.",
-                        code=ErrorCode.INVALID_CONFIRMATION_CODE)
+    return InvalidInput(
+        "The user name or confirmation code is wrong, or the code expired.", code=ErrorCode.INVALID_CONFIRMATION_CODE
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,8 +39,14 @@ class PasswordResets:
     mailer: Mailer
     background: Background
 
-    async def request(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None,
-                      customer_set_code: str | None) -> None:
+    async def request(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        email: str | None,
+        user_name: str | None,
+        customer_set_code: str | None,
+    ) -> None:
         """Mail a single-use code when the account exists; answer the same either way.
 
         Everything past input checking runs after the answer has gone, so neither the answer nor its
@@ -52,23 +59,31 @@ class PasswordResets:
 
     async def _send_code(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None) -> None:
         account = await repo.find_account_by(
-            self.db, scope.tenant_id, scope.customer_set_id,
+            self.db,
+            scope.tenant_id,
+            scope.customer_set_id,
             email=normalize_email(email) if email else None,
             user_name=normalize_user_name(user_name) if user_name else None,
         )
         if account is None or account.user_id is None or not account.email_address:
             return
         code = secrets.token_urlsafe(24)
-        await self.redis.set(password_reset_key(scope.tenant_id, account.id), token_digest(code), ex=RESET_CODE_MINUTES * 60)
+        await self.redis.set(
+            password_reset_key(scope.tenant_id, account.id), token_digest(code), ex=RESET_CODE_MINUTES * 60
+        )
         async with self.db.acquire() as conn:
             await audit.record(conn, actor, scope.tenant_id, "password.reset_requested", "customer_account", account.id)
         self.mailer.send_later(
-            account.email_address, "password_reset", code=code, minutes=str(RESET_CODE_MINUTES),
+            account.email_address,
+            "password_reset",
+            code=code,
+            minutes=str(RESET_CODE_MINUTES),
             first_name=account.first_name or "there",
         )
 
-    async def confirm(self, scope: CustomerScope, actor: Actor, user_name: str | None, code: str | None,
-                      new_password: str | None) -> None:
+    async def confirm(
+        self, scope: CustomerScope, actor: Actor, user_name: str | None, code: str | None, new_password: str | None
+    ) -> None:
         """A new password with the mailed code. A reset proves control of the mailbox, so it lifts a lockout too."""
         if not user_name or not code:
             raise _invalid_code()
@@ -78,6 +93,10 @@ class PasswordResets:
         )
         if account is None or account.user_id is None:
             raise _invalid_code()
-        if not await self.redis.eval(_CONSUME_CODE, 1, password_reset_key(scope.tenant_id, account.id), token_digest(code)):
+        if not await self.redis.eval(
+            _CONSUME_CODE, 1, password_reset_key(scope.tenant_id, account.id), token_digest(code)
+        ):
             raise _invalid_code()
-        await self.passwords.replace(scope.tenant_id, actor, account.id, password_hash, unlock=True, action="password.reset")
+        await self.passwords.replace(
+            scope.tenant_id, actor, account.id, password_hash, unlock=True, action="password.reset"
+        )

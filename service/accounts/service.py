@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 import asyncpg
@@ -14,18 +14,23 @@ from service import audit
 from service.accounts import repository as repo
 from service.accounts.creation import NewAccount, insert_account
 from service.accounts.fields import (
-    account_columns, changed_columns, duplicate, normalize_email, normalize_user_name, require_login_name,
+    account_columns,
+    changed_columns,
+    duplicate,
+    normalize_email,
+    normalize_user_name,
+    require_login_name,
 )
 from service.accounts.filters import SqlFilter, add_filter, add_quick_search, order_by
-from service.accounts.passwords import AccountPasswords
 from service.accounts.lookups import account_not_found, require_account, require_login
+from service.accounts.passwords import AccountPasswords
 from service.accounts.records import Account, AccountChanges, AccountPage, Login, LoginState
 from service.audit import Actor
-from service.errors import Conflict, ErrorCode
 from service.contacts import repository as contacts_repo
+from service.errors import Conflict, ErrorCode
 from service.limits.attempts import AttemptCounters
 from service.limits.lockout import Lockout
-from service.platform.db import Conn, Database
+from service.platform.db import Conn, Connection, Database
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
@@ -46,7 +51,9 @@ class Accounts:
             account_id = await insert_account(conn, scope.tenant_id, scope.customer_set_id, actor, new)
             return await self._read(conn, scope, account_id, with_contacts=True)
 
-    async def create_with_login(self, scope: CustomerScope, actor: Actor, new: NewAccount, password: str | None) -> Account:
+    async def create_with_login(
+        self, scope: CustomerScope, actor: Actor, new: NewAccount, password: str | None
+    ) -> Account:
         """An account with its login, the password held to the tenant's policy."""
         password_hash = await self.passwords.hash_new(password, scope.settings, "password")
         return await self.create(scope, actor, msgspec.structs.replace(new, password_hash=password_hash))
@@ -62,8 +69,15 @@ class Accounts:
         return await self._read(self.db, scope, account_id, with_contacts=with_contacts)
 
     async def list(
-        self, scope: CustomerScope, *, start_index: int, page_size: int, sort_by: str | None, filter_text: str | None,
-        q: str | None, with_contacts: bool,
+        self,
+        scope: CustomerScope,
+        *,
+        start_index: int,
+        page_size: int,
+        sort_by: str | None,
+        filter_text: str | None,
+        q: str | None,
+        with_contacts: bool,
     ) -> AccountPage:
         where = SqlFilter(first_parameter=3)
         if filter_text:
@@ -84,15 +98,23 @@ class Accounts:
             current = await require_account(conn, scope, account_id)
             columns = account_columns(changes, current)
             await self._write(conn, scope, actor, account_id, columns)
-            await audit.record(conn, actor, scope.tenant_id, "account.updated", "customer_account", account_id,
-                               {"changed": changed_columns(columns, current)})
+            await audit.record(
+                conn,
+                actor,
+                scope.tenant_id,
+                "account.updated",
+                "customer_account",
+                account_id,
+                {"changed": changed_columns(columns, current)},
+            )
             account = await self._read(conn, scope, account_id, with_contacts=True)
         await self.sessions.update_account(scope.tenant_id, account)
         return account
 
     @staticmethod
-    async def _write(conn: asyncpg.Connection, scope: CustomerScope, actor: Actor, account_id: int,
-                     columns: dict[str, object]) -> None:
+    async def _write(
+        conn: Connection, scope: CustomerScope, actor: Actor, account_id: int, columns: dict[str, object]
+    ) -> None:
         try:
             async with conn.transaction():  # a savepoint, so a duplicate leaves the outer transaction usable
                 await repo.update_account(conn, scope.tenant_id, scope.customer_set_id, account_id, columns, actor.name)
@@ -106,8 +128,15 @@ class Accounts:
             await audit.record(conn, actor, scope.tenant_id, "account.deleted", "customer_account", account_id)
         await self.sessions.end_all_for_account(scope.tenant_id, account_id)
 
-    async def add_login(self, scope: CustomerScope, actor: Actor, account_id: int, email: str | None,
-                        user_name: str | None, password_hash: str) -> Account:
+    async def add_login(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        account_id: int,
+        email: str | None,
+        user_name: str | None,
+        password_hash: str,
+    ) -> Account:
         """Give an existing account its login. Create-Login may name the login: those names become the account's
         email and user name."""
         async with self.db.acquire() as conn, conn.transaction():
@@ -125,20 +154,37 @@ class Accounts:
     # --- login state ----------------------------------------------------------------------------
 
     async def set_login_locked(self, scope: CustomerScope, actor: Actor, account_id: int, locked: bool) -> None:
-        await self._change_login(scope, actor, account_id, "login.locked" if locked else "login.unlocked",
-                                 repo.set_locked, locked, None)
+        await self._change_login(
+            scope, actor, account_id, "login.locked" if locked else "login.unlocked", repo.set_locked, locked, None
+        )
         if locked:
             await self.sessions.end_all_for_account(scope.tenant_id, account_id)
         else:
             await self.lockout.unlock(scope.tenant_id, account_id)
 
-    async def set_password_change_required(self, scope: CustomerScope, actor: Actor, account_id: int,
-                                           required: bool) -> None:
-        await self._change_login(scope, actor, account_id, "login.password_change_required",
-                                 repo.set_password_change_required, required, {"required": required})
+    async def set_password_change_required(
+        self, scope: CustomerScope, actor: Actor, account_id: int, required: bool
+    ) -> None:
+        await self._change_login(
+            scope,
+            actor,
+            account_id,
+            "login.password_change_required",
+            repo.set_password_change_required,
+            required,
+            {"required": required},
+        )
 
-    async def _change_login(self, scope: CustomerScope, actor: Actor, account_id: int, action: str,
-                            change: _LoginFlagWriter, value: bool, details: dict[str, object] | None) -> None:
+    async def _change_login(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        account_id: int,
+        action: str,
+        change: _LoginFlagWriter,
+        value: bool,
+        details: dict[str, object] | None,
+    ) -> None:
         async with self.db.acquire() as conn, conn.transaction():
             await require_login(conn, scope, account_id)
             await change(conn, scope.tenant_id, account_id, value)
@@ -150,12 +196,20 @@ class Accounts:
         counters = await self.lockout.counters(scope.tenant_id, account_id, scope.settings.lockout)
         return _login_state(login, counters, scope.settings)
 
-    async def login_state_by(self, scope: CustomerScope, *, email: str | None = None, user_name: str | None = None,
-                             customer_set_code: str | None = None) -> LoginState:
+    async def login_state_by(
+        self,
+        scope: CustomerScope,
+        *,
+        email: str | None = None,
+        user_name: str | None = None,
+        customer_set_code: str | None = None,
+    ) -> LoginState:
         if customer_set_code not in (None, "", scope.customer_set_code):
             raise account_not_found()
         account = await repo.find_account_by(
-            self.db, scope.tenant_id, scope.customer_set_id,
+            self.db,
+            scope.tenant_id,
+            scope.customer_set_id,
             email=normalize_email(email) if email else None,
             user_name=normalize_user_name(user_name) if user_name else None,
         )
@@ -187,7 +241,7 @@ def _login_state(login: Login, counters: AttemptCounters, settings: TenantSettin
         last_locked_on=login.last_locked_on,
         failed_login_attempt_count=counters.failures,
         remaining_login_attempts=0 if locked else max(settings.lockout.max_failures - counters.failures, 0),
-        first_failed_login_attempt_on=datetime.fromtimestamp(first_failure / 1000, timezone.utc) if first_failure else None,
+        first_failed_login_attempt_on=datetime.fromtimestamp(first_failure / 1000, UTC) if first_failure else None,
         last_login_on=login.last_login_on,
         created_on=login.created_at,
         updated_on=login.updated_at,

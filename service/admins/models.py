@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import msgspec
@@ -13,7 +13,7 @@ Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 NewPassword = Annotated[str, msgspec.Meta(min_length=12, max_length=1024, description="At least 12 characters.")]
 
 
-class TenantRole(str, Enum):
+class TenantRole(StrEnum):
     ADMIN = "admin"
     VIEWER = "viewer"
 

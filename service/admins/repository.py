@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.platform.db import Conn
+from service.platform.db import Conn, returned_row
+
 _COLUMNS = "id, tenant_id, username, role, is_enabled, created_at, updated_at"
 
 
@@ -12,21 +13,25 @@ async def find_for_login(conn: Conn, tenant_id: int | None, username: str) -> as
     return await conn.fetchrow(
         """SELECT id, tenant_id, role, password_hash, is_enabled FROM admin_users
            WHERE coalesce(tenant_id, 0) = coalesce($1::int, 0) AND lower(username) = lower($2)""",
-        tenant_id, username,
+        tenant_id,
+        username,
     )
 
 
 async def get_active(conn: Conn, admin_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM admin_users WHERE id = $1 AND is_enabled", admin_id
-    )
+    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM admin_users WHERE id = $1 AND is_enabled", admin_id)
 
 
 async def insert(conn: Conn, tenant_id: int | None, username: str, password_hash: str, role: str) -> asyncpg.Record:
-    return await conn.fetchrow(
-        f"""INSERT INTO admin_users (tenant_id, username, password_hash, role) VALUES ($1, $2, $3, $4)
+    return returned_row(
+        await conn.fetchrow(
+            f"""INSERT INTO admin_users (tenant_id, username, password_hash, role) VALUES ($1, $2, $3, $4)
             RETURNING {_COLUMNS}""",
-        tenant_id, username, password_hash, role,
+            tenant_id,
+            username,
+            password_hash,
+            role,
+        )
     )
 
 
@@ -35,7 +40,9 @@ async def list_for_tenant(conn: Conn, tenant_id: int) -> list[asyncpg.Record]:
 
 
 async def get_for_tenant(conn: Conn, tenant_id: int, admin_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM admin_users WHERE tenant_id = $1 AND id = $2", tenant_id, admin_id)
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM admin_users WHERE tenant_id = $1 AND id = $2", tenant_id, admin_id
+    )
 
 
 async def update(
@@ -45,17 +52,26 @@ async def update(
         f"""UPDATE admin_users SET password_hash = coalesce($3, password_hash), role = coalesce($4, role),
                    is_enabled = coalesce($5, is_enabled), updated_at = now()
             WHERE tenant_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        tenant_id, admin_id, password_hash, role, is_enabled,
+        tenant_id,
+        admin_id,
+        password_hash,
+        role,
+        is_enabled,
     )
 
 
 async def delete(conn: Conn, tenant_id: int, admin_id: int) -> bool:
-    return await conn.execute("DELETE FROM admin_users WHERE tenant_id = $1 AND id = $2", tenant_id, admin_id) != "DELETE 0"
+    return (
+        await conn.execute("DELETE FROM admin_users WHERE tenant_id = $1 AND id = $2", tenant_id, admin_id)
+        != "DELETE 0"
+    )
 
 
 async def any_exists(conn: Conn) -> bool:
-    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users)")
+    value: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users)")
+    return value
 
 
 async def platform_admin_exists(conn: Conn) -> bool:
-    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users WHERE tenant_id IS NULL)")
+    value: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM admin_users WHERE tenant_id IS NULL)")
+    return value

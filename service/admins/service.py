@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgspec
@@ -13,11 +13,12 @@ from service import audit
 from service.admins import repository as repo
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate
 from service.audit import Actor
-from service.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
+from service.errors import Conflict, ErrorCode, Forbidden, NotFound, TooManyRequests, Unauthenticated
 from service.limits.attempts import AttemptLimiter, AttemptPolicy
 from service.platform.crypto import Passwords, new_token, token_digest
 from service.platform.db import Database
 from service.platform.keyspace import admin_sign_in_attempt_keys, admin_token_key, admin_tokens_key
+from service.platform.redis import text
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
@@ -43,7 +44,7 @@ class AdminPrincipal:
 
     def require_platform(self) -> None:
         if not self.is_platform_admin:
-            raise Forbidden("Only platform administrators may do this.", code="PLATFORM_ADMIN_REQUIRED")
+            raise Forbidden("Only platform administrators may do this.", code=ErrorCode.PLATFORM_ADMIN_REQUIRED)
 
     def require_tenant(self, tenant_id: int, *, write: bool) -> None:
         """Platform admins reach every tenant; a tenant admin only its own, and a viewer only reads.
@@ -55,12 +56,11 @@ class AdminPrincipal:
         if self.tenant_id != tenant_id:
             raise tenant_not_found()
         if write and self.role != "admin":
-            raise Forbidden("This admin user may only read.", code="READ_ONLY_ADMIN")
-
+            raise Forbidden("This admin user may only read.", code=ErrorCode.READ_ONLY_ADMIN)
 
 
 def admin_user_not_found() -> NotFound:
-    return NotFound("Admin user not found.", code="ADMIN_USER_NOT_FOUND")
+    return NotFound("Admin user not found.", code=ErrorCode.ADMIN_USER_NOT_FOUND)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -71,7 +71,9 @@ class Admins:
     attempts: AttemptLimiter
     token_minutes: int
 
-    async def sign_in(self, *, username: str, password: str, tenant_id: int | None, client_address: str | None) -> AdminToken:
+    async def sign_in(
+        self, *, username: str, password: str, tenant_id: int | None, client_address: str | None
+    ) -> AdminToken:
         token_minutes = self.token_minutes
         attempt_keys = admin_sign_in_attempt_keys(tenant_id, username, client_address)
         # The attempt takes its slot before the password is checked, so parallel guesses cannot get
@@ -86,7 +88,7 @@ class Admins:
         valid = await self.passwords.verify(row["password_hash"] if row else None, password)
         if not valid or row is None or not row["is_enabled"]:
             await self.attempts.failed(attempt_keys, attempt.number, SIGN_IN_LIMIT)
-            raise Unauthenticated("The username or password is wrong.", code="INVALID_CREDENTIALS")
+            raise Unauthenticated("The username or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
         await self.attempts.succeeded(attempt_keys)
         token = new_token(ADMIN_TOKEN_PREFIX)
         digest = token_digest(token)
@@ -100,12 +102,12 @@ class Admins:
             access_token=token,
             token_type="Bearer",
             expires_in=token_minutes * 60,
-            expires_at=datetime.now(timezone.utc) + timedelta(minutes=token_minutes),
+            expires_at=datetime.now(UTC) + timedelta(minutes=token_minutes),
         )
 
     async def end_tokens_of(self, admin_id: int) -> None:
         digests = await self.redis.smembers(admin_tokens_key(admin_id))
-        await self.redis.delete(admin_tokens_key(admin_id), *(admin_token_key(d) for d in digests))
+        await self.redis.delete(admin_tokens_key(admin_id), *(admin_token_key(text(d)) for d in digests))
 
     async def sign_out(self, token: str) -> None:
         await self.redis.delete(admin_token_key(token_digest(token)))
@@ -113,11 +115,11 @@ class Admins:
     async def authenticate(self, token: str) -> AdminPrincipal:
         """The admin behind a bearer token. The user row is re-read so disabling an admin takes effect at once."""
         if not token.startswith(ADMIN_TOKEN_PREFIX):
-            raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
+            raise Unauthenticated("A valid admin bearer token is required.", code=ErrorCode.INVALID_TOKEN)
         admin_id = await self.redis.get(admin_token_key(token_digest(token)))
         row = await repo.get_active(self.db, int(admin_id)) if admin_id else None
         if row is None:
-            raise Unauthenticated("A valid admin bearer token is required.", code="INVALID_TOKEN")
+            raise Unauthenticated("A valid admin bearer token is required.", code=ErrorCode.INVALID_TOKEN)
         return AdminPrincipal(admin_id=row["id"], tenant_id=row["tenant_id"], role=row["role"])
 
     async def platform_admin_exists(self) -> bool:
@@ -131,8 +133,12 @@ class Admins:
             try:
                 row = await repo.insert(conn, None, username, await self.passwords.hash(password), PLATFORM_ADMIN)
             except asyncpg.UniqueViolationError:
-                raise Conflict(f"A platform admin named '{username}' exists.", code="ADMIN_USER_EXISTS") from None
-            await audit.record(conn, actor, None, "admin_user.created", "admin_user", row["id"], {"role": PLATFORM_ADMIN})
+                raise Conflict(
+                    f"A platform admin named '{username}' exists.", code=ErrorCode.ADMIN_USER_EXISTS
+                ) from None
+            await audit.record(
+                conn, actor, None, "admin_user.created", "admin_user", row["id"], {"role": PLATFORM_ADMIN}
+            )
             return AdminUser(**dict(row))
 
     async def create_tenant_admin(self, actor: Actor, tenant_id: int, data: AdminUserCreate) -> AdminUser:
@@ -143,8 +149,12 @@ class Admins:
             try:
                 row = await repo.insert(conn, tenant_id, data.username, password_hash, data.role.value)
             except asyncpg.UniqueViolationError:
-                raise Conflict(f"An admin user named '{data.username}' exists.", code="ADMIN_USER_EXISTS") from None
-            await audit.record(conn, actor, tenant_id, "admin_user.created", "admin_user", row["id"], {"role": data.role.value})
+                raise Conflict(
+                    f"An admin user named '{data.username}' exists.", code=ErrorCode.ADMIN_USER_EXISTS
+                ) from None
+            await audit.record(
+                conn, actor, tenant_id, "admin_user.created", "admin_user", row["id"], {"role": data.role.value}
+            )
             return AdminUser(**dict(row))
 
     async def list_tenant_admins(self, tenant_id: int) -> list[AdminUser]:
@@ -156,7 +166,9 @@ class Admins:
             raise admin_user_not_found()
         return AdminUser(**dict(row))
 
-    async def update_tenant_admin(self, actor: Actor, tenant_id: int, admin_id: int, data: AdminUserUpdate) -> AdminUser:
+    async def update_tenant_admin(
+        self, actor: Actor, tenant_id: int, admin_id: int, data: AdminUserUpdate
+    ) -> AdminUser:
         password_hash = await self.passwords.hash(data.password) if data.password is not msgspec.UNSET else None
         role = data.role.value if data.role is not msgspec.UNSET else None
         is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
@@ -164,8 +176,14 @@ class Admins:
             row = await repo.update(conn, tenant_id, admin_id, password_hash, role, is_enabled)
             if row is None:
                 raise admin_user_not_found()
-            changed = [name for name, value in (("password", password_hash), ("role", role), ("isEnabled", is_enabled)) if value is not None]
-            await audit.record(conn, actor, tenant_id, "admin_user.updated", "admin_user", admin_id, {"changed": changed})
+            changed = [
+                name
+                for name, value in (("password", password_hash), ("role", role), ("isEnabled", is_enabled))
+                if value is not None
+            ]
+            await audit.record(
+                conn, actor, tenant_id, "admin_user.updated", "admin_user", admin_id, {"changed": changed}
+            )
         if password_hash is not None or is_enabled is False:
             await self.end_tokens_of(admin_id)
         return AdminUser(**dict(row))

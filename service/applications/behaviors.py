@@ -5,10 +5,10 @@ OpenAPI lists them as the `Behavior` enum and `GET /admin/v1/behaviors` describe
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Behavior(str, Enum):
+class Behavior(StrEnum):
     ACCOUNTS_READ = "customer:accounts:read"
     ACCOUNTS_WRITE = "customer:accounts:write"
     AUTHTICKETS = "customer:authtickets"

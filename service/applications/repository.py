@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.platform.db import Conn
+from service.platform.db import Conn, returned_row
+
 _COLUMNS = "id, tenant_id, client_id, name, behaviors, is_enabled, created_at, updated_at"
 
 
-async def insert(conn: Conn, tenant_id: int, client_id: str, name: str, secret_hash: str, behaviors: list[str]) -> asyncpg.Record:
-    return await conn.fetchrow(
-        f"""INSERT INTO applications (tenant_id, client_id, name, secret_hash, behaviors)
+async def insert(
+    conn: Conn, tenant_id: int, client_id: str, name: str, secret_hash: str, behaviors: list[str]
+) -> asyncpg.Record:
+    return returned_row(
+        await conn.fetchrow(
+            f"""INSERT INTO applications (tenant_id, client_id, name, secret_hash, behaviors)
             VALUES ($1, $2, $3, $4, $5) RETURNING {_COLUMNS}""",
-        tenant_id, client_id, name, secret_hash, behaviors,
+            tenant_id,
+            client_id,
+            name,
+            secret_hash,
+            behaviors,
+        )
     )
 
 
@@ -41,7 +50,12 @@ async def get(conn: Conn, tenant_id: int, application_id: int) -> asyncpg.Record
 
 
 async def update(
-    conn: Conn, tenant_id: int, application_id: int, name: str | None, behaviors: list[str] | None, is_enabled: bool | None
+    conn: Conn,
+    tenant_id: int,
+    application_id: int,
+    name: str | None,
+    behaviors: list[str] | None,
+    is_enabled: bool | None,
 ) -> asyncpg.Record | None:
     # Disabling bumps the generation, so re-enabling later does not revive the tokens it ended.
     return await conn.fetchrow(
@@ -49,7 +63,11 @@ async def update(
                    is_enabled = coalesce($5, is_enabled),
                    generation = generation + CASE WHEN $5 IS FALSE THEN 1 ELSE 0 END, updated_at = now()
             WHERE tenant_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        tenant_id, application_id, name, behaviors, is_enabled,
+        tenant_id,
+        application_id,
+        name,
+        behaviors,
+        is_enabled,
     )
 
 
@@ -57,12 +75,14 @@ async def set_secret(conn: Conn, tenant_id: int, application_id: int, secret_has
     return await conn.fetchrow(
         f"""UPDATE applications SET secret_hash = $3, generation = generation + 1, updated_at = now()
             WHERE tenant_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        tenant_id, application_id, secret_hash,
+        tenant_id,
+        application_id,
+        secret_hash,
     )
 
 
 async def delete(conn: Conn, tenant_id: int, application_id: int) -> bool:
-    return await conn.execute(
-        "DELETE FROM applications WHERE tenant_id = $1 AND id = $2", tenant_id, application_id
-    ) != "DELETE 0"
-
+    return (
+        await conn.execute("DELETE FROM applications WHERE tenant_id = $1 AND id = $2", tenant_id, application_id)
+        != "DELETE 0"
+    )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
-import secrets
-
-import asyncpg
 import msgspec
 
 from service import audit
@@ -14,9 +12,9 @@ from service.applications import repository as repo
 from service.applications.models import Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret
 from service.applications.tickets import AppTickets
 from service.audit import Actor
-from service.platform.db import Database
 from service.errors import ErrorCode, NotFound
 from service.platform.crypto import new_token, token_digest
+from service.platform.db import Database
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
@@ -31,7 +29,6 @@ def _new_client_id(tenant_id: int) -> str:
     return f"gh.{tenant_id}.{secrets.token_hex(8)}"
 
 
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Applications:
     db: Database
@@ -43,14 +40,16 @@ class Applications:
         async with self.db.acquire() as conn, conn.transaction():
             if not await tenants_repo.tenant_exists(conn, tenant_id):
                 raise tenant_not_found()
-            row = await repo.insert(conn, tenant_id, _new_client_id(tenant_id), data.name, token_digest(secret), behaviors)
-            await audit.record(conn, actor, tenant_id, "application.created", "application", row["id"], {"behaviors": behaviors})
+            row = await repo.insert(
+                conn, tenant_id, _new_client_id(tenant_id), data.name, token_digest(secret), behaviors
+            )
+            await audit.record(
+                conn, actor, tenant_id, "application.created", "application", row["id"], {"behaviors": behaviors}
+            )
         return ApplicationWithSecret(**dict(row), client_secret=secret)
-
 
     async def list_applications(self, tenant_id: int) -> list[Application]:
         return [Application(**dict(row)) for row in await repo.list_for_tenant(self.db, tenant_id)]
-
 
     async def get_application(self, tenant_id: int, application_id: int) -> Application:
         row = await repo.get(self.db, tenant_id, application_id)
@@ -58,8 +57,8 @@ class Applications:
             raise application_not_found()
         return Application(**dict(row))
 
-
-    async def update_application(self, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
+    async def update_application(
+        self, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
     ) -> Application:
         behaviors = sorted({b.value for b in data.behaviors}) if data.behaviors is not msgspec.UNSET else None
         name = data.name if data.name is not msgspec.UNSET else None
@@ -69,15 +68,22 @@ class Applications:
             if row is None:
                 raise application_not_found()
             await audit.record(
-                conn, actor, tenant_id, "application.updated", "application", application_id,
-                {k: v for k, v in (("name", name), ("behaviors", behaviors), ("isEnabled", is_enabled)) if v is not None},
+                conn,
+                actor,
+                tenant_id,
+                "application.updated",
+                "application",
+                application_id,
+                {
+                    k: v
+                    for k, v in (("name", name), ("behaviors", behaviors), ("isEnabled", is_enabled))
+                    if v is not None
+                },
             )
         await self.tickets.forget(application_id)
         return Application(**dict(row))
 
-
-    async def rotate_secret(self, actor: Actor, tenant_id: int, application_id: int
-    ) -> ApplicationWithSecret:
+    async def rotate_secret(self, actor: Actor, tenant_id: int, application_id: int) -> ApplicationWithSecret:
         secret = new_token(SECRET_PREFIX)
         async with self.db.acquire() as conn, conn.transaction():
             row = await repo.set_secret(conn, tenant_id, application_id, token_digest(secret))
@@ -86,7 +92,6 @@ class Applications:
             await audit.record(conn, actor, tenant_id, "application.secret_rotated", "application", application_id)
         await self.tickets.forget(application_id)
         return ApplicationWithSecret(**dict(row), client_secret=secret)
-
 
     async def delete_application(self, actor: Actor, tenant_id: int, application_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():

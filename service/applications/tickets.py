@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
-import asyncpg
 from redis.asyncio import Redis
 
 from service.applications import repository as repo
 from service.applications.behaviors import Behavior
-from service.errors import Forbidden, Unauthenticated
+from service.errors import ErrorCode, Forbidden, Unauthenticated
+from service.platform.crypto import constant_time_equals, new_token, token_digest
 from service.platform.db import Database
 from service.platform.keyspace import APP_STATE_KEY_PREFIX, app_refresh_token_key, app_state_key, app_token_key
-from service.platform.crypto import constant_time_equals, new_token, token_digest
 
 ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
@@ -52,7 +52,7 @@ class IssuedTicket:
     refresh_expires_at: datetime
 
     def seconds_left(self, moment: datetime) -> int:
-        return max(int((moment - datetime.now(timezone.utc)).total_seconds()), 0)
+        return max(int((moment - datetime.now(UTC)).total_seconds()), 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,46 +79,51 @@ class AppPrincipal:
 
     def require(self, behavior: Behavior) -> None:
         if behavior.value not in self.behaviors:
-            raise Forbidden(
-                f"The application lacks the behavior '{behavior.value}'.", code="MISSING_BEHAVIOR"
-            )
+            raise Forbidden(f"The application lacks the behavior '{behavior.value}'.", code=ErrorCode.MISSING_BEHAVIOR)
 
 
 def invalid_client() -> Unauthenticated:
     return Unauthenticated(
         "The client id or secret is wrong, or the application is disabled.",
-        code="INVALID_CLIENT", oauth_error="invalid_client",
+        code=ErrorCode.INVALID_CLIENT,
+        oauth_error="invalid_client",
     )
 
 
 def invalid_refresh_token() -> Unauthenticated:
     return Unauthenticated(
-        "The refresh token is unknown, used or expired.", code="INVALID_REFRESH_TOKEN", oauth_error="invalid_grant"
+        "The refresh token is unknown, used or expired.",
+        code=ErrorCode.INVALID_REFRESH_TOKEN,
+        oauth_error="invalid_grant",
     )
 
 
 def invalid_app_token() -> Unauthenticated:
-    return Unauthenticated("A valid application token is required.", code="INVALID_APP_TOKEN")
+    return Unauthenticated("A valid application token is required.", code=ErrorCode.INVALID_APP_TOKEN)
 
 
-class _Recent:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Recent(Generic[K, V]):
     """A tiny per-process memory of recent answers, each trusted for LOCAL_TRUST_SECONDS."""
 
     def __init__(self) -> None:
-        self._entries: dict[Any, tuple[float, Any]] = {}
+        self._entries: dict[K, tuple[float, V]] = {}
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: K, value: V) -> None:
         if len(self._entries) >= LOCAL_CACHE_ENTRIES:
             self._entries.clear()  # bounded memory; the next calls simply ask Redis again
         self._entries[key] = (time.monotonic() + LOCAL_TRUST_SECONDS, value)
 
-    def drop(self, predicate: Callable[[Any, Any], bool]) -> None:
+    def drop(self, predicate: Callable[[K, V], bool]) -> None:
         for key in [k for k, (_, v) in self._entries.items() if predicate(k, v)]:
             del self._entries[key]
 
@@ -131,8 +136,8 @@ class AppTickets:
         self.refresh_ttl = refresh_minutes * 60
         self._verified_clients: dict[str, tuple[str, int, int]] = {}
         self._token_and_state = redis.register_script(_TOKEN_AND_STATE)
-        self._recent_tokens = _Recent()  # token digest -> AppPrincipal
-        self._recent_states = _Recent()  # application id -> ApplicationState
+        self._recent_tokens: _Recent[str, AppPrincipal] = _Recent()  # by token digest
+        self._recent_states: _Recent[int, ApplicationState] = _Recent()  # by application id
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
         row = await repo.find_by_client_id(self.db, client_id)
@@ -232,18 +237,23 @@ class AppTickets:
         if row is None:
             return None
         data = {
-            "tenant": row["tenant_id"], "client": row["client_id"], "behaviors": list(row["behaviors"]),
-            "enabled": row["is_enabled"], "gen": row["generation"],
+            "tenant": row["tenant_id"],
+            "client": row["client_id"],
+            "behaviors": list(row["behaviors"]),
+            "enabled": row["is_enabled"],
+            "gen": row["generation"],
         }
         await self.redis.set(key, json.dumps(data), ex=STATE_CACHE_SECONDS)
         return self._state_from(data)
 
     @staticmethod
     def _state_from(data: dict[str, Any]) -> ApplicationState:
-        return ApplicationState(data["tenant"], data["client"], frozenset(data["behaviors"]), data["enabled"], data["gen"])
+        return ApplicationState(
+            data["tenant"], data["client"], frozenset(data["behaviors"]), data["enabled"], data["gen"]
+        )
 
     async def _issue(self, application_id: int, tenant_id: int, generation: int) -> IssuedTicket:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
         access_digest = token_digest(access)
         access_record = json.dumps({"app": application_id, "tenant": tenant_id, "gen": generation})

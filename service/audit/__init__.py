@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from service.audit import repository as repo
-from service.platform.db import Database
+from service.platform.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +34,7 @@ class AuditEvent(msgspec.Struct, rename="camel", kw_only=True, frozen=True):
 
 
 async def record(
-    conn: asyncpg.Connection,
+    conn: Connection,
     actor: Actor,
     tenant_id: int | None,
     action: str,
@@ -44,7 +43,14 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     await repo.insert(
-        conn, tenant_id, actor.name, action, target_type, str(target_id), actor.client_address, actor.request_id,
+        conn,
+        tenant_id,
+        actor.name,
+        action,
+        target_type,
+        str(target_id),
+        actor.client_address,
+        actor.request_id,
         details or {},
     )
 

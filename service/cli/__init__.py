@@ -9,15 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from service.applications.behaviors import Behavior
 from service.cli.commands import (
-    cmd_admin_create, cmd_application_create, cmd_migrate, cmd_openapi, cmd_tenant_create, render_openapi,
+    cmd_admin_create,
+    cmd_application_create,
+    cmd_migrate,
+    cmd_openapi,
+    cmd_tenant_create,
+    render_openapi,
 )
 from service.cli.common import CommandFailed
 from service.cli.serve import cmd_serve
 from service.errors import GatehouseError
-from service.platform.config import ConfigError, load_settings
+from service.platform.config import ConfigError, Settings, load_settings
 from service.platform.logs import configure_logging
 from service.platform.migrate import MigrationError
 
@@ -54,25 +60,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_creation_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-                           json_flag: argparse.ArgumentParser) -> None:
+def _add_creation_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], json_flag: argparse.ArgumentParser
+) -> None:
     tenant = commands.add_parser("tenant", help="manage tenants").add_subparsers(dest="action", required=True)
     tenant_create = tenant.add_parser("create", help="create a tenant with a default site", parents=[json_flag])
     tenant_create.add_argument("--name", required=True)
     tenant_create.set_defaults(run=cmd_tenant_create)
 
-    application = commands.add_parser("application", help="manage applications").add_subparsers(dest="action", required=True)
-    app_create = application.add_parser("create", help="create an application and print its secret once", parents=[json_flag])
+    application = commands.add_parser("application", help="manage applications").add_subparsers(
+        dest="action", required=True
+    )
+    app_create = application.add_parser(
+        "create", help="create an application and print its secret once", parents=[json_flag]
+    )
     app_create.add_argument("--tenant-id", type=_tenant_id, required=True)
     app_create.add_argument("--name", required=True)
     app_create.add_argument(
-        "--behavior", action="append", choices=[b.value for b in Behavior],
+        "--behavior",
+        action="append",
+        choices=[b.value for b in Behavior],
         help="repeat for several; default: all behaviors",
     )
     app_create.set_defaults(run=cmd_application_create)
 
     admin = commands.add_parser("admin", help="manage admin users").add_subparsers(dest="action", required=True)
-    admin_create = admin.add_parser("create", help="create a platform admin, or a tenant admin with --tenant-id", parents=[json_flag])
+    admin_create = admin.add_parser(
+        "create", help="create a platform admin, or a tenant admin with --tenant-id", parents=[json_flag]
+    )
     admin_create.add_argument("--username", required=True)
     admin_create.add_argument("--tenant-id", type=_tenant_id)
     admin_create.add_argument("--role", choices=["admin", "viewer"], default="admin")
@@ -90,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     # A command's stdout is its result (JSON with --json, for scripts); only the service logs there.
     configure_logging(settings.log_level, sys.stdout if args.command == "serve" else sys.stderr)
     try:
-        return args.run(args, settings)
+        run: Callable[[argparse.Namespace, Settings], int] = args.run
+        return run(args, settings)
     except (GatehouseError, CommandFailed, MigrationError, ValueError) as exc:
         message = exc.message if isinstance(exc, GatehouseError) else str(exc)
         if args.json:

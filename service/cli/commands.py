@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from service.applications.behaviors import Behavior
-from service.cli.common import CLI_ACTOR, Capabilities, CommandFailed, emit, servers, with_capabilities
+from service.cli.common import CLI_ACTOR, CommandFailed, emit, servers, with_capabilities
 from service.platform.config import Settings, load_settings
 from service.platform.migrate import apply_migrations
+from service.wiring import Capabilities
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> list[str]:
-        assert settings.database_url
-        return await apply_migrations(settings.database_url)
+        return await apply_migrations(settings.resolved_database_url())
 
     with servers(settings, with_redis=False) as ready:
         settings = ready
@@ -28,6 +28,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # --- tenant / application / admin creation -----------------------------------------------------
+
 
 def cmd_tenant_create(args: argparse.Namespace, settings: Settings) -> int:
     with servers(settings, with_redis=False) as ready:
@@ -85,6 +86,7 @@ def cmd_admin_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # --- openapi -----------------------------------------------------------------------------------
+
 
 def render_openapi() -> str:
     import yaml

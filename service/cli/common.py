@@ -45,8 +45,7 @@ def with_capabilities(settings: Settings, work: Callable[[Capabilities], Awaitab
     """Run `work(capabilities)` against a migrated database."""
 
     async def run() -> Any:
-        assert settings.database_url
-        await apply_migrations(settings.database_url)
+        await apply_migrations(settings.resolved_database_url())
         capabilities = build_capabilities(settings)
         await capabilities.db.open()
         try:

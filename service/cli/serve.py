@@ -11,10 +11,11 @@ import signal
 import sys
 from typing import Any
 
-from service.cli.common import Capabilities, log, servers, with_capabilities
+from service.cli.common import log, servers, with_capabilities
 from service.platform.config import Settings
 from service.platform.crypto import parse_secrets_key
 from service.platform.embedded import EmbeddedUrls, export_urls
+from service.wiring import Capabilities
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -26,9 +27,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # so the embedded servers below still stop cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        with servers(settings, with_redis=True) as ready:
-            export_urls_from(ready)
-            ready = _with_secrets_key(ready, embedded=settings.embedded)
+        with servers(settings, with_redis=True) as started:
+            export_urls_from(started)
+            ready = _with_secrets_key(started, embedded=settings.embedded)
 
             async def prepare(capabilities: Capabilities) -> Any:
                 await bootstrap_platform_admin(capabilities)
@@ -83,27 +84,39 @@ def _print_banner(settings: Settings, demo: Any) -> None:
     ]
     if settings.embedded:
         lines.append(f"  Data:       {settings.data_dir} (embedded PostgreSQL and Redis)")
-    if demo is not None:
-        lines += [
-            "",
-            "Demo set-up created. These credentials are shown once; keep them:",
-            f"  platform admin:  {demo.admin_username} / {demo.admin_password}",
-            f"  tenant id:       {demo.tenant_id}   default site id: {demo.site_id}",
-            f"  application:     client_id {demo.client_id}",
-            f"                   client_secret {demo.client_secret}",
-            "",
-            "Try it:",
-            f"  curl -s -X POST {base}/admin/v1/token -H 'content-type: application/json' \\",
-            f"       -d '{{\"username\": \"{demo.admin_username}\", \"password\": \"{demo.admin_password}\"}}'",
-            f"  curl -s -X POST {base}/api/platform/applications/authtickets/oauth -H 'content-type: application/json' \\",
-            f"       -d '{{\"client_id\": \"{demo.client_id}\", \"client_secret\": \"{demo.client_secret}\", "
-            "\"grant_type\": \"client_credentials\"}'",
-        ]
-    else:
-        lines += [
-            "",
-            "Get an admin token:",
-            f"  curl -s -X POST {base}/admin/v1/token -H 'content-type: application/json' "
-            "-d '{\"username\": \"...\", \"password\": \"...\"}'",
-        ]
+    lines += _demo_lines(base, demo) if demo is not None else _admin_token_lines(base)
     print("\n".join(lines) + "\n", flush=True)
+
+
+def _demo_lines(base: str, demo: Any) -> list[str]:
+    return [
+        "",
+        "Demo set-up created. These credentials are shown once; keep them:",
+        f"  platform admin:  {demo.admin_username} / {demo.admin_password}",
+        f"  tenant id:       {demo.tenant_id}   default site id: {demo.site_id}",
+        f"  application:     client_id {demo.client_id}",
+        f"                   client_secret {demo.client_secret}",
+        "",
+        "Try it:",
+        f"  curl -s -X POST {base}/admin/v1/token -H 'content-type: application/json' \\",
+        f'       -d \'{{"username": "{demo.admin_username}", "password": "{demo.admin_password}"}}\'',
+        (
+            f"  curl -s -X POST {base}/api/platform/applications/authtickets/oauth "
+            "-H 'content-type: application/json' \\"
+        ),
+        (
+            f'       -d \'{{"client_id": "{demo.client_id}", "client_secret": "{demo.client_secret}", '
+            '"grant_type": "client_credentials"}\''
+        ),
+    ]
+
+
+def _admin_token_lines(base: str) -> list[str]:
+    return [
+        "",
+        "Get an admin token:",
+        (
+            f"  curl -s -X POST {base}/admin/v1/token -H 'content-type: application/json' "
+            '-d \'{"username": "...", "password": "..."}\''
+        ),
+    ]

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from service import audit
 from service.accounts import repository as accounts_repo
 from service.accounts.records import Contact, ContactFields, NewContact
 from service.audit import Actor
 from service.contacts import repository as repo
 from service.errors import ErrorCode, FieldError, InvalidInput, NotFound
-from service.platform.db import Conn, Database
+from service.platform.db import Conn, Connection, Database
 from service.tenants.scope import CustomerScope
 
 CONTACT_TYPES = {"billing": "Billing", "shipping": "Shipping"}
@@ -29,19 +27,25 @@ def checked_types(contact: NewContact) -> list[tuple[str, bool]]:
     for raw_name, is_primary in contact.types:
         name = CONTACT_TYPES.get((raw_name or "").strip().lower())
         if name is None:
-            raise InvalidInput("Contact types are Billing or Shipping.", code=ErrorCode.INVALID_CONTACT_TYPE,
-                               field_errors=(FieldError("types.name", "must be Billing or Shipping"),))
+            raise InvalidInput(
+                "Contact types are Billing or Shipping.",
+                code=ErrorCode.INVALID_CONTACT_TYPE,
+                field_errors=(FieldError("types.name", "must be Billing or Shipping"),),
+            )
         if name in types:
             raise InvalidInput(f"The type {name} is listed twice.", code=ErrorCode.INVALID_CONTACT_TYPE)
         types[name] = is_primary
     return list(types.items())
 
 
-async def insert_contact(conn: asyncpg.Connection, tenant_id: int, account_id: int, fields: ContactFields,
-                         types: list[tuple[str, bool]], actor: str) -> int:
+async def insert_contact(
+    conn: Connection, tenant_id: int, account_id: int, fields: ContactFields, types: list[tuple[str, bool]], actor: str
+) -> int:
     """The one way a contact is added, by every surface: within the account's limit, with its types."""
     if await repo.count_for_account(conn, tenant_id, account_id) >= MAX_CONTACTS_PER_ACCOUNT:
-        raise InvalidInput(f"An account holds at most {MAX_CONTACTS_PER_ACCOUNT} contacts.", code=ErrorCode.TOO_MANY_CONTACTS)
+        raise InvalidInput(
+            f"An account holds at most {MAX_CONTACTS_PER_ACCOUNT} contacts.", code=ErrorCode.TOO_MANY_CONTACTS
+        )
     contact_id = await repo.insert(conn, tenant_id, account_id, fields, actor)
     await repo.replace_types(conn, tenant_id, account_id, contact_id, types)
     return contact_id
@@ -63,7 +67,9 @@ async def _contact(conn: Conn, tenant_id: int, account_id: int, contact_id: int)
 class Contacts:
     db: Database
 
-    async def add(self, scope: CustomerScope, actor: Actor, account_id: int, contacts: list[NewContact]) -> list[Contact]:
+    async def add(
+        self, scope: CustomerScope, actor: Actor, account_id: int, contacts: list[NewContact]
+    ) -> list[Contact]:
         async with self.db.acquire() as conn, conn.transaction():
             await _require_account(conn, scope, account_id)
             ids = [
@@ -71,8 +77,9 @@ class Contacts:
                 for c in contacts
             ]
             await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
-            await audit.record(conn, actor, scope.tenant_id, "contact.added", "customer_account", account_id,
-                               {"contactIds": ids})
+            await audit.record(
+                conn, actor, scope.tenant_id, "contact.added", "customer_account", account_id, {"contactIds": ids}
+            )
             return [await _contact(conn, scope.tenant_id, account_id, i) for i in ids]
 
     async def list(self, scope: CustomerScope, account_id: int, offset: int, limit: int) -> tuple[list[Contact], int]:
@@ -84,8 +91,9 @@ class Contacts:
         await _require_account(self.db, scope, account_id)
         return await _contact(self.db, scope.tenant_id, account_id, contact_id)
 
-    async def update(self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int,
-                     contact: NewContact) -> Contact:
+    async def update(
+        self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int, contact: NewContact
+    ) -> Contact:
         types = checked_types(contact)
         async with self.db.acquire() as conn, conn.transaction():
             await _require_account(conn, scope, account_id)
@@ -93,8 +101,15 @@ class Contacts:
                 raise contact_not_found()
             await repo.replace_types(conn, scope.tenant_id, account_id, contact_id, types)
             await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
-            await audit.record(conn, actor, scope.tenant_id, "contact.updated", "customer_account", account_id,
-                               {"contactId": contact_id})
+            await audit.record(
+                conn,
+                actor,
+                scope.tenant_id,
+                "contact.updated",
+                "customer_account",
+                account_id,
+                {"contactId": contact_id},
+            )
             return await _contact(conn, scope.tenant_id, account_id, contact_id)
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int) -> None:
@@ -103,5 +118,12 @@ class Contacts:
             if not await repo.delete(conn, scope.tenant_id, account_id, contact_id):
                 raise contact_not_found()
             await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
-            await audit.record(conn, actor, scope.tenant_id, "contact.deleted", "customer_account", account_id,
-                               {"contactId": contact_id})
+            await audit.record(
+                conn,
+                actor,
+                scope.tenant_id,
+                "contact.deleted",
+                "customer_account",
+                account_id,
+                {"contactId": contact_id},
+            )

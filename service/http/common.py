@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
-from litestar.params import PathParameter, QueryParameter, SkipValidation
+from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
 
 from service.audit import Actor
 from service.http.request_context import client_address_of, request_id_of
 
+T = TypeVar("T")
 # A capability `create_app` hands a handler (`accounts: Injected[Accounts]`): the process's own object,
-# passed as it is, not validated per request as request values are.
-Injected = SkipValidation
+# passed as it is, not validated per request as request values are (Litestar's SkipValidation).
+Injected = Annotated[T, SkipValidationMarker()]
 
 MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200

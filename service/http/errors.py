@@ -55,9 +55,17 @@ _MESSAGE_BY_STATUS = {
     503: "A backing service is unavailable. Try again shortly.",
 }
 _TITLE_BY_STATUS = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict", 413: "Content Too Large",
-    415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
     503: "Service Unavailable",
 }
 _UNAVAILABLE = (
@@ -84,30 +92,44 @@ class ErrorDescription:
 
 def describe(exc: Exception) -> ErrorDescription:
     if isinstance(exc, GatehouseError):
-        return ErrorDescription(
-            exc.status_code, exc.code, exc.message, exc.field_errors, exc.headers, exc.oauth_error
-        )
+        return ErrorDescription(exc.status_code, exc.code, exc.message, exc.field_errors, exc.headers, exc.oauth_error)
     if isinstance(exc, ValidationException):
         return ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "The request is invalid.", _field_errors(exc.extra))
     if isinstance(exc, HTTPException):
-        status = exc.status_code
-        message = _MESSAGE_BY_STATUS.get(status, exc.detail)
-        if status == 400 and exc.detail:
-            message = f"The request is malformed: {exc.detail}."
-        code = _CODE_BY_STATUS.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
-        return ErrorDescription(status, code, message, headers=exc.headers)
+        return _http_error(exc)
+    return _unexpected(exc)
+
+
+def _http_error(exc: HTTPException) -> ErrorDescription:
+    """Litestar's own refusals: routing, methods, sizes, content types, malformed bodies."""
+    status = exc.status_code
+    message = _MESSAGE_BY_STATUS.get(status, exc.detail)
+    if status == 400 and exc.detail:
+        message = f"The request is malformed: {exc.detail}."
+    code = _CODE_BY_STATUS.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
+    return ErrorDescription(status, code, message, headers=exc.headers)
+
+
+def _unexpected(exc: Exception) -> ErrorDescription:
+    """What no handler raised on purpose: hostile input, races, outages, bugs."""
     if isinstance(exc, RecursionError):
         # msgspec refuses JSON nested deeper than Python's recursion limit: hostile input, not our bug.
         return ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body nests too deeply.")
     if isinstance(exc, (asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.ForeignKeyViolationError)):
         # The database refused a change that raced another one; the invariant held, the caller may retry.
-        return ErrorDescription(409, ErrorCode.CONFLICT, "The change conflicts with the current state. Reload and try again.")
+        return ErrorDescription(
+            409, ErrorCode.CONFLICT, "The change conflicts with the current state. Reload and try again."
+        )
     if isinstance(exc, asyncpg.exceptions.DataError):
         # A value PostgreSQL cannot hold (an id beyond int4, a NUL byte): the input's fault, not ours.
-        return ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "A value in the request is out of range or malformed.")
+        return ErrorDescription(
+            400, ErrorCode.VALIDATION_FAILED, "A value in the request is out of range or malformed."
+        )
     if isinstance(exc, _UNAVAILABLE):
         log.warning("backing service unavailable", extra={"error": type(exc).__name__})
-        return ErrorDescription(503, ErrorCode.SERVICE_UNAVAILABLE, _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"})
+        return ErrorDescription(
+            503, ErrorCode.SERVICE_UNAVAILABLE, _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"}
+        )
     log.error("unhandled error", exc_info=exc)
     return ErrorDescription(500, ErrorCode.INTERNAL_ERROR, _MESSAGE_BY_STATUS[500])
 
@@ -160,9 +182,7 @@ def _kibo_body(error: ErrorDescription, request_id: str) -> dict[str, Any]:
         "message": error.message,
         "errorCode": error.code,
         "applicationName": APPLICATION_NAME,
-        "items": [
-            {"name": f.field, "errorCode": error.code, "message": f.message} for f in error.field_errors
-        ],
+        "items": [{"name": f.field, "errorCode": error.code, "message": f.message} for f in error.field_errors],
         "additionalErrorData": [{"name": "correlationId", "value": request_id}],
     }
     _add_oauth_fields(body, error)

@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get
-
 from redis.asyncio import Redis
 
 from service.http.common import Injected
@@ -45,6 +44,6 @@ class HealthController(Controller):
 async def _probe(check: Any) -> str:
     try:
         await asyncio.wait_for(check, PROBE_TIMEOUT_SECONDS)
-    except Exception:  # any failure means "not ready"; the reason is not the caller's business
+    except Exception:  # noqa: BLE001  # any failure means "not ready"; the reason is not the caller's business
         return "unavailable"
     return "ok"

@@ -7,8 +7,10 @@ import logging
 import re
 import secrets
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("gatehouse.access")
@@ -18,11 +20,13 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def request_id_of(scope: Scope) -> str:
-    return scope.get("state", {}).get("request_id", "")
+    request_id: str = scope.get("state", {}).get("request_id", "")
+    return request_id
 
 
 def client_address_of(scope: Scope) -> str | None:
-    return scope.get("state", {}).get("client_address")
+    address: str | None = scope.get("state", {}).get("client_address")
+    return address
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -75,7 +79,7 @@ class RequestContextMiddleware:
         self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")

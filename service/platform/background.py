@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Coroutine
+from collections.abc import Coroutine
+from typing import Any
 
 log = logging.getLogger("gatehouse.background")
 
@@ -30,6 +31,6 @@ class Background:
         except Exception:  # a background failure must be seen in the logs, and must not vanish
             log.exception("background work failed", extra={"work": name})
 
-    async def drain(self, timeout: float = 10) -> None:
+    async def drain(self, seconds: float = 10) -> None:
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=timeout)
+            await asyncio.wait(self._tasks, timeout=seconds)

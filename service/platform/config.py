@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from service.platform.crypto import parse_secrets_key
@@ -53,6 +54,12 @@ class Settings:
     secrets_key: bytes | None = None
     mail_from: str = "Gatehouse <no-reply@localhost>"
     default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL once `gatehouse serve` (or a command) has filled it in, with an embedded server's if need be."""
+        if self.database_url is None:
+            raise RuntimeError("DATABASE_URL is used before the embedded server was started")
+        return self.database_url
 
     @property
     def embedded(self) -> bool:
@@ -131,7 +138,10 @@ def _platform_caps(env: Mapping[str, str]) -> PlatformCaps:
             env, "GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES", 24 * 60, _int_in(1, 7 * 24 * 60), "minutes between 1 and 10080"
         ),
         max_refresh_token_minutes=_read(
-            env, "GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES", 90 * 24 * 60, _int_in(1, 365 * 24 * 60),
+            env,
+            "GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES",
+            90 * 24 * 60,
+            _int_in(1, 365 * 24 * 60),
             "minutes between 1 and 525600",
         ),
     )
@@ -149,6 +159,53 @@ def _bootstrap_admin(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return admin_username, admin_password
 
 
+# Variables that need nothing but their own value: (Settings field, variable, default, parser, what it must be).
+_PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = (
+    ("workers", "GATEHOUSE_WORKERS", 1, _int_in(1, 64), "an integer between 1 and 64"),
+    ("database_url", "DATABASE_URL", None, _url(("postgres", "postgresql")), "a postgresql:// URL"),
+    ("redis_url", "REDIS_URL", None, _url(("redis", "rediss", "unix")), "a redis://, rediss:// or unix:// URL"),
+    ("admin_token_minutes", "GATEHOUSE_ADMIN_TOKEN_MINUTES", 60, _int_in(1, 24 * 60), "minutes between 1 and 1440"),
+    (
+        "max_body_bytes",
+        "GATEHOUSE_MAX_BODY_BYTES",
+        1024 * 1024,
+        _int_in(1024, 64 * 1024 * 1024),
+        "bytes between 1024 and 67108864",
+    ),
+    ("log_level", "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
+    (
+        "trusted_proxies",
+        "GATEHOUSE_TRUSTED_PROXIES",
+        (),
+        _networks,
+        "a comma-separated list of addresses or CIDR networks",
+    ),
+    ("graceful_shutdown_seconds", "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
+    (
+        "secrets_key",
+        "GATEHOUSE_SECRETS_KEY",
+        None,
+        parse_secrets_key,
+        "32 random bytes in base64 (openssl rand -base64 32)",
+    ),
+    ("smtp_url", "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
+    (
+        "mail_from",
+        "GATEHOUSE_MAIL_FROM",
+        "Gatehouse <no-reply@localhost>",
+        _mail_from,
+        "an address like 'Shop <no-reply@shop.example>'",
+    ),
+    (
+        "default_tenant_id",
+        "GATEHOUSE_DEFAULT_TENANT_ID",
+        None,
+        _int_in(1, 2**31 - 1),
+        "a tenant id (a positive integer)",
+    ),
+)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     port = _read(env, "PORT", 8080, _int_in(1, 65535), "an integer between 1 and 65535")
@@ -156,31 +213,32 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     caps = _platform_caps(env)
     max_access, max_refresh = caps.max_access_token_minutes, caps.max_refresh_token_minutes
     admin_username, admin_password = _bootstrap_admin(env)
+    plain = {
+        field: _read(env, name, default, parse, expected) for field, name, default, parse, expected in _PLAIN_VARIABLES
+    }
     return Settings(
         host=host,
         port=port,
         public_url=_read(
-            env, "GATEHOUSE_PUBLIC_URL", f"http://{host}:{port}", _public_url,
+            env,
+            "GATEHOUSE_PUBLIC_URL",
+            f"http://{host}:{port}",
+            _public_url,
             "an absolute http(s) URL without query or fragment",
         ),
-        workers=_read(env, "GATEHOUSE_WORKERS", 1, _int_in(1, 64), "an integer between 1 and 64"),
         data_dir=Path(env.get("GATEHOUSE_DATA_DIR") or ".gatehouse").resolve(),
-        database_url=_read(env, "DATABASE_URL", None, _url(("postgres", "postgresql")), "a postgresql:// URL"),
-        redis_url=_read(env, "REDIS_URL", None, _url(("redis", "rediss", "unix")), "a redis://, rediss:// or unix:// URL"),
         admin_username=admin_username,
         admin_password=admin_password,
-        admin_token_minutes=_read(env, "GATEHOUSE_ADMIN_TOKEN_MINUTES", 60, _int_in(1, 24 * 60), "minutes between 1 and 1440"),
-        app_token_minutes=_read(env, "GATEHOUSE_APP_TOKEN_MINUTES", 60, _int_in(1, max_access), f"minutes between 1 and {max_access}"),
+        app_token_minutes=_read(
+            env, "GATEHOUSE_APP_TOKEN_MINUTES", 60, _int_in(1, max_access), f"minutes between 1 and {max_access}"
+        ),
         app_refresh_token_minutes=_read(
-            env, "GATEHOUSE_APP_REFRESH_TOKEN_MINUTES", 24 * 60, _int_in(1, max_refresh), f"minutes between 1 and {max_refresh}"
+            env,
+            "GATEHOUSE_APP_REFRESH_TOKEN_MINUTES",
+            24 * 60,
+            _int_in(1, max_refresh),
+            f"minutes between 1 and {max_refresh}",
         ),
         caps=caps,
-        max_body_bytes=_read(env, "GATEHOUSE_MAX_BODY_BYTES", 1024 * 1024, _int_in(1024, 64 * 1024 * 1024), "bytes between 1024 and 67108864"),
-        log_level=_read(env, "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
-        trusted_proxies=_read(env, "GATEHOUSE_TRUSTED_PROXIES", (), _networks, "a comma-separated list of addresses or CIDR networks"),
-        graceful_shutdown_seconds=_read(env, "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
-        secrets_key=_read(env, "GATEHOUSE_SECRETS_KEY", None, parse_secrets_key, "32 random bytes in base64 (openssl rand -base64 32)"),
-        smtp_url=_read(env, "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
-        mail_from=_read(env, "GATEHOUSE_MAIL_FROM", "Gatehouse <no-reply@localhost>", _mail_from, "an address like 'Shop <no-reply@shop.example>'"),
-        default_tenant_id=_read(env, "GATEHOUSE_DEFAULT_TENANT_ID", None, _int_in(1, 2**31 - 1), "a tenant id (a positive integer)"),
+        **plain,
     )

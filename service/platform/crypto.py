@@ -9,13 +9,14 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher, Type
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 T = TypeVar("T")
 TOKEN_BYTES = 32  # 256 bits of randomness in every opaque token and secret we issue
@@ -138,7 +139,7 @@ class SecretBox:
             return stored
         if self._aead is None:
             raise RuntimeError("a sealed secret was found but GATEHOUSE_SECRETS_KEY is not set")
-        raw = base64.urlsafe_b64decode(stored[len(self.PREFIX):])
+        raw = base64.urlsafe_b64decode(stored[len(self.PREFIX) :])
         return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolAcquireContext
+from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -78,6 +78,18 @@ class Database:
     async def execute(self, query: str, *args: Any) -> str:
         return await self.pool.execute(query, *args)
 
+    async def executemany(self, query: str, args: list[tuple[Any, ...]]) -> None:
+        await self.pool.executemany(query, args)
 
+
+def returned_row(row: asyncpg.Record | None) -> asyncpg.Record:
+    """The row of an INSERT or UPDATE ... RETURNING that cannot miss (asyncpg types every fetchrow as optional)."""
+    if row is None:
+        raise RuntimeError("a statement that always returns a row returned none")
+    return row
+
+
+# A connection taken from the pool: what a transaction runs on.
+Connection = asyncpg.Connection | PoolConnectionProxy
 # What a repository function runs its statements on: a connection (inside a transaction) or the pool.
-Conn = asyncpg.Connection | asyncpg.Pool | Database
+Conn = Connection | asyncpg.Pool | Database

@@ -14,9 +14,10 @@ import shutil
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 log = logging.getLogger("gatehouse.embedded")
 
@@ -29,15 +30,15 @@ class EmbeddedUrls:
     redis_url: str | None
 
 
-def _start_postgres(data_dir: Path) -> tuple[str, object]:
+def _start_postgres(data_dir: Path) -> tuple[str, Any]:
     # pgserver asks platformdirs for a runtime directory it does not use here; the warning is noise.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver  # imported here: only embedded mode needs it
 
     pg_dir = data_dir / "postgres"
     log.info("starting embedded PostgreSQL", extra={"data_dir": str(pg_dir)})
-    server = pgserver.get_server(pg_dir, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    server = pgserver.get_server(pg_dir, cleanup_mode="stop")  # type: ignore[attr-defined]  # re-exported, untyped
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608  # a constant
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     return server.get_uri(DATABASE_NAME), server
@@ -59,19 +60,12 @@ def _start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()
     log.info("starting embedded Redis", extra={"data_dir": str(redis_dir)})
+    # No TCP port: a socket only its owner may open; append-only persistence, no snapshots.
+    options = {"port": "0", "unixsocket": str(socket_path), "unixsocketperm": "700", "dir": str(redis_dir),
+               "appendonly": "yes", "save": "", "daemonize": "no", "loglevel": "warning",
+               "logfile": str(redis_dir / "redis.log")}  # fmt: skip
     process = subprocess.Popen(
-        [
-            _redis_binary(),
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(redis_dir),
-            "--appendonly", "yes",
-            "--save", "",
-            "--daemonize", "no",
-            "--loglevel", "warning",
-            "--logfile", str(redis_dir / "redis.log"),
-        ],
+        [_redis_binary(), *(part for name, value in options.items() for part in (f"--{name}", value))],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

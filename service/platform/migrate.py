@@ -41,9 +41,7 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if not match:
             raise MigrationError(f"{path.name}: migration files are named NNNN_description.sql")
         sql = path.read_text(encoding="utf-8")
-        migrations.append(
-            Migration(match.group(1), path.name, sql, hashlib.sha256(sql.encode()).hexdigest())
-        )
+        migrations.append(Migration(match.group(1), path.name, sql, hashlib.sha256(sql.encode()).hexdigest()))
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
         raise MigrationError("two migration files share a version number")
@@ -82,16 +80,16 @@ async def _apply_locked(conn: asyncpg.Connection, migrations: list[Migration]) -
         recorded = applied.get(migration.version)
         if recorded is not None:
             if recorded["checksum"] != migration.checksum:
-                raise MigrationError(
-                    f"{migration.name} was edited after it was applied; add a new migration instead"
-                )
+                raise MigrationError(f"{migration.name} was edited after it was applied; add a new migration instead")
             continue
         log.info("applying migration", extra={"migration": migration.name})
         async with conn.transaction():
             await conn.execute(migration.sql)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                migration.version, migration.name, migration.checksum,
+                migration.version,
+                migration.name,
+                migration.checksum,
             )
         done.append(migration.name)
     return done

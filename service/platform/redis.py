@@ -14,3 +14,9 @@ def create_redis(redis_url: str) -> Redis:
         retry_on_timeout=False,
         max_connections=200,
     )
+
+
+def text(value: bytes | str) -> str:
+    """An answer as text. The client decodes every answer (decode_responses=True), but redis-py types them all
+    as bytes or str."""
+    return value.decode() if isinstance(value, bytes) else value

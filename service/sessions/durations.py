@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.applications.tickets import AppPrincipal
 from service.applications.behaviors import Behavior
-from service.platform.config import PlatformCaps
+from service.applications.tickets import AppPrincipal
 from service.errors import ErrorCode, FieldError, InvalidInput
+from service.platform.config import PlatformCaps
 from service.tenants.settings import TenantSettings
-
 
 # (access token minutes, refresh token minutes) a caller asked for; None: the tenant's default.
 Requested = tuple[int | None, int | None]
@@ -23,18 +22,25 @@ class Durations:
 
 
 def resolve_durations(
-    settings: TenantSettings, caps: PlatformCaps, app: AppPrincipal,
-    requested_access: int | None, requested_refresh: int | None,
+    settings: TenantSettings,
+    caps: PlatformCaps,
+    app: AppPrincipal,
+    requested_access: int | None,
+    requested_refresh: int | None,
 ) -> Durations:
     if requested_access is not None or requested_refresh is not None:
         app.require(Behavior.CONFIGURE_TOKEN_DURATIONS)
     access = _within(
-        "authTicketDurationMinutes", requested_access, settings.access_token_minutes,
+        "authTicketDurationMinutes",
+        requested_access,
+        settings.access_token_minutes,
         (settings.max_requested_access_token_minutes, "the tenant's maxRequestedAccessTokenMinutes"),
         (caps.max_access_token_minutes, "the platform's GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES"),
     )
     absolute = _within(
-        "refreshTokenDurationMinutes", requested_refresh, settings.refresh_token_absolute_minutes,
+        "refreshTokenDurationMinutes",
+        requested_refresh,
+        settings.refresh_token_absolute_minutes,
         (settings.max_requested_refresh_token_minutes, "the tenant's maxRequestedRefreshTokenMinutes"),
         (caps.max_refresh_token_minutes, "the platform's GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES"),
     )
@@ -48,5 +54,7 @@ def _within(field: str, requested: int | None, default: int, *caps: tuple[int, s
     for limit, name in caps:
         if requested > limit:
             problem = f"must be at most {limit} minutes ({name})"
-            raise InvalidInput(f"{field} {problem}.", code=ErrorCode.DURATION_ABOVE_CAP, field_errors=(FieldError(field, problem),))
+            raise InvalidInput(
+                f"{field} {problem}.", code=ErrorCode.DURATION_ABOVE_CAP, field_errors=(FieldError(field, problem),)
+            )
     return requested

@@ -48,16 +48,33 @@ class SessionIssuer:
     keys: KeyCache
     challenges: Challenges
 
-    def template(self, scope: CustomerScope, account: Account, durations: Durations, fingerprint: str | None,
-                 region: str | None, amr: list[str]) -> SessionRecord:
+    def template(
+        self,
+        scope: CustomerScope,
+        account: Account,
+        durations: Durations,
+        fingerprint: str | None,
+        region: str | None,
+        amr: list[str],
+    ) -> SessionRecord:
         """The session a successful first factor would open (or a pending login carries until the second)."""
         return SessionRecord(
-            session_id=self.sessions.new_session_id(), tenant_id=scope.tenant_id, account_id=account.id,
-            user_id=account.user_id or "", client_id=scope.app.client_id, application_id=scope.app.application_id,
-            customer_set_id=scope.customer_set_id, customer_set_code=scope.customer_set_code, fingerprint=fingerprint,
-            region=region, idle_seconds=durations.idle_seconds,
-            absolute_expiry_ms=now_ms() + durations.absolute_seconds * 1000, access_seconds=durations.access_seconds,
-            amr=amr, grace_seconds=scope.settings.refresh_reuse_grace_seconds, login_name=account.login_name,
+            session_id=self.sessions.new_session_id(),
+            tenant_id=scope.tenant_id,
+            account_id=account.id,
+            user_id=account.user_id or "",
+            client_id=scope.app.client_id,
+            application_id=scope.app.application_id,
+            customer_set_id=scope.customer_set_id,
+            customer_set_code=scope.customer_set_code,
+            fingerprint=fingerprint,
+            region=region,
+            idle_seconds=durations.idle_seconds,
+            absolute_expiry_ms=now_ms() + durations.absolute_seconds * 1000,
+            access_seconds=durations.access_seconds,
+            amr=amr,
+            grace_seconds=scope.settings.refresh_reuse_grace_seconds,
+            login_name=account.login_name,
             account_json=account_snapshot(account),
         )
 
@@ -65,20 +82,33 @@ class SessionIssuer:
         """Record the login (its time and region, in the audit trail too) and open the session."""
         async with self.db.acquire() as conn, conn.transaction():
             await accounts_repo.record_login(conn, session.tenant_id, session.account_id, None, session.region)
-            await audit.record(conn, actor, session.tenant_id, action, "customer_account", session.account_id,
-                               {"amr": session.amr})
+            await audit.record(
+                conn, actor, session.tenant_id, action, "customer_account", session.account_id, {"amr": session.amr}
+            )
         return await self.start(session)
 
     async def start(self, session: SessionRecord) -> CustomerTicket:
         stored, tokens = await self.sessions.create(session)
         return await self.ticket(stored, tokens)
 
-    async def pending(self, scope: CustomerScope, actor: Actor, template: SessionRecord, account: Account, *,
-                      totp: bool, totp_only: bool = False) -> CustomerTicket:
+    async def pending(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        template: SessionRecord,
+        account: Account,
+        *,
+        totp: bool,
+        totp_only: bool = False,
+    ) -> CustomerTicket:
         """Password (or email code) accepted, second factor outstanding: a token for the second step only."""
         record = {
-            **msgspec.to_builtins(template), "attempts": scope.settings.two_factor.max_code_attempts, "totp": totp,
-            "totp_only": totp_only, "email": account.email_address, "first_name": account.first_name,
+            **msgspec.to_builtins(template),
+            "attempts": scope.settings.two_factor.max_code_attempts,
+            "totp": totp,
+            "totp_only": totp_only,
+            "email": account.email_address,
+            "first_name": account.first_name,
         }
         token, seconds = await self.challenges.open_pending(record)
         async with self.db.acquire() as conn:
@@ -88,14 +118,27 @@ class SessionIssuer:
     async def ticket(self, session: SessionRecord, tokens: IssuedTokens) -> CustomerTicket:
         issuer = self.settings.issuer_for(session.tenant_id)
         claims = jwt_tokens.AccessClaims(
-            issuer=issuer, subject=session.user_id, audience=jwt_tokens.audience_for(issuer),
-            tenant_id=session.tenant_id, account_id=session.account_id, session_id=session.session_id, jti=tokens.jti,
-            client_id=session.client_id, customer_set=session.customer_set_code, amr=session.amr,
-            access_version=session.access_version, username=session.login_name, issued_at=now_ms() // 1000,
+            issuer=issuer,
+            subject=session.user_id,
+            audience=jwt_tokens.audience_for(issuer),
+            tenant_id=session.tenant_id,
+            account_id=session.account_id,
+            session_id=session.session_id,
+            jti=tokens.jti,
+            client_id=session.client_id,
+            customer_set=session.customer_set_code,
+            amr=session.amr,
+            access_version=session.access_version,
+            username=session.login_name,
+            issued_at=now_ms() // 1000,
             expires_at=tokens.access_expires_ms // 1000,
         )
         return CustomerTicket(
-            access_token=tokens.access_token, access_expires_ms=tokens.access_expires_ms, user_id=session.user_id,
-            jwt_access_token=await jwt_tokens.issue(self.keys, claims), refresh_token=tokens.refresh_token,
-            refresh_expires_ms=tokens.refresh_expires_ms, account=session.account,
+            access_token=tokens.access_token,
+            access_expires_ms=tokens.access_expires_ms,
+            user_id=session.user_id,
+            jwt_access_token=await jwt_tokens.issue(self.keys, claims),
+            refresh_token=tokens.refresh_token,
+            refresh_expires_ms=tokens.refresh_expires_ms,
+            account=session.account,
         )

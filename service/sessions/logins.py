@@ -24,7 +24,6 @@ from service.platform.crypto import Passwords
 from service.platform.db import Database
 from service.sessions.durations import Requested, resolve_durations
 from service.sessions.issuer import CustomerTicket, SessionIssuer
-from service.sessions.record import SessionRecord
 from service.sessions.rotation import RefreshRotation
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
@@ -60,42 +59,70 @@ class Logins:
     twofactor: TwoFactor
     issuer: SessionIssuer
 
-    async def login(self, scope: CustomerScope, actor: Actor, login_name: str | None, account_id: int | None,
-                    password: str | None, device: Device, requested: Requested) -> CustomerTicket:
+    async def login(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        login_name: str | None,
+        account_id: int | None,
+        password: str | None,
+        device: Device,
+        requested: Requested,
+    ) -> CustomerTicket:
         settings = scope.settings
         durations = resolve_durations(settings, self.settings.caps, scope.app, *requested)
         wait = await self.lockout.address_blocked_for(scope.tenant_id, actor.client_address, settings.throttle)
         if wait:
-            raise TooManyRequests("Too many failed logins from this address. Try again later.",
-                                  headers={"Retry-After": str(wait)})
+            raise TooManyRequests(
+                "Too many failed logins from this address. Try again later.", headers={"Retry-After": str(wait)}
+            )
         candidate = None
         if login_name or account_id is not None:
             candidate = await accounts_repo.find_for_login(
-                self.db, scope.tenant_id, scope.customer_set_id,
-                login_name=normalize_user_name(login_name) if login_name else None, account_id=account_id,
+                self.db,
+                scope.tenant_id,
+                scope.customer_set_id,
+                login_name=normalize_user_name(login_name) if login_name else None,
+                account_id=account_id,
             )
         account = await self._verified(scope, actor, candidate, normalize_password(password or ""))
         template = self.issuer.template(scope, account.account, durations, device.fingerprint, device.region, ["pwd"])
-        needed, has_app = await self.twofactor.required(settings, scope.tenant_id, account, device.fingerprint,
-                                                        device.region)
+        needed, has_app = await self.twofactor.required(
+            settings, scope.tenant_id, account, device.fingerprint, device.region
+        )
         if needed:
             return await self.issuer.pending(scope, actor, template, account.account, totp=has_app)
         return await self.issuer.finish_login(actor, template, "login.succeeded")
 
-    async def _verified(self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None,
-                        password: str) -> LoginCandidate:
+    async def _verified(
+        self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None, password: str
+    ) -> LoginCandidate:
         """The candidate whose password this is, or the one failure answer. The attempt takes its lockout slot
         before the password is checked, so parallel guesses cannot get past the limit; a locked account is still
         "verified" against a decoy, for equal timing."""
         lockout = scope.settings.lockout
-        attempt = await self.lockout.reserve_attempt(scope.tenant_id, candidate.account.id, lockout) if candidate else None
+        attempt = (
+            await self.lockout.reserve_attempt(scope.tenant_id, candidate.account.id, lockout) if candidate else None
+        )
         stored_hash = candidate.password_hash if candidate is not None and attempt is not None else None
         parameters = argon2_parameters(scope.settings.password)
         valid = await self.passwords.verify(stored_hash, password, parameters)
-        if not valid or candidate is None or attempt is None or candidate.account.is_locked \
-                or not candidate.account.is_active:
-            reason = ("unknown_user" if candidate is None else "locked" if attempt is None or candidate.account.is_locked
-                      else "wrong_password" if not valid else "inactive")
+        if (
+            not valid
+            or candidate is None
+            or attempt is None
+            or candidate.account.is_locked
+            or not candidate.account.is_active
+        ):
+            reason = (
+                "unknown_user"
+                if candidate is None
+                else "locked"
+                if attempt is None or candidate.account.is_locked
+                else "wrong_password"
+                if not valid
+                else "inactive"
+            )
             await self._login_failed(scope, actor, candidate, attempt if not valid else None, reason)
             raise login_failed()
         await self.lockout.succeeded(scope.tenant_id, candidate.account.id)
@@ -104,27 +131,52 @@ class Logins:
             await accounts_repo.record_login(self.db, scope.tenant_id, candidate.account.id, new_hash, None)
         return candidate
 
-    async def _login_failed(self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None,
-                            attempt: int | None, reason: str) -> None:
+    async def _login_failed(
+        self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None, attempt: int | None, reason: str
+    ) -> None:
         """Count the failure (per address, and per account when a password was really checked), maybe lock."""
         settings = scope.settings
         await self.lockout.address_failed(scope.tenant_id, actor.client_address, settings.throttle)
         target = candidate.account.id if candidate is not None else None
-        locked_now = target is not None and attempt is not None and await self.lockout.failed(
-            scope.tenant_id, target, attempt, settings.lockout
+        locked_now = (
+            target is not None
+            and attempt is not None
+            and await self.lockout.failed(scope.tenant_id, target, attempt, settings.lockout)
         )
         async with self.db.acquire() as conn, conn.transaction():
             # The reason is for admins reading the audit trail; the caller always gets the same answer.
-            await audit.record(conn, actor, scope.tenant_id, "login.failed", "customer_account", target or "unknown",
-                               {"reason": reason})
+            await audit.record(
+                conn,
+                actor,
+                scope.tenant_id,
+                "login.failed",
+                "customer_account",
+                target or "unknown",
+                {"reason": reason},
+            )
             if locked_now and target is not None:
                 await accounts_repo.mark_locked_out(conn, scope.tenant_id, target)
-                await audit.record(conn, actor, scope.tenant_id, "login.locked_out", "customer_account", target,
-                                   {"minutes": settings.lockout.lock_minutes})
+                await audit.record(
+                    conn,
+                    actor,
+                    scope.tenant_id,
+                    "login.locked_out",
+                    "customer_account",
+                    target,
+                    {"minutes": settings.lockout.lock_minutes},
+                )
 
-    async def create_login(self, scope: CustomerScope, actor: Actor, account_id: int, email: str | None,
-                           user_name: str | None, password: str | None, device: Device,
-                           requested: Requested) -> CustomerTicket:
+    async def create_login(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        account_id: int,
+        email: str | None,
+        user_name: str | None,
+        password: str | None,
+        device: Device,
+        requested: Requested,
+    ) -> CustomerTicket:
         """Give an existing account its login, and log it in."""
         durations = resolve_durations(scope.settings, self.settings.caps, scope.app, *requested)
         password_hash = await self.account_passwords.hash_new(password, scope.settings)
@@ -133,8 +185,15 @@ class Logins:
             self.issuer.template(scope, account, durations, device.fingerprint, device.region, ["pwd"])
         )
 
-    async def add_account_and_login(self, scope: CustomerScope, actor: Actor, new: NewAccount, password: str | None,
-                                    device: Device, requested: Requested) -> CustomerTicket:
+    async def add_account_and_login(
+        self,
+        scope: CustomerScope,
+        actor: Actor,
+        new: NewAccount,
+        password: str | None,
+        device: Device,
+        requested: Requested,
+    ) -> CustomerTicket:
         durations = resolve_durations(scope.settings, self.settings.caps, scope.app, *requested)
         account = await self.accounts.create_with_login(scope, actor, new, password)
         return await self.issuer.start(

@@ -22,7 +22,11 @@ from redis.asyncio import Redis
 
 from service.platform.crypto import new_token, token_digest
 from service.platform.keyspace import (
-    ACCESS_KEY_PREFIX, REFRESH_KEY_PREFIX, SESSION_KEY_PREFIX, account_sessions_key_prefix, refresh_key,
+    ACCESS_KEY_PREFIX,
+    REFRESH_KEY_PREFIX,
+    SESSION_KEY_PREFIX,
+    account_sessions_key_prefix,
+    refresh_key,
 )
 from service.sessions.record import SessionRecord, decode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms
@@ -66,7 +70,8 @@ parent.succ_at = ARGV[4]
 parent.blob = ARGV[7]
 redis.call('SET', KEYS[1], cjson.encode(parent), 'PX', ttl)
 redis.call('SET', refresh_prefix .. ARGV[3], cjson.encode({sid = s.sid, state = 'current'}), 'PX', ttl)
-local access = {sid = s.sid, atv = s.atv, jti = ARGV[5], iat = math.floor(now / 1000), exp = math.floor((now + access_ms) / 1000)}
+local access = {sid = s.sid, atv = s.atv, jti = ARGV[5], iat = math.floor(now / 1000),
+                exp = math.floor((now + access_ms) / 1000)}
 redis.call('SET', access_prefix .. ARGV[4], cjson.encode(access), 'PX', access_ms)
 s.rt = ARGV[3]
 s.last = now
@@ -125,9 +130,19 @@ class RefreshRotation:
         parent_digest = token_digest(parent_token)
         result = await self._rotate(
             keys=[refresh_key(parent_digest)],
-            args=[parent_digest, now_ms(), token_digest(successor.refresh), token_digest(successor.access),
-                  successor.jti, tenant_id, _seal_for(parent_token, successor), SESSION_KEY_PREFIX,
-                  account_sessions_key_prefix(tenant_id), ACCESS_KEY_PREFIX, REFRESH_KEY_PREFIX],
+            args=[
+                parent_digest,
+                now_ms(),
+                token_digest(successor.refresh),
+                token_digest(successor.access),
+                successor.jti,
+                tenant_id,
+                _seal_for(parent_token, successor),
+                SESSION_KEY_PREFIX,
+                account_sessions_key_prefix(tenant_id),
+                ACCESS_KEY_PREFIX,
+                REFRESH_KEY_PREFIX,
+            ],
         )
         outcome = Outcome(result[0])
         if outcome is Outcome.GRACE:

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from service.accounts.records import Account
 from service.platform.crypto import new_token, token_digest
 from service.platform.keyspace import SESSION_KEY_PREFIX, access_key, account_sessions_key, refresh_key, session_key
+from service.platform.redis import text
 from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, AccessRecord, IssuedTokens, RefreshRecord, now_ms
 
@@ -93,9 +94,12 @@ class Sessions:
         refresh_digest = token_digest(refresh)
         jti = secrets.token_urlsafe(12)
         access_ms = min(session.access_seconds * 1000, ttl)
-        record = msgspec.structs.replace(session, refresh_digest=refresh_digest, access_version=1, created_ms=now,
-                                         last_used_ms=now)
-        access_record = AccessRecord(sid=session.session_id, atv=1, jti=jti, iat=now // 1000, exp=(now + access_ms) // 1000)
+        record = msgspec.structs.replace(
+            session, refresh_digest=refresh_digest, access_version=1, created_ms=now, last_used_ms=now
+        )
+        access_record = AccessRecord(
+            sid=session.session_id, atv=1, jti=jti, iat=now // 1000, exp=(now + access_ms) // 1000
+        )
         account_key = account_sessions_key(session.tenant_id, session.account_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(session_key(session.session_id), encode_session(record), px=ttl)
@@ -145,11 +149,11 @@ class Sessions:
         await self._bump(keys=[session_key(sid)])
 
     async def list_for_account(self, tenant_id: int, account_id: int) -> list[SessionRecord]:
-        sids = sorted(await self.redis.smembers(account_sessions_key(tenant_id, account_id)))
+        sids = sorted(await self._session_ids(tenant_id, account_id))
         if not sids:
             return []
         raws = await self.redis.mget([session_key(sid) for sid in sids])
-        stale = [sid for sid, raw in zip(sids, raws) if raw is None]
+        stale = [sid for sid, raw in zip(sids, raws, strict=False) if raw is None]
         if stale:
             await self.redis.srem(account_sessions_key(tenant_id, account_id), *stale)
         return [decode_session(raw) for raw in raws if raw]
@@ -157,12 +161,15 @@ class Sessions:
     async def update_account(self, tenant_id: int, account: Account) -> None:
         """An account changed: its live sessions answer refreshes with the new version."""
         snapshot = account_snapshot(account)
-        for sid in await self.redis.smembers(account_sessions_key(tenant_id, account.id)):
+        for sid in await self._session_ids(tenant_id, account.id):
             await self._replace_account(keys=[session_key(sid)], args=[snapshot, account.login_name])
+
+    async def _session_ids(self, tenant_id: int, account_id: int) -> set[str]:
+        return {text(sid) for sid in await self.redis.smembers(account_sessions_key(tenant_id, account_id))}
 
     async def end_all_for_account(self, tenant_id: int, account_id: int) -> int:
         key = account_sessions_key(tenant_id, account_id)
-        sids = await self.redis.smembers(key)
+        sids = await self._session_ids(tenant_id, account_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             for sid in sids:
                 pipe.delete(session_key(sid))

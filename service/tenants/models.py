@@ -10,7 +10,9 @@ import msgspec
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Code = Annotated[
     str,
-    msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Lower-case letters, digits and _; starts with a letter."),
+    msgspec.Meta(
+        pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Lower-case letters, digits and _; starts with a letter."
+    ),
 ]
 
 

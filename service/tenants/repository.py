@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from service.platform.db import Conn
+from service.platform.db import Conn, Connection, returned_row
 
 _TENANT = """SELECT t.id, t.name, t.created_at, t.updated_at, s.id AS default_site_id
              FROM tenants t JOIN sites s ON s.tenant_id = t.id AND s.is_default"""
@@ -16,7 +16,10 @@ _SITE = """SELECT s.id, s.tenant_id, s.code, s.name, s.customer_set_id, c.code A
 
 
 async def insert_tenant(conn: Conn, name: str, settings: dict[str, Any]) -> int:
-    return await conn.fetchval("INSERT INTO tenants (name, settings) VALUES ($1, $2) RETURNING id", name, settings)
+    value: int = await conn.fetchval(
+        "INSERT INTO tenants (name, settings) VALUES ($1, $2) RETURNING id", name, settings
+    )
+    return value
 
 
 async def get_tenant(conn: Conn, tenant_id: int) -> asyncpg.Record | None:
@@ -41,7 +44,8 @@ async def delete_tenant(conn: Conn, tenant_id: int) -> bool:
 
 
 async def get_settings(conn: Conn, tenant_id: int) -> dict[str, Any] | None:
-    return await conn.fetchval("SELECT settings FROM tenants WHERE id = $1", tenant_id)
+    value: dict[str, Any] | None = await conn.fetchval("SELECT settings FROM tenants WHERE id = $1", tenant_id)
+    return value
 
 
 async def put_settings(conn: Conn, tenant_id: int, settings: dict[str, Any]) -> bool:
@@ -51,23 +55,28 @@ async def put_settings(conn: Conn, tenant_id: int, settings: dict[str, Any]) -> 
     return status != "UPDATE 0"
 
 
-async def host_names_of_others(conn: asyncpg.Connection, tenant_id: int, host_names: list[str]) -> list[str]:
+async def host_names_of_others(conn: Connection, tenant_id: int, host_names: list[str]) -> list[str]:
     """Which of these host names another tenant lists. Serialised, so two tenants cannot claim one at once."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gatehouse.tenant_host_names'))")
     rows = await conn.fetch(
         """SELECT DISTINCT h.name FROM tenants t,
                jsonb_array_elements_text(coalesce(t.settings -> 'hostNames', '[]'::jsonb)) AS h(name)
            WHERE t.id <> $1 AND h.name = ANY($2::text[]) ORDER BY h.name""",
-        tenant_id, host_names,
+        tenant_id,
+        host_names,
     )
     return [row["name"] for row in rows]
 
 
 async def insert_customer_set(conn: Conn, tenant_id: int, code: str, name: str) -> asyncpg.Record:
-    return await conn.fetchrow(
-        """INSERT INTO customer_sets (tenant_id, code, name) VALUES ($1, $2, $3)
+    return returned_row(
+        await conn.fetchrow(
+            """INSERT INTO customer_sets (tenant_id, code, name) VALUES ($1, $2, $3)
            RETURNING id, tenant_id, code, name, created_at, updated_at""",
-        tenant_id, code, name,
+            tenant_id,
+            code,
+            name,
+        )
     )
 
 
@@ -80,8 +89,10 @@ async def list_customer_sets(conn: Conn, tenant_id: int) -> list[asyncpg.Record]
 
 async def get_customer_set_by_code(conn: Conn, tenant_id: int, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, tenant_id, code, name, created_at, updated_at FROM customer_sets WHERE tenant_id = $1 AND code = $2",
-        tenant_id, code,
+        """SELECT id, tenant_id, code, name, created_at, updated_at FROM customer_sets
+           WHERE tenant_id = $1 AND code = $2""",
+        tenant_id,
+        code,
     )
 
 
@@ -89,32 +100,41 @@ async def rename_customer_set(conn: Conn, tenant_id: int, code: str, name: str) 
     return await conn.fetchrow(
         """UPDATE customer_sets SET name = $3, updated_at = now() WHERE tenant_id = $1 AND code = $2
            RETURNING id, tenant_id, code, name, created_at, updated_at""",
-        tenant_id, code, name,
+        tenant_id,
+        code,
+        name,
     )
 
 
 async def delete_customer_set(conn: Conn, tenant_id: int, code: str) -> bool:
-    return await conn.execute(
-        "DELETE FROM customer_sets WHERE tenant_id = $1 AND code = $2", tenant_id, code
-    ) != "DELETE 0"
+    return (
+        await conn.execute("DELETE FROM customer_sets WHERE tenant_id = $1 AND code = $2", tenant_id, code)
+        != "DELETE 0"
+    )
 
 
 async def customer_set_in_use(conn: Conn, tenant_id: int, code: str) -> bool:
-    return await conn.fetchval(
-        """SELECT EXISTS (SELECT 1 FROM sites s JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
+    value: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM sites s
+                          JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
                           WHERE s.tenant_id = $1 AND c.code = $2)""",
-        tenant_id, code,
+        tenant_id,
+        code,
     )
+    return value
 
 
-async def insert_site(
-    conn: Conn, tenant_id: int, code: str, name: str, customer_set_id: int, is_default: bool
-) -> int:
-    return await conn.fetchval(
+async def insert_site(conn: Conn, tenant_id: int, code: str, name: str, customer_set_id: int, is_default: bool) -> int:
+    value: int = await conn.fetchval(
         """INSERT INTO sites (tenant_id, code, name, customer_set_id, is_default) VALUES ($1, $2, $3, $4, $5)
            RETURNING id""",
-        tenant_id, code, name, customer_set_id, is_default,
+        tenant_id,
+        code,
+        name,
+        customer_set_id,
+        is_default,
     )
+    return value
 
 
 async def get_site(conn: Conn, tenant_id: int, site_id: int) -> asyncpg.Record | None:
@@ -138,7 +158,8 @@ async def rename_site(conn: Conn, tenant_id: int, site_id: int, name: str) -> No
 async def make_default_site(conn: Conn, tenant_id: int, site_id: int) -> None:
     await conn.execute(
         "UPDATE sites SET is_default = false, updated_at = now() WHERE tenant_id = $1 AND is_default AND id <> $2",
-        tenant_id, site_id,
+        tenant_id,
+        site_id,
     )
     await conn.execute(
         "UPDATE sites SET is_default = true, updated_at = now() WHERE tenant_id = $1 AND id = $2", tenant_id, site_id
@@ -146,9 +167,10 @@ async def make_default_site(conn: Conn, tenant_id: int, site_id: int) -> None:
 
 
 async def delete_site(conn: Conn, tenant_id: int, site_id: int) -> bool:
-    return await conn.execute(
-        "DELETE FROM sites WHERE tenant_id = $1 AND id = $2 AND NOT is_default", tenant_id, site_id
-    ) != "DELETE 0"
+    return (
+        await conn.execute("DELETE FROM sites WHERE tenant_id = $1 AND id = $2 AND NOT is_default", tenant_id, site_id)
+        != "DELETE 0"
+    )
 
 
 async def get_scope(conn: Conn, tenant_id: int, site_id: int | None) -> asyncpg.Record | None:
@@ -158,19 +180,22 @@ async def get_scope(conn: Conn, tenant_id: int, site_id: int | None) -> asyncpg.
            JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
            JOIN tenants t ON t.id = s.tenant_id
            WHERE s.tenant_id = $1 AND (s.id = $2 OR ($2::int IS NULL AND s.is_default))""",
-        tenant_id, site_id,
+        tenant_id,
+        site_id,
     )
 
 
 async def any_tenant_exists(conn: Conn) -> bool:
-    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tenants)")
+    value: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tenants)")
+    return value
 
 
 async def tenant_exists(conn: Conn, tenant_id: int) -> bool:
-    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)", tenant_id)
+    value: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)", tenant_id)
+    return value
 
 
-async def lock_tenant(conn: asyncpg.Connection, tenant_id: int) -> bool:
+async def lock_tenant(conn: Connection, tenant_id: int) -> bool:
     """Serialise changes to one tenant's sites (the default-site invariant) inside a transaction."""
     return await conn.fetchval("SELECT true FROM tenants WHERE id = $1 FOR UPDATE", tenant_id) is not None
 

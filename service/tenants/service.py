@@ -10,15 +10,27 @@ import msgspec
 from service import audit
 from service.applications.tickets import AppPrincipal, AppTickets
 from service.audit import Actor
-from service.platform.db import Database
-from service.platform.config import PlatformCaps
 from service.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from service.platform.config import PlatformCaps
+from service.platform.db import Database, returned_row
 from service.tenants import repository as repo
 from service.tenants.models import (
-    CustomerSet, CustomerSetCreate, CustomerSetUpdate, Site, SiteCreate, SiteUpdate, Tenant,
+    CustomerSet,
+    CustomerSetCreate,
+    CustomerSetUpdate,
+    Site,
+    SiteCreate,
+    SiteUpdate,
+    Tenant,
 )
 from service.tenants.scope import CustomerScope
-from service.tenants.settings import TenantSettings, default_settings, settings_from_row, settings_to_row, validate_settings
+from service.tenants.settings import (
+    TenantSettings,
+    default_settings,
+    settings_from_row,
+    settings_to_row,
+    validate_settings,
+)
 
 DEFAULT_CODE = "default"
 
@@ -44,8 +56,7 @@ class Tenants:
             customer_set = await repo.insert_customer_set(conn, tenant_id, DEFAULT_CODE, "Default customer set")
             await repo.insert_site(conn, tenant_id, DEFAULT_CODE, "Default site", customer_set["id"], True)
             await audit.record(conn, actor, tenant_id, "tenant.created", "tenant", tenant_id, {"name": name})
-            return _tenant(await repo.get_tenant(conn, tenant_id))
-
+            return _tenant(returned_row(await repo.get_tenant(conn, tenant_id)))
 
     async def any_exists(self) -> bool:
         return await repo.any_tenant_exists(self.db)
@@ -56,19 +67,16 @@ class Tenants:
             raise tenant_not_found()
         return _tenant(row)
 
-
     async def list_tenants(self, only_id: int | None, offset: int, limit: int) -> tuple[list[Tenant], int]:
         rows, total = await repo.list_tenants(self.db, only_id, offset, limit)
         return [_tenant(row) for row in rows], total
-
 
     async def rename_tenant(self, actor: Actor, tenant_id: int, name: str) -> Tenant:
         async with self.db.acquire() as conn, conn.transaction():
             if not await repo.rename_tenant(conn, tenant_id, name):
                 raise tenant_not_found()
             await audit.record(conn, actor, tenant_id, "tenant.renamed", "tenant", tenant_id, {"name": name})
-            return _tenant(await repo.get_tenant(conn, tenant_id))
-
+            return _tenant(returned_row(await repo.get_tenant(conn, tenant_id)))
 
     async def delete_tenant(self, actor: Actor, tenant_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():
@@ -79,7 +87,6 @@ class Tenants:
             await audit.record(conn, actor, None, "tenant.deleted", "tenant", tenant_id)
         # Its applications' cached state goes too, so their tokens stop working now, not at cache expiry.
         await self.app_tickets.forget(*application_ids)
-
 
     async def customer_scope(self, app: AppPrincipal, site_id: int | None) -> CustomerScope:
         """Where an application's call works: the site it names (checked to be the tenant's), else the default."""
@@ -99,7 +106,6 @@ class Tenants:
             raise tenant_not_found()
         return settings_from_row(raw)
 
-
     async def put_settings(self, actor: Actor, tenant_id: int, settings: TenantSettings) -> TenantSettings:
         validate_settings(settings, self.caps)
         row = settings_to_row(settings)
@@ -112,7 +118,6 @@ class Tenants:
             await audit.record(conn, actor, tenant_id, "tenant.settings_changed", "tenant", tenant_id, row)
         return settings
 
-
     async def create_customer_set(self, actor: Actor, tenant_id: int, data: CustomerSetCreate) -> CustomerSet:
         async with self.db.acquire() as conn, conn.transaction():
             if not await repo.lock_tenant(conn, tenant_id):
@@ -120,15 +125,15 @@ class Tenants:
             try:
                 row = await repo.insert_customer_set(conn, tenant_id, data.code, data.name)
             except asyncpg.UniqueViolationError:
-                raise Conflict(f"A customer set with code '{data.code}' exists.", code=ErrorCode.CUSTOMER_SET_EXISTS) from None
+                raise Conflict(
+                    f"A customer set with code '{data.code}' exists.", code=ErrorCode.CUSTOMER_SET_EXISTS
+                ) from None
             await audit.record(conn, actor, tenant_id, "customer_set.created", "customer_set", data.code)
             return _customer_set(row)
-
 
     async def list_customer_sets(self, tenant_id: int) -> list[CustomerSet]:
         await self.get_tenant(tenant_id)
         return [_customer_set(row) for row in await repo.list_customer_sets(self.db, tenant_id)]
-
 
     async def get_customer_set(self, tenant_id: int, code: str) -> CustomerSet:
         row = await repo.get_customer_set_by_code(self.db, tenant_id, code)
@@ -136,15 +141,17 @@ class Tenants:
             raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
         return _customer_set(row)
 
-
-    async def update_customer_set(self, actor: Actor, tenant_id: int, code: str, data: CustomerSetUpdate) -> CustomerSet:
+    async def update_customer_set(
+        self, actor: Actor, tenant_id: int, code: str, data: CustomerSetUpdate
+    ) -> CustomerSet:
         async with self.db.acquire() as conn, conn.transaction():
             row = await repo.rename_customer_set(conn, tenant_id, code, data.name)
             if row is None:
                 raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
-            await audit.record(conn, actor, tenant_id, "customer_set.renamed", "customer_set", code, {"name": data.name})
+            await audit.record(
+                conn, actor, tenant_id, "customer_set.renamed", "customer_set", code, {"name": data.name}
+            )
             return _customer_set(row)
-
 
     async def delete_customer_set(self, actor: Actor, tenant_id: int, code: str) -> None:
         async with self.db.acquire() as conn, conn.transaction():
@@ -155,11 +162,12 @@ class Tenants:
             try:
                 deleted = await repo.delete_customer_set(conn, tenant_id, code)
             except asyncpg.ForeignKeyViolationError:
-                raise Conflict("Customer accounts still belong to this customer set.", code=ErrorCode.CUSTOMER_SET_IN_USE) from None
+                raise Conflict(
+                    "Customer accounts still belong to this customer set.", code=ErrorCode.CUSTOMER_SET_IN_USE
+                ) from None
             if not deleted:
                 raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
             await audit.record(conn, actor, tenant_id, "customer_set.deleted", "customer_set", code)
-
 
     async def create_site(self, actor: Actor, tenant_id: int, data: SiteCreate) -> Site:
         async with self.db.acquire() as conn, conn.transaction():
@@ -177,21 +185,17 @@ class Tenants:
             if data.is_default:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.created", "site", site_id, {"code": data.code})
-            return _site(await repo.get_site(conn, tenant_id, site_id))
-
+            return _site(returned_row(await repo.get_site(conn, tenant_id, site_id)))
 
     async def list_sites(self, tenant_id: int) -> list[Site]:
         await self.get_tenant(tenant_id)
         return [_site(row) for row in await repo.list_sites(self.db, tenant_id)]
-
 
     async def get_site(self, tenant_id: int, site_id: int) -> Site:
         row = await repo.get_site(self.db, tenant_id, site_id)
         if row is None:
             raise site_not_found()
         return _site(row)
-
-
 
     async def update_site(self, actor: Actor, tenant_id: int, site_id: int, data: SiteUpdate) -> Site:
         async with self.db.acquire() as conn, conn.transaction():
@@ -207,8 +211,7 @@ class Tenants:
             if data.is_default is True:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.updated", "site", site_id, msgspec.to_builtins(data))
-            return _site(await repo.get_site(conn, tenant_id, site_id))
-
+            return _site(returned_row(await repo.get_site(conn, tenant_id, site_id)))
 
     async def delete_site(self, actor: Actor, tenant_id: int, site_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():

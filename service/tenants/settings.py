@@ -8,26 +8,30 @@ that a field-by-field schema cannot.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import msgspec
 
-from service.platform.config import PlatformCaps
 from service.errors import FieldError, InvalidInput
+from service.platform.config import PlatformCaps
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=525_600, description="Minutes.")]
-HostName = Annotated[str, msgspec.Meta(
-    max_length=253, pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
-    description="A lower-case host name without port.",
-)]
+HostName = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=253,
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+        description="A lower-case host name without port.",
+    ),
+]
 
 
 class _Struct(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
     pass
 
 
-class TwoFactorMode(str, Enum):
+class TwoFactorMode(StrEnum):
     OFF = "off"
     ALWAYS = "always"
     NEW_DEVICE = "newDevice"
@@ -35,7 +39,7 @@ class TwoFactorMode(str, Enum):
     NEW_DEVICE_OR_REGION = "newDeviceOrRegion"
 
 
-class SigningAlgorithm(str, Enum):
+class SigningAlgorithm(StrEnum):
     ES256 = "ES256"
     RS256 = "RS256"
     EDDSA = "EdDSA"
@@ -94,14 +98,30 @@ def validate_settings(settings: TenantSettings, caps: PlatformCaps) -> TenantSet
             errors.append(FieldError(field, f"must be at most {limit} ({what})"))
 
     at_most("accessTokenMinutes", settings.access_token_minutes, caps.max_access_token_minutes, "platform cap")
-    at_most("maxRequestedAccessTokenMinutes", settings.max_requested_access_token_minutes,
-            caps.max_access_token_minutes, "platform cap")
-    at_most("refreshTokenAbsoluteMinutes", settings.refresh_token_absolute_minutes,
-            caps.max_refresh_token_minutes, "platform cap")
-    at_most("maxRequestedRefreshTokenMinutes", settings.max_requested_refresh_token_minutes,
-            caps.max_refresh_token_minutes, "platform cap")
-    at_most("refreshTokenIdleMinutes", settings.refresh_token_idle_minutes,
-            settings.refresh_token_absolute_minutes, "refreshTokenAbsoluteMinutes")
+    at_most(
+        "maxRequestedAccessTokenMinutes",
+        settings.max_requested_access_token_minutes,
+        caps.max_access_token_minutes,
+        "platform cap",
+    )
+    at_most(
+        "refreshTokenAbsoluteMinutes",
+        settings.refresh_token_absolute_minutes,
+        caps.max_refresh_token_minutes,
+        "platform cap",
+    )
+    at_most(
+        "maxRequestedRefreshTokenMinutes",
+        settings.max_requested_refresh_token_minutes,
+        caps.max_refresh_token_minutes,
+        "platform cap",
+    )
+    at_most(
+        "refreshTokenIdleMinutes",
+        settings.refresh_token_idle_minutes,
+        settings.refresh_token_absolute_minutes,
+        "refreshTokenAbsoluteMinutes",
+    )
     if settings.access_token_minutes > settings.refresh_token_absolute_minutes:
         errors.append(FieldError("accessTokenMinutes", "must not exceed refreshTokenAbsoluteMinutes"))
     if len(set(settings.host_names)) != len(settings.host_names):
@@ -117,7 +137,8 @@ def settings_from_row(raw: dict[str, Any]) -> TenantSettings:
 
 
 def settings_to_row(settings: TenantSettings) -> dict[str, Any]:
-    return msgspec.to_builtins(settings)
+    row: dict[str, Any] = msgspec.to_builtins(settings)
+    return row
 
 
 def default_settings(caps: PlatformCaps) -> TenantSettings:
@@ -130,6 +151,10 @@ def default_settings(caps: PlatformCaps) -> TenantSettings:
         access_token_minutes=min(access, absolute),
         refresh_token_absolute_minutes=absolute,
         refresh_token_idle_minutes=min(defaults.refresh_token_idle_minutes, absolute),
-        max_requested_access_token_minutes=min(defaults.max_requested_access_token_minutes, caps.max_access_token_minutes),
-        max_requested_refresh_token_minutes=min(defaults.max_requested_refresh_token_minutes, caps.max_refresh_token_minutes),
+        max_requested_access_token_minutes=min(
+            defaults.max_requested_access_token_minutes, caps.max_access_token_minutes
+        ),
+        max_requested_refresh_token_minutes=min(
+            defaults.max_requested_refresh_token_minutes, caps.max_refresh_token_minutes
+        ),
     )

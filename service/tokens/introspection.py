@@ -6,8 +6,9 @@ tenant's, malformed — is exactly `{"active": false}`; a Redis outage is a 503,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from service.platform.crypto import token_digest
 from service.sessions.record import SessionRecord
@@ -29,16 +30,21 @@ class TokenIntrospection:
             session = await self.sessions.session_for_refresh(token, current_only=True)
             if session is None or session.tenant_id != tenant_id:
                 return INACTIVE
-            return self._active(session, "refresh_token", {
-                "iat": session.created_ms // 1000,
-                "exp": await self.sessions.expires_at_ms(session.session_id) // 1000,
-                "jti": token_digest(token)[:22],
-            })
+            return self._active(
+                session,
+                "refresh_token",
+                {
+                    "iat": session.created_ms // 1000,
+                    "exp": await self.sessions.expires_at_ms(session.session_id) // 1000,
+                    "jti": token_digest(token)[:22],
+                },
+            )
         access = await self.resolver.access(token)
         if access is None or access.session.tenant_id != tenant_id:
             return INACTIVE
-        return self._active(access.session, "access_token", {"iat": access.issued_at, "exp": access.expires_at,
-                                                              "jti": access.jti})
+        return self._active(
+            access.session, "access_token", {"iat": access.issued_at, "exp": access.expires_at, "jti": access.jti}
+        )
 
     def _active(self, session: SessionRecord, token_type: str, times: dict[str, Any]) -> dict[str, Any]:
         issuer = self.issuer_for(session.tenant_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +46,21 @@ class AccessClaims:
 
     def to_jwt_claims(self) -> dict[str, Any]:
         return {
-            "iss": self.issuer, "sub": self.subject, "aud": self.audience, "exp": self.expires_at,
-            "iat": self.issued_at, "nbf": self.issued_at, "jti": self.jti, "sid": self.session_id,
-            "tid": self.tenant_id, "account_id": self.account_id, "customer_set": self.customer_set,
-            "client_id": self.client_id, "amr": self.amr, "atv": self.access_version, "username": self.username,
+            "iss": self.issuer,
+            "sub": self.subject,
+            "aud": self.audience,
+            "exp": self.expires_at,
+            "iat": self.issued_at,
+            "nbf": self.issued_at,
+            "jti": self.jti,
+            "sid": self.session_id,
+            "tid": self.tenant_id,
+            "account_id": self.account_id,
+            "customer_set": self.customer_set,
+            "client_id": self.client_id,
+            "amr": self.amr,
+            "atv": self.access_version,
+            "username": self.username,
         }
 
 
@@ -63,8 +75,8 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2 and token.startswith("ey")
 
 
-async def verify(keys: KeyCache, token: str, issuer_for: Any) -> dict[str, Any] | None:
-    """The claims of a valid access JWT, else None. Session liveness is the caller's next check."""
+def _claimed_key(token: str) -> tuple[int, str, str] | None:
+    """(tenant id, kid, alg) the token claims, when its header is one we issue; nothing here is verified yet."""
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -75,13 +87,26 @@ async def verify(keys: KeyCache, token: str, issuer_for: Any) -> dict[str, Any] 
     tenant_id = unverified.get("tid")
     if not isinstance(tenant_id, int) or isinstance(tenant_id, bool) or not 0 < tenant_id < 2**31:
         return None
-    key = await keys.verification_key(tenant_id, header["kid"])
-    if key is None or header.get("alg") != key.algorithm:
+    return tenant_id, header["kid"], str(header.get("alg"))
+
+
+async def verify(keys: KeyCache, token: str, issuer_for: Callable[[int], str]) -> dict[str, Any] | None:
+    """The claims of a valid access JWT, else None. Session liveness is the caller's next check."""
+    claimed = _claimed_key(token)
+    if claimed is None:
+        return None
+    tenant_id, kid, algorithm = claimed
+    key = await keys.verification_key(tenant_id, kid)
+    if key is None or algorithm != key.algorithm:
         return None
     issuer = issuer_for(tenant_id)
     try:
         claims = jwt.decode(
-            token, key.public_key, algorithms=[key.algorithm], audience=audience_for(issuer), issuer=issuer,
+            token,
+            key.public_key,
+            algorithms=[key.algorithm],
+            audience=audience_for(issuer),
+            issuer=issuer,
             leeway=LEEWAY_SECONDS,
             options={"require": ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "tid", "atv"]},
         )

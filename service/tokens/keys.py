@@ -11,6 +11,7 @@ import asyncio
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from service.platform.crypto import SecretBox
-from service.platform.db import Database
+from service.platform.db import Connection, Database
 from service.tokens import repository as repo
 
 CACHE_SECONDS = 30
@@ -51,8 +52,15 @@ def _generate(algorithm: str) -> Any:
     return ed25519.Ed25519PrivateKey.generate()
 
 
+_TO_JWK: dict[str, Callable[[Any], str]] = {
+    "ES256": ECAlgorithm.to_jwk,
+    "RS256": RSAAlgorithm.to_jwk,
+    "EdDSA": OKPAlgorithm.to_jwk,
+}
+
+
 def _public_jwk(algorithm: str, public_key: Any, kid: str) -> dict[str, Any]:
-    to_jwk = {"ES256": ECAlgorithm, "RS256": RSAAlgorithm, "EdDSA": OKPAlgorithm}[algorithm].to_jwk
+    to_jwk: Callable[[Any], str] = _TO_JWK[algorithm]
     jwk = json.loads(to_jwk(public_key))
     return {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
@@ -80,7 +88,8 @@ def _tenant_keys(rows: list[asyncpg.Record], box: SecretBox) -> TenantKeys:
         keys[key.kid] = key
         if row["status"] == "current":
             current = key
-    assert current is not None
+    if current is None:
+        raise RuntimeError(f"tenant keys without a current one: {sorted(keys)}")
     jwks = [row["public_jwk"] for row in sorted(rows, key=lambda r: r["status"])]  # current first
     return TenantKeys(current, keys, jwks, time.monotonic())
 
@@ -127,9 +136,11 @@ class KeyCache:
         self._keys.pop(tenant_id, None)
         return kid
 
-    async def _insert_key(self, conn: asyncpg.Connection, tenant_id: int, algorithm: str) -> str:
+    async def _insert_key(self, conn: Connection, tenant_id: int, algorithm: str) -> str:
         kid, private_key, jwk = await asyncio.to_thread(_new_key, algorithm)  # RSA generation takes a while
-        await repo.insert_current(conn, tenant_id, kid, algorithm, self.box.seal(_pem(private_key), f"signing_key:{kid}"), jwk)
+        await repo.insert_current(
+            conn, tenant_id, kid, algorithm, self.box.seal(_pem(private_key), f"signing_key:{kid}"), jwk
+        )
         return kid
 
     async def _load(self, tenant_id: int) -> TenantKeys:

@@ -7,10 +7,10 @@ from typing import Any
 import asyncpg
 
 from service.errors import ErrorCode, NotFound
-from service.platform.db import Conn
+from service.platform.db import Conn, Connection
 
 
-async def lock_tenant_algorithm(conn: asyncpg.Connection, tenant_id: int) -> str:
+async def lock_tenant_algorithm(conn: Connection, tenant_id: int) -> str:
     """The tenant's signing algorithm, with its row locked: one key change per tenant at a time."""
     raw = await conn.fetchval("SELECT settings FROM tenants WHERE id = $1 FOR UPDATE", tenant_id)
     if raw is None:
@@ -25,7 +25,11 @@ async def insert_current(
     await conn.execute(
         """INSERT INTO signing_keys (kid, tenant_id, algorithm, private_pem, public_jwk, status)
            VALUES ($1, $2, $3, $4, $5, 'current')""",
-        kid, tenant_id, algorithm, sealed_pem, public_jwk,
+        kid,
+        tenant_id,
+        algorithm,
+        sealed_pem,
+        public_jwk,
     )
 
 
@@ -35,13 +39,16 @@ async def demote_keys(conn: Conn, tenant_id: int) -> None:
         "UPDATE signing_keys SET status = 'retired', retired_at = now() WHERE tenant_id = $1 AND status = 'previous'",
         tenant_id,
     )
-    await conn.execute("UPDATE signing_keys SET status = 'previous' WHERE tenant_id = $1 AND status = 'current'", tenant_id)
+    await conn.execute(
+        "UPDATE signing_keys SET status = 'previous' WHERE tenant_id = $1 AND status = 'current'", tenant_id
+    )
 
 
 async def has_current(conn: Conn, tenant_id: int) -> bool:
-    return await conn.fetchval(
+    value: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE tenant_id = $1 AND status = 'current')", tenant_id
     )
+    return value
 
 
 async def verification_keys(conn: Conn, tenant_id: int) -> list[asyncpg.Record]:

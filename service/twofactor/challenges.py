@@ -16,8 +16,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from service.platform.keyspace import pending_by_user_key, pending_key
 from service.platform.crypto import new_token, token_digest
+from service.platform.keyspace import pending_by_user_key, pending_key
+from service.platform.redis import text
 
 PENDING_PREFIX = "gh_pl_"
 PENDING_SECONDS = 10 * 60
@@ -47,7 +48,7 @@ def code_digest(code: str) -> str:
 
 
 def code_matches(stored_digest: str | None, code: str) -> bool:
-    return bool(stored_digest) and hmac.compare_digest(stored_digest, code_digest(code))
+    return stored_digest is not None and hmac.compare_digest(stored_digest, code_digest(code))
 
 
 class Challenges:
@@ -71,7 +72,8 @@ class Challenges:
         if token:
             return token_digest(token) if token.startswith(PENDING_PREFIX) else None
         if user_id:
-            return await self.redis.get(pending_by_user_key(tenant_id, user_id))
+            digest = await self.redis.get(pending_by_user_key(tenant_id, user_id))
+            return text(digest) if digest is not None else None
         return None
 
     async def peek_pending(self, digest: str) -> dict[str, Any] | None:
@@ -79,7 +81,12 @@ class Challenges:
         return json.loads(raw) if raw else None
 
     async def set_pending_code(self, digest: str, record: dict[str, Any], code: str, ttl_seconds: int) -> None:
-        record = {**record, "code": code_digest(code), "code_exp": _now() + ttl_seconds, "sends": record.get("sends", 0) + 1}
+        record = {
+            **record,
+            "code": code_digest(code),
+            "code_exp": _now() + ttl_seconds,
+            "sends": record.get("sends", 0) + 1,
+        }
         await self.redis.set(pending_key(digest), json.dumps(record), keepttl=True)
 
     async def spend_pending_attempt(self, digest: str) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ import msgspec
 class Authenticator(msgspec.Struct, frozen=True, kw_only=True):
     secret: str  # sealed at rest; opened only to check a code
     confirmed_at: datetime | None
-    last_used_step: int | None
+    last_used_step: int  # codes at or before this step are spent
 
 
 class Enrolment(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from service.platform.db import Conn
 from service.twofactor.records import Authenticator, TrustedDevice
 
 
 async def get_authenticator(conn: Conn, tenant_id: int, account_id: int) -> Authenticator | None:
     row = await conn.fetchrow(
-        "SELECT secret, confirmed_at, last_used_step FROM customer_authenticators WHERE tenant_id = $1 AND account_id = $2",
-        tenant_id, account_id,
+        """SELECT secret, confirmed_at, last_used_step FROM customer_authenticators
+           WHERE tenant_id = $1 AND account_id = $2""",
+        tenant_id,
+        account_id,
     )
     return Authenticator(**dict(row)) if row is not None else None
 
@@ -22,7 +22,9 @@ async def put_unconfirmed_authenticator(conn: Conn, tenant_id: int, account_id: 
         """INSERT INTO customer_authenticators (tenant_id, account_id, secret) VALUES ($1, $2, $3)
            ON CONFLICT (account_id) DO UPDATE SET secret = EXCLUDED.secret, last_used_step = 0, created_at = now()
            WHERE customer_authenticators.confirmed_at IS NULL""",
-        tenant_id, account_id, secret,
+        tenant_id,
+        account_id,
+        secret,
     )
     return status != "INSERT 0 0"
 
@@ -34,13 +36,18 @@ async def spend_step(conn: Conn, tenant_id: int, account_id: int, step: int, con
                confirmed_at = CASE WHEN $4 THEN coalesce(confirmed_at, now()) ELSE confirmed_at END
            WHERE tenant_id = $1 AND account_id = $2 AND last_used_step < $3
              AND (confirmed_at IS NOT NULL OR $4)""",
-        tenant_id, account_id, step, confirm,
+        tenant_id,
+        account_id,
+        step,
+        confirm,
     )
     return status == "UPDATE 1"
 
 
 async def delete_authenticator(conn: Conn, tenant_id: int, account_id: int) -> bool:
-    await conn.execute("DELETE FROM customer_recovery_codes WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id)
+    await conn.execute(
+        "DELETE FROM customer_recovery_codes WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
+    )
     status = await conn.execute(
         "DELETE FROM customer_authenticators WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
     )
@@ -48,7 +55,9 @@ async def delete_authenticator(conn: Conn, tenant_id: int, account_id: int) -> b
 
 
 async def replace_recovery_codes(conn: Conn, tenant_id: int, account_id: int, hashes: list[str]) -> None:
-    await conn.execute("DELETE FROM customer_recovery_codes WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id)
+    await conn.execute(
+        "DELETE FROM customer_recovery_codes WHERE tenant_id = $1 AND account_id = $2", tenant_id, account_id
+    )
     await conn.executemany(
         "INSERT INTO customer_recovery_codes (tenant_id, account_id, code_hash) VALUES ($1, $2, $3)",
         [(tenant_id, account_id, h) for h in hashes],
@@ -59,33 +68,46 @@ async def spend_recovery_code(conn: Conn, tenant_id: int, account_id: int, code_
     status = await conn.execute(
         """UPDATE customer_recovery_codes SET used_at = now()
            WHERE tenant_id = $1 AND account_id = $2 AND code_hash = $3 AND used_at IS NULL""",
-        tenant_id, account_id, code_hash,
+        tenant_id,
+        account_id,
+        code_hash,
     )
     return status == "UPDATE 1"
 
 
 async def unused_recovery_codes(conn: Conn, tenant_id: int, account_id: int) -> int:
-    return await conn.fetchval(
+    value: int = await conn.fetchval(
         "SELECT count(*) FROM customer_recovery_codes WHERE tenant_id = $1 AND account_id = $2 AND used_at IS NULL",
-        tenant_id, account_id,
+        tenant_id,
+        account_id,
     )
+    return value
 
 
 async def is_trusted_device(conn: Conn, tenant_id: int, account_id: int, fingerprint_hash: str) -> bool:
-    return await conn.fetchval(
+    value: bool = await conn.fetchval(
         """SELECT EXISTS (SELECT 1 FROM customer_trusted_devices WHERE tenant_id = $1 AND account_id = $2
                           AND fingerprint_hash = $3 AND expires_at > now())""",
-        tenant_id, account_id, fingerprint_hash,
+        tenant_id,
+        account_id,
+        fingerprint_hash,
     )
+    return value
 
 
-async def trust_device(conn: Conn, tenant_id: int, account_id: int, fingerprint_hash: str, region: str | None, days: int) -> None:
+async def trust_device(
+    conn: Conn, tenant_id: int, account_id: int, fingerprint_hash: str, region: str | None, days: int
+) -> None:
     await conn.execute(
         """INSERT INTO customer_trusted_devices (tenant_id, account_id, fingerprint_hash, region, expires_at)
            VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))
            ON CONFLICT (tenant_id, account_id, fingerprint_hash)
            DO UPDATE SET region = EXCLUDED.region, last_seen_at = now(), expires_at = EXCLUDED.expires_at""",
-        tenant_id, account_id, fingerprint_hash, region, days,
+        tenant_id,
+        account_id,
+        fingerprint_hash,
+        region,
+        days,
     )
 
 
@@ -93,7 +115,8 @@ async def list_trusted_devices(conn: Conn, tenant_id: int, account_id: int) -> l
     rows = await conn.fetch(
         """SELECT id, region, created_at, last_seen_at, expires_at FROM customer_trusted_devices
            WHERE tenant_id = $1 AND account_id = $2 AND expires_at > now() ORDER BY id""",
-        tenant_id, account_id,
+        tenant_id,
+        account_id,
     )
     return [TrustedDevice(**dict(row)) for row in rows]
 
@@ -101,7 +124,9 @@ async def list_trusted_devices(conn: Conn, tenant_id: int, account_id: int) -> l
 async def forget_device(conn: Conn, tenant_id: int, account_id: int, device_id: int) -> bool:
     status = await conn.execute(
         "DELETE FROM customer_trusted_devices WHERE tenant_id = $1 AND account_id = $2 AND id = $3",
-        tenant_id, account_id, device_id,
+        tenant_id,
+        account_id,
+        device_id,
     )
     return status != "DELETE 0"
 

@@ -13,14 +13,14 @@ from service import audit
 from service.accounts.records import LoginCandidate
 from service.audit import Actor
 from service.errors import Conflict, ErrorCode, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from service.platform.crypto import SecretBox
 from service.platform.db import Database
 from service.platform.mail import Mailer
-from service.platform.crypto import SecretBox
 from service.tenants.settings import TenantSettings, TwoFactorMode
 from service.twofactor import repository as repo
 from service.twofactor import totp
-from service.twofactor.records import Enrolment, TrustedDevice
 from service.twofactor.challenges import MAX_CODE_SENDS, Challenges, code_matches, new_code
+from service.twofactor.records import Enrolment, TrustedDevice
 
 RECOVERY_CODE_COUNT = 10
 
@@ -43,8 +43,14 @@ class TwoFactor:
 
     # --- when a second factor is needed -------------------------------------------------------------
 
-    async def required(self, settings: TenantSettings, tenant_id: int, candidate: LoginCandidate,
-                       fingerprint: str | None, region: str | None) -> tuple[bool, bool]:
+    async def required(
+        self,
+        settings: TenantSettings,
+        tenant_id: int,
+        candidate: LoginCandidate,
+        fingerprint: str | None,
+        region: str | None,
+    ) -> tuple[bool, bool]:
         """(second factor needed, the account has an authenticator app)."""
         has_app = candidate.has_authenticator
         mode = settings.two_factor.mode
@@ -70,12 +76,19 @@ class TwoFactor:
         if record.get("totp_only"):
             raise InvalidInput("Use your authenticator app or a recovery code.", code=ErrorCode.EMAIL_CODE_NOT_ALLOWED)
         if record.get("sends", 0) >= MAX_CODE_SENDS:
-            raise TooManyRequests("Too many codes were sent for this login; log in again.", headers={"Retry-After": "60"})
+            raise TooManyRequests(
+                "Too many codes were sent for this login; log in again.", headers={"Retry-After": "60"}
+            )
         code = new_code()
         ttl = settings.two_factor.code_ttl_seconds
         await self.challenges.set_pending_code(digest, record, code, ttl)
-        self.mailer.send_later(record["email"], "two_factor_code", code=code, minutes=str(ttl // 60),
-                               first_name=record.get("first_name") or "there")
+        self.mailer.send_later(
+            record["email"],
+            "two_factor_code",
+            code=code,
+            minutes=str(ttl // 60),
+            first_name=record.get("first_name") or "there",
+        )
 
     async def check(self, digest: str, code: str) -> tuple[dict[str, Any], str]:
         """The pending login and how it was proven ("email", "totp", "recovery"), or 401.
@@ -95,7 +108,11 @@ class TwoFactor:
         return record, method
 
     async def _matching_factor(self, record: dict[str, Any], code: str) -> str | None:
-        if not record.get("totp_only") and record.get("code_exp", 0) >= time.time() and code_matches(record.get("code"), code):
+        if (
+            not record.get("totp_only")
+            and record.get("code_exp", 0) >= time.time()
+            and code_matches(record.get("code"), code)
+        ):
             return "email"
         if record.get("totp") and await self.spend_totp(record["tid"], record["acct"], code, confirm=False):
             return "totp"
@@ -117,9 +134,17 @@ class TwoFactor:
         async with self.db.acquire() as conn, conn.transaction():
             await repo.record_second_factor(conn, record["tid"], record["acct"])
             if record.get("fp") and trusted_days > 0:
-                await repo.trust_device(conn, record["tid"], record["acct"],
-                                        fingerprint_hash(record["tid"], record["acct"], record["fp"]), record.get("region"), trusted_days)
-            await audit.record(conn, actor, record["tid"], "2fa.succeeded", "customer_account", record["acct"], {"method": method})
+                await repo.trust_device(
+                    conn,
+                    record["tid"],
+                    record["acct"],
+                    fingerprint_hash(record["tid"], record["acct"], record["fp"]),
+                    record.get("region"),
+                    trusted_days,
+                )
+            await audit.record(
+                conn, actor, record["tid"], "2fa.succeeded", "customer_account", record["acct"], {"method": method}
+            )
 
     # --- authenticator apps -------------------------------------------------------------------------
 
@@ -128,7 +153,9 @@ class TwoFactor:
         async with self.db.acquire() as conn, conn.transaction():
             sealed = self.box.seal(secret, f"totp:{tenant_id}:{account_id}")
             if not await repo.put_unconfirmed_authenticator(conn, tenant_id, account_id, sealed):
-                raise Conflict("An authenticator app is already enrolled; disable it first.", code=ErrorCode.AUTHENTICATOR_EXISTS)
+                raise Conflict(
+                    "An authenticator app is already enrolled; disable it first.", code=ErrorCode.AUTHENTICATOR_EXISTS
+                )
             await audit.record(conn, actor, tenant_id, "2fa.enrolment_started", "customer_account", account_id)
         uri = totp.provisioning_uri(secret, account_name, self.issuer_name)
         return Enrolment(secret=secret, otpauth_uri=uri, qr_code_png=segno.make(uri, error="m").png_data_uri(scale=4))
@@ -149,7 +176,9 @@ class TwoFactor:
     async def _new_recovery_codes(self, tenant_id: int, account_id: int) -> list[str]:
         codes = [totp.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
         async with self.db.acquire() as conn, conn.transaction():
-            await repo.replace_recovery_codes(conn, tenant_id, account_id, [totp.hash_recovery_code(account_id, c) for c in codes])
+            await repo.replace_recovery_codes(
+                conn, tenant_id, account_id, [totp.hash_recovery_code(account_id, c) for c in codes]
+            )
         return codes
 
     async def regenerate_recovery_codes(self, actor: Actor, tenant_id: int, account_id: int) -> list[str]:
@@ -176,4 +205,6 @@ class TwoFactor:
         async with self.db.acquire() as conn, conn.transaction():
             if not await repo.forget_device(conn, tenant_id, account_id, device_id):
                 raise NotFound("Device not found.", code=ErrorCode.DEVICE_NOT_FOUND)
-            await audit.record(conn, actor, tenant_id, "2fa.device_forgotten", "customer_account", account_id, {"deviceId": device_id})
+            await audit.record(
+                conn, actor, tenant_id, "2fa.device_forgotten", "customer_account", account_id, {"deviceId": device_id}
+            )

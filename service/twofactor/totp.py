@@ -57,7 +57,9 @@ def matching_step(secret_b32: str, code: str, after_step: int, at: float | None 
 
 def provisioning_uri(secret_b32: str, account_name: str, issuer: str) -> str:
     label = quote(f"{issuer}:{account_name}")
-    query = urlencode({"secret": secret_b32, "issuer": issuer, "algorithm": "SHA1", "digits": DIGITS, "period": STEP_SECONDS})
+    query = urlencode(
+        {"secret": secret_b32, "issuer": issuer, "algorithm": "SHA1", "digits": DIGITS, "period": STEP_SECONDS}
+    )
     return f"otpauth://totp/{label}?{query}"
 
 

@@ -18,7 +18,11 @@ class AccountAuditController(AdminController):
 
     @get("/", summary="Who changed a customer account, what, when and from where; newest first")
     async def list_account_audit_events(
-        self, audit_trail: Injected[AuditTrail], admin: Admin, tenant_id: Id, account_id: Id,
+        self,
+        audit_trail: Injected[AuditTrail],
+        admin: Admin,
+        tenant_id: Id,
+        account_id: Id,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[AuditEvent]:
         admin.require_tenant(tenant_id, write=False)

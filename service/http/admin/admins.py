@@ -26,12 +26,15 @@ class AdminTokenController(Controller):
         "disabled users all get the same 401. Ten failures for one username from one address in 15 minutes "
         "answer 429 until the window passes.",
     )
-    async def sign_in(self, request: Request[Any, Any, Any], admins: Injected[Admins], data: JSONBody[TokenRequest]) -> AdminToken:
+    async def sign_in(
+        self, request: Request[Any, Any, Any], admins: Injected[Admins], data: JSONBody[TokenRequest]
+    ) -> AdminToken:
         return await admins.sign_in(
-            username=data.username, password=data.password, tenant_id=data.tenant_id,
+            username=data.username,
+            password=data.password,
+            tenant_id=data.tenant_id,
             client_address=client_address_of(request.scope),
         )
-
 
     @delete("/", security=ADMIN_SECURITY, summary="Sign out: end the admin token of this call")
     async def sign_out(self, request: Request[Any, Any, Any], admins: Injected[Admins]) -> None:
@@ -48,13 +51,20 @@ class AdminUserController(AdminController):
 
     @post("/", summary="Create a tenant admin user")
     async def create_admin_user(
-        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, data: JSONBody[AdminUserCreate]
+        self,
+        request: Request[Any, Any, Any],
+        admins: Injected[Admins],
+        admin: Admin,
+        tenant_id: Id,
+        data: JSONBody[AdminUserCreate],
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
         return await admins.create_tenant_admin(actor(request, admin.actor_name), tenant_id, data)
 
     @get("/", summary="List a tenant's admin users")
-    async def list_admin_users(self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id) -> list[AdminUser]:
+    async def list_admin_users(
+        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id
+    ) -> list[AdminUser]:
         admin.require_tenant(tenant_id, write=False)
         return await admins.list_tenant_admins(tenant_id)
 
@@ -67,14 +77,20 @@ class AdminUserController(AdminController):
 
     @patch("/{admin_id:int}", summary="Change a tenant admin user's password, role or enabled state")
     async def update_admin_user(
-        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id, data: JSONBody[AdminUserUpdate]
+        self,
+        request: Request[Any, Any, Any],
+        admins: Injected[Admins],
+        admin: Admin,
+        tenant_id: Id,
+        admin_id: Id,
+        data: JSONBody[AdminUserUpdate],
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
-        return await admins.update_tenant_admin(
-            actor(request, admin.actor_name), tenant_id, admin_id, data
-        )
+        return await admins.update_tenant_admin(actor(request, admin.actor_name), tenant_id, admin_id, data)
 
     @delete("/{admin_id:int}", summary="Delete a tenant admin user")
-    async def delete_admin_user(self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id) -> None:
+    async def delete_admin_user(
+        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id
+    ) -> None:
         admin.require_tenant(tenant_id, write=True)
         await admins.delete_tenant_admin(actor(request, admin.actor_name), tenant_id, admin_id)

@@ -7,12 +7,16 @@ from typing import Any
 from litestar import Request, delete, get, patch, post
 from litestar.params import JSONBody
 
-from service.http.admin.auth import Admin, AdminController
-from service.applications.service import Applications
-from service.applications.models import (
-    Application, ApplicationCreate, ApplicationUpdate, ApplicationWithSecret, BehaviorDescription,
-)
 from service.applications.behaviors import DESCRIPTIONS
+from service.applications.models import (
+    Application,
+    ApplicationCreate,
+    ApplicationUpdate,
+    ApplicationWithSecret,
+    BehaviorDescription,
+)
+from service.applications.service import Applications
+from service.http.admin.auth import Admin, AdminController
 from service.http.common import Id, Injected, actor
 
 
@@ -31,19 +35,31 @@ class ApplicationController(AdminController):
 
     @post("/", summary="Create an application; the answer holds its client secret, shown this once")
     async def create_application(
-        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id, data: JSONBody[ApplicationCreate]
+        self,
+        request: Request[Any, Any, Any],
+        applications: Injected[Applications],
+        admin: Admin,
+        tenant_id: Id,
+        data: JSONBody[ApplicationCreate],
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
         return await applications.create_application(actor(request, admin.actor_name), tenant_id, data)
 
     @get("/", summary="List applications")
-    async def list_applications(self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id) -> list[Application]:
+    async def list_applications(
+        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id
+    ) -> list[Application]:
         admin.require_tenant(tenant_id, write=False)
         return await applications.list_applications(tenant_id)
 
     @get("/{application_id:int}", summary="Get an application")
     async def get_application(
-        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id, application_id: Id
+        self,
+        request: Request[Any, Any, Any],
+        applications: Injected[Applications],
+        admin: Admin,
+        tenant_id: Id,
+        application_id: Id,
     ) -> Application:
         admin.require_tenant(tenant_id, write=False)
         return await applications.get_application(tenant_id, application_id)
@@ -54,12 +70,16 @@ class ApplicationController(AdminController):
         description="Disabling ends every ticket the application holds; enabling again does not revive them.",
     )
     async def update_application(
-        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id, application_id: Id,
+        self,
+        request: Request[Any, Any, Any],
+        applications: Injected[Applications],
+        admin: Admin,
+        tenant_id: Id,
+        application_id: Id,
         data: JSONBody[ApplicationUpdate],
     ) -> Application:
         admin.require_tenant(tenant_id, write=True)
-        return await applications.update_application(actor(request, admin.actor_name), tenant_id, application_id, data
-        )
+        return await applications.update_application(actor(request, admin.actor_name), tenant_id, application_id, data)
 
     @post(
         "/{application_id:int}/rotate-secret",
@@ -67,14 +87,24 @@ class ApplicationController(AdminController):
         summary="Replace the client secret; the old one and every ticket issued with it stop working",
     )
     async def rotate_secret(
-        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id, application_id: Id
+        self,
+        request: Request[Any, Any, Any],
+        applications: Injected[Applications],
+        admin: Admin,
+        tenant_id: Id,
+        application_id: Id,
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
         return await applications.rotate_secret(actor(request, admin.actor_name), tenant_id, application_id)
 
     @delete("/{application_id:int}", summary="Delete an application and end its tickets")
     async def delete_application(
-        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id, application_id: Id
+        self,
+        request: Request[Any, Any, Any],
+        applications: Injected[Applications],
+        admin: Admin,
+        tenant_id: Id,
+        application_id: Id,
     ) -> None:
         admin.require_tenant(tenant_id, write=True)
         await applications.delete_application(actor(request, admin.actor_name), tenant_id, application_id)

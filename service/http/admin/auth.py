@@ -15,7 +15,7 @@ from service.admins.service import AdminPrincipal, Admins
 from service.errors import ErrorCode, Unauthenticated
 from service.http.common import bearer_token
 
-ADMIN_SECURITY = [{"adminBearer": []}]
+ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminBearer": []}]
 
 
 def missing_admin_token() -> Unauthenticated:
@@ -26,7 +26,7 @@ class AdminAuthentication:
     def __init__(self, admins: Admins) -> None:
         self._admins = admins
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "AdminAuthentication":
+    def __deepcopy__(self, memo: dict[int, Any]) -> AdminAuthentication:
         return self  # Litestar deep-copies a router when registering it; the capabilities are the process's own
 
     async def __call__(self, request: Request[Any, Any, Any]) -> None:

@@ -19,10 +19,14 @@ class SigningKeyController(AdminController):
     path = "/admin/v1/tenants/{tenant_id:int}/signing-keys"
     tags = ["Admin: tenants"]
 
-    @post("/rotate", status_code=201, summary="Rotate the tenant's JWT signing key",
-          description="The current key becomes the previous one and stays in the JWKS, so tokens it signed keep "
-          "verifying until they expire; the key before it is retired. The new key uses the tenant's "
-          "`signingAlgorithm` setting.")
+    @post(
+        "/rotate",
+        status_code=201,
+        summary="Rotate the tenant's JWT signing key",
+        description="The current key becomes the previous one and stays in the JWKS, so tokens it signed keep "
+        "verifying until they expire; the key before it is retired. The new key uses the tenant's "
+        "`signingAlgorithm` setting.",
+    )
     async def rotate_signing_key(self, keys: Injected[KeyCache], admin: Admin, tenant_id: Id) -> RotatedKey:
         admin.require_tenant(tenant_id, write=True)
         return RotatedKey(kid=await keys.rotate(tenant_id), tenant_id=tenant_id)

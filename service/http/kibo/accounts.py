@@ -19,14 +19,21 @@ from service.http.kibo.auth import Customer, provide_app, provide_scope
 from service.http.kibo.conventions import collection, kibo_response
 from service.http.kibo.inputs import account_changes, new_account
 from service.http.kibo.models import (
-    ConfirmationInfo, CustomerAccount, CustomerAccountAndAuthInfo, CustomerPasswordInfo, CustomerResetPasswordInfo,
+    ConfirmationInfo,
+    CustomerAccount,
+    CustomerAccountAndAuthInfo,
+    CustomerPasswordInfo,
+    CustomerResetPasswordInfo,
 )
 from service.http.kibo.render import account_body, login_state_body
 from service.tenants.scope import CustomerScope
 
 Text = Annotated[str | None, QueryParameter(max_length=1000)]
+FilterText = Annotated[str | None, QueryParameter(name="filter", max_length=1000)]
 CustomerSetCodeQuery = Annotated[str | None, QueryParameter(name="customerSetCode", max_length=100)]
-ResponseGroups = Annotated[str | None, QueryParameter(name="responseGroups", max_length=200, description="`Contacts` adds contacts.")]
+ResponseGroups = Annotated[
+    str | None, QueryParameter(name="responseGroups", max_length=200, description="`Contacts` adds contacts.")
+]
 
 
 def app_actor(request: Request[Any, Any, Any], customer: CustomerScope) -> Actor:
@@ -49,34 +56,58 @@ class AccountController(KiboController):
     tags = ["Kibo: customer accounts"]
 
     @post("/", summary="Create a customer account (C1)", description="Answers 201 (Kibo documents 200).")
-    async def add_account(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[CustomerAccount]) -> Response[CustomerAccount]:
+    async def add_account(
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        data: JSONBody[CustomerAccount],
+    ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         account = await accounts.create(customer, app_actor(request, customer), new_account(data))
         return kibo_response(request, account_body(account), 201)
 
     @post("/Bulk", summary="Create accounts with their logins, each in its own transaction (C4)")
     async def add_accounts(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]]
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         who = app_actor(request, customer)
         items = [
-            account_body(await accounts.create_with_login(
-                customer, who, new_account(item.account or CustomerAccount()), item.password
-            ))
+            account_body(
+                await accounts.create_with_login(
+                    customer, who, new_account(item.account or CustomerAccount()), item.password
+                )
+            )
             for item in data
         ]
         return kibo_response(request, collection(items, 0, len(items), len(items)), 201)
 
     @get("/", summary="List customer accounts (C7)")
     async def get_accounts(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, start_index: StartIndex = 0, page_size: PageSize = 20,
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        start_index: StartIndex = 0,
+        page_size: PageSize = 20,
         sort_by: Annotated[str | None, QueryParameter(name="sortBy", max_length=100)] = None,
-        filter: Text = None, q: Text = None, response_groups: ResponseGroups = None,
+        filter_text: FilterText = None,
+        q: Text = None,
+        response_groups: ResponseGroups = None,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         page = await accounts.list(
-            customer, start_index=start_index, page_size=page_size, sort_by=sort_by, filter_text=filter, q=q,
+            customer,
+            start_index=start_index,
+            page_size=page_size,
+            sort_by=sort_by,
+            filter_text=filter_text,
+            q=q,
             with_contacts=_with_contacts(response_groups),
         )
         items = [account_body(account) for account in page.items]
@@ -84,7 +115,12 @@ class AccountController(KiboController):
 
     @get("/{account_id:int}", summary="Get a customer account (C5)")
     async def get_account(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, response_groups: ResponseGroups = None
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        account_id: Id,
+        response_groups: ResponseGroups = None,
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         account = await accounts.get(customer, account_id, with_contacts=_with_contacts(response_groups))
@@ -92,27 +128,40 @@ class AccountController(KiboController):
 
     @put("/{account_id:int}", summary="Update a customer account (C8); fields left out keep their value")
     async def update_account(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[CustomerAccount]
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        account_id: Id,
+        data: JSONBody[CustomerAccount],
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         account = await accounts.update(customer, app_actor(request, customer), account_id, account_changes(data))
         return kibo_response(request, account_body(account))
 
     @delete("/{account_id:int}", summary="Delete a customer account with its login and contacts (C9)")
-    async def delete_account(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id) -> None:
+    async def delete_account(
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id
+    ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts.delete(customer, app_actor(request, customer), account_id)
 
     # --- passwords and login state -----------------------------------------------------------------
 
     @post(
-        "/{account_id:int}/Change-Password", status_code=204, summary="Change a password, knowing the old one",
+        "/{account_id:int}/Change-Password",
+        status_code=204,
+        summary="Change a password, knowing the old one",
         description="An application with `customer:accounts:write` may change any account's password; a customer, "
         "with their own access token (x-vol-user-claims or bearer), their own. Every session of the account ends.",
     )
     async def change_password(
-        self, request: Request[Any, Any, Any], account_passwords: Injected[AccountPasswords], customer: Customer,
-        account_id: Id, data: JSONBody[CustomerPasswordInfo],
+        self,
+        request: Request[Any, Any, Any],
+        account_passwords: Injected[AccountPasswords],
+        customer: Customer,
+        account_id: Id,
+        data: JSONBody[CustomerPasswordInfo],
         unlock_account: Annotated[bool, QueryParameter(name="unlockAccount")] = False,
     ) -> None:
         shopper = request.state.shopper
@@ -126,11 +175,16 @@ class AccountController(KiboController):
         )
 
     @post(
-        "/Reset-Password", status_code=204, summary="Mail a single-use password reset code",
+        "/Reset-Password",
+        status_code=204,
+        summary="Mail a single-use password reset code",
         description="Answers 204 whether or not the account exists.",
     )
     async def reset_password(
-        self, request: Request[Any, Any, Any], password_resets: Injected[PasswordResets], customer: Customer,
+        self,
+        request: Request[Any, Any, Any],
+        password_resets: Injected[PasswordResets],
+        customer: Customer,
         data: JSONBody[CustomerResetPasswordInfo],
     ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
@@ -140,7 +194,10 @@ class AccountController(KiboController):
 
     @post("/Update-Forgotten-Password", status_code=204, summary="Set a new password with a reset code")
     async def update_forgotten_password(
-        self, request: Request[Any, Any, Any], password_resets: Injected[PasswordResets], customer: Customer,
+        self,
+        request: Request[Any, Any, Any],
+        password_resets: Injected[PasswordResets],
+        customer: Customer,
         data: JSONBody[ConfirmationInfo],
     ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
@@ -149,25 +206,46 @@ class AccountController(KiboController):
         )
 
     @post("/{account_id:int}/Set-Login-Locked", status_code=204, summary="Lock (true) or unlock (false) a login")
-    async def set_login_locked(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[bool]) -> None:
+    async def set_login_locked(
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        account_id: Id,
+        data: JSONBody[bool],
+    ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts.set_login_locked(customer, app_actor(request, customer), account_id, data)
 
-    @post("/{account_id:int}/Set-Password-Change-Required", status_code=204, summary="Require a new password at next login")
+    @post(
+        "/{account_id:int}/Set-Password-Change-Required",
+        status_code=204,
+        summary="Require a new password at next login",
+    )
     async def set_password_change_required(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id, data: JSONBody[bool]
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
+        account_id: Id,
+        data: JSONBody[bool],
     ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts.set_password_change_required(customer, app_actor(request, customer), account_id, data)
 
     @get("/{account_id:int}/loginstate", summary="Login state of an account")
-    async def get_login_state(self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id) -> Response[Any]:
+    async def get_login_state(
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id
+    ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         return kibo_response(request, login_state_body(await accounts.login_state(customer, account_id)))
 
     @post("/loginstatebyemailaddress", status_code=200, summary="Login state by email address")
     async def get_login_state_by_email(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer,
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
         email_address: Annotated[str, QueryParameter(name="emailAddress", min_length=1, max_length=254)],
         customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
@@ -177,7 +255,10 @@ class AccountController(KiboController):
 
     @post("/loginstatebyusername", status_code=200, summary="Login state by user name")
     async def get_login_state_by_user_name(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer,
+        self,
+        request: Request[Any, Any, Any],
+        accounts: Injected[Accounts],
+        customer: Customer,
         user_name: Annotated[str, QueryParameter(name="userName", min_length=1, max_length=100)],
         customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:

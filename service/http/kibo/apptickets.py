@@ -6,12 +6,10 @@ import base64
 import binascii
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-import msgspec
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.di import Provide
 
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tickets import AppTickets, IssuedTicket
@@ -85,7 +83,9 @@ class AppAuthTicketController(Controller):
         "HTTP Basic. Unrecognised parameters are ignored, as RFC 6749 §3.2 requires. Errors carry RFC 6749 "
         "`error` and `error_description` next to Kibo's fields.",
     )
-    async def oauth_token(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets]) -> Response[OAuthTokenResponse]:
+    async def oauth_token(
+        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets]
+    ) -> Response[OAuthTokenResponse]:
         parameters = await _oauth_parameters(request)
         tickets = app_tickets
         grant_type = parameters.get("grant_type")
@@ -103,7 +103,8 @@ class AppAuthTicketController(Controller):
         else:
             raise InvalidInput(
                 "grant_type must be client_credentials or refresh_token.",
-                code=ErrorCode.UNSUPPORTED_GRANT_TYPE, oauth_error="unsupported_grant_type",
+                code=ErrorCode.UNSUPPORTED_GRANT_TYPE,
+                oauth_error="unsupported_grant_type",
             )
         body = OAuthTokenResponse(
             access_token=ticket.access_token,
@@ -115,12 +116,16 @@ class AppAuthTicketController(Controller):
         return Response(body, status_code=200, headers=NO_STORE)
 
     @post("/", status_code=200, summary="Get an application auth ticket (Kibo's legacy sign-in)")
-    async def create_ticket(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AppAuthInfo]) -> Response[AppAuthTicket]:
+    async def create_ticket(
+        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AppAuthInfo]
+    ) -> Response[AppAuthTicket]:
         ticket = await app_tickets.sign_in(data.application_id, data.shared_secret)
         return _app_ticket(ticket)
 
     @put("/refresh-ticket", summary="Exchange a refresh token for a new ticket; the old refresh token is spent")
-    async def refresh_ticket(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AuthTicketRequest]) -> Response[AppAuthTicket]:
+    async def refresh_ticket(
+        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AuthTicketRequest]
+    ) -> Response[AppAuthTicket]:
         return _app_ticket(await app_tickets.refresh(data.refresh_token))
 
     @delete(
@@ -128,5 +133,7 @@ class AppAuthTicketController(Controller):
         summary="End a ticket by its refresh token",
         description="Answers 204 whether or not the token was known, so the call reveals nothing.",
     )
-    async def delete_ticket(self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], refresh_token: FromPath[str]) -> None:
+    async def delete_ticket(
+        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], refresh_token: FromPath[str]
+    ) -> None:
         await app_tickets.revoke(refresh_token)

@@ -12,17 +12,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import Request
-from litestar.di import NamedDependency
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 
 from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
 from service.errors import ErrorCode, Forbidden, InvalidInput, Unauthenticated
-from service.http.common import Injected, MAX_ID, bearer_token
+from service.http.common import MAX_ID, Injected, bearer_token
 from service.platform.crypto import token_digest
 from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
 from service.tokens.resolver import CUSTOMER_KINDS, CustomerPrincipal, TokenKind, TokenResolver, kind_of
 from service.twofactor.challenges import Challenges
+
 
 @dataclass(frozen=True, slots=True)
 class PendingLogin:
@@ -75,13 +76,15 @@ class KiboAuthentication:
     bearer, in which case the application is the one the customer logged in through.
     """
 
-    def __init__(self, *, app_tickets: AppTickets, tokens: TokenResolver, challenges: Challenges, tenants: Tenants) -> None:
+    def __init__(
+        self, *, app_tickets: AppTickets, tokens: TokenResolver, challenges: Challenges, tenants: Tenants
+    ) -> None:
         self._app_tickets = app_tickets
         self._tokens = tokens
         self._challenges = challenges
         self._tenants = tenants
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "KiboAuthentication":
+    def __deepcopy__(self, memo: dict[int, Any]) -> KiboAuthentication:
         return self  # Litestar deep-copies a router when registering it; the capabilities are the process's own
 
     async def __call__(self, connection: Request[Any, Any, Any]) -> None:
@@ -112,7 +115,9 @@ class KiboAuthentication:
             digest = token_digest(user_token)
             record = await self._challenges.peek_pending(digest)
             if record is None:
-                raise Unauthenticated("The pending login is unknown or expired; log in again.", code=ErrorCode.INVALID_PENDING_LOGIN)
+                raise Unauthenticated(
+                    "The pending login is unknown or expired; log in again.", code=ErrorCode.INVALID_PENDING_LOGIN
+                )
             return _Caller(pending=PendingLogin(digest, record["tid"]), session_app=record["app"])
         shopper = await self._tokens.customer(user_token)
         if shopper is None:
@@ -144,7 +149,9 @@ def provide_shopper(request: Request[Any, Any, Any]) -> CustomerPrincipal:
     """The customer behind the call; routes that need one answer 401 without."""
     shopper: CustomerPrincipal | None = request.state.shopper
     if shopper is None:
-        raise Unauthenticated("A customer access token is required (x-vol-user-claims or bearer).", code=ErrorCode.MISSING_USER_TOKEN)
+        raise Unauthenticated(
+            "A customer access token is required (x-vol-user-claims or bearer).", code=ErrorCode.MISSING_USER_TOKEN
+        )
     return shopper
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from litestar.enums import ScopeType
+from litestar.openapi.spec import Parameter
+
 from service.http.kibo.conventions import RESPONSE_FIELDS
 
 if TYPE_CHECKING:
@@ -75,19 +78,19 @@ class KiboCaseMiddleware:
             if path.startswith(KIBO_PREFIX):
                 for operation in (item.get, item.put, item.post, item.delete, item.patch):
                     parameters = operation.parameters if operation else None
-                    names.update(p.name for p in parameters or () if p.param_in == "query")
+                    names.update(p.name for p in parameters or () if isinstance(p, Parameter) and p.param_in == "query")
         lowered = [n.lower() for n in names]
         # A name that differs from another only by case could not be told apart: leave such names alone.
         self.query_names = {n.lower().encode(): n.encode() for n in names if lowered.count(n.lower()) == 1}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(KIBO_PREFIX):
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(KIBO_PREFIX):
             self._canonicalize(scope)
         await self.app(scope, receive, send)
 
     def _canonicalize(self, scope: Scope) -> None:
         path: str = scope["path"]
-        segments = path[len(KIBO_PREFIX):].rstrip("/").split("/")
+        segments = path[len(KIBO_PREFIX) :].rstrip("/").split("/")
         canonical = _canonical(self.routes, ["api", *segments], 0)
         if canonical is not None and canonical[1:] != segments:
             canonical = canonical[1:]
@@ -96,7 +99,7 @@ class KiboCaseMiddleware:
             if raw is not None:
                 raw_segments = raw.split(b"/")  # b"", b"api", then the segments, percent-encoded
                 if len(raw_segments) >= 2 + len(segments):
-                    for i, (old, new) in enumerate(zip(segments, canonical)):
+                    for i, (old, new) in enumerate(zip(segments, canonical, strict=False)):
                         if old != new:
                             raw_segments[2 + i] = new.encode()
                     scope["raw_path"] = b"/".join(raw_segments)

@@ -25,7 +25,13 @@ class ContactController(KiboController):
 
     @get("/", summary="List an account's contacts")
     async def get_contacts(
-        self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, start_index: StartIndex = 0, page_size: PageSize = 20
+        self,
+        request: Request[Any, Any, Any],
+        contacts: Injected[Contacts],
+        customer: Customer,
+        account_id: Id,
+        start_index: StartIndex = 0,
+        page_size: PageSize = 20,
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         items, total = await contacts.list(customer, account_id, start_index, page_size)
@@ -33,7 +39,12 @@ class ContactController(KiboController):
 
     @post("/", summary="Add a contact", description="Answers 201 (Kibo documents 200).")
     async def add_contact(
-        self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, data: JSONBody[CustomerContact]
+        self,
+        request: Request[Any, Any, Any],
+        contacts: Injected[Contacts],
+        customer: Customer,
+        account_id: Id,
+        data: JSONBody[CustomerContact],
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         added = await contacts.add(customer, app_actor(request, customer), account_id, [new_contact(data)])
@@ -41,7 +52,11 @@ class ContactController(KiboController):
 
     @put("/", summary="Add several contacts at once (Kibo's bulk add)")
     async def add_contacts(
-        self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id,
+        self,
+        request: Request[Any, Any, Any],
+        contacts: Injected[Contacts],
+        customer: Customer,
+        account_id: Id,
         data: JSONBody[Annotated[list[CustomerContact], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
@@ -51,20 +66,40 @@ class ContactController(KiboController):
 
     @get("/{contact_id:int}", summary="Get a contact")
     async def get_contact(
-        self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, contact_id: Id
+        self,
+        request: Request[Any, Any, Any],
+        contacts: Injected[Contacts],
+        customer: Customer,
+        account_id: Id,
+        contact_id: Id,
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_READ)
         return kibo_response(request, contact_body(await contacts.get(customer, account_id, contact_id)))
 
     @put("/{contact_id:int}", summary="Replace a contact")
     async def update_contact(
-        self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, contact_id: Id, data: JSONBody[CustomerContact]
+        self,
+        request: Request[Any, Any, Any],
+        contacts: Injected[Contacts],
+        customer: Customer,
+        account_id: Id,
+        contact_id: Id,
+        data: JSONBody[CustomerContact],
     ) -> Response[CustomerContact]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
-        contact = await contacts.update(customer, app_actor(request, customer), account_id, contact_id, new_contact(data))
+        contact = await contacts.update(
+            customer, app_actor(request, customer), account_id, contact_id, new_contact(data)
+        )
         return kibo_response(request, contact_body(contact))
 
     @delete("/{contact_id:int}", summary="Delete a contact")
-    async def delete_contact(self, request: Request[Any, Any, Any], contacts: Injected[Contacts], customer: Customer, account_id: Id, contact_id: Id) -> None:
+    async def delete_contact(
+        self,
+        request: Request[Any, Any, Any],
+        contacts: Injected[Contacts],
+        customer: Customer,
+        account_id: Id,
+        contact_id: Id,
+    ) -> None:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await contacts.delete(customer, app_actor(request, customer), account_id, contact_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, overload
 
 import msgspec
 from litestar import Request, Response
@@ -16,6 +16,12 @@ _FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*")
 RESPONSE_FIELDS = "responseFields"  # read by every Kibo answer, so no route declares it
 
 
+@overload
+def kibo_datetime(moment: datetime) -> str: ...
+@overload
+def kibo_datetime(moment: None) -> None: ...
+@overload
+def kibo_datetime(moment: datetime | None) -> str | None: ...
 def kibo_datetime(moment: datetime | None) -> str | None:
     """Kibo's format; its older SDKs parse exactly `%Y-%m-%dT%H:%M:%S.%fZ`."""
     if moment is None:
@@ -23,8 +29,8 @@ def kibo_datetime(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def kibo_datetime_ms(epoch_ms: int) -> str | None:
-    return kibo_datetime(datetime.fromtimestamp(epoch_ms / 1000, timezone.utc))
+def kibo_datetime_ms(epoch_ms: int) -> str:
+    return kibo_datetime(datetime.fromtimestamp(epoch_ms / 1000, UTC))
 
 
 def collection(items: list[Any], start_index: int, page_size: int, total_count: int) -> dict[str, Any]:

@@ -10,15 +10,20 @@ from service.sessions.issuer import CustomerTicket
 
 _NO_COMMERCE = {
     "totalOrderAmount": {"currencyCode": None, "amount": 0},
-    "orderCount": 0, "lastOrderDate": None, "wishlistCount": 0, "visitsCount": 0,
+    "orderCount": 0,
+    "lastOrderDate": None,
+    "wishlistCount": 0,
+    "visitsCount": 0,
 }
 
 
 def audit_info(record: Audited) -> dict[str, Any]:
     """Kibo's AdminUserAuditInfo."""
     return {
-        "createDate": kibo_datetime(record.created_at), "createBy": record.created_by,
-        "updateDate": kibo_datetime(record.updated_at), "updateBy": record.updated_by,
+        "createDate": kibo_datetime(record.created_at),
+        "createBy": record.created_by,
+        "updateDate": kibo_datetime(record.updated_at),
+        "updateBy": record.updated_by,
     }
 
 
@@ -70,10 +75,16 @@ def contact_body(contact: Contact) -> dict[str, Any]:
         "companyOrOrganization": f.company_or_organization,
         "phoneNumbers": {"home": f.phone_home, "mobile": f.phone_mobile, "work": f.phone_work},
         "address": {
-            "address1": f.address1, "address2": f.address2, "address3": f.address3, "address4": f.address4,
-            "cityOrTown": f.city_or_town, "stateOrProvince": f.state_or_province,
-            "postalOrZipCode": f.postal_or_zip_code, "countryCode": f.country_code,
-            "addressType": f.address_type, "isValidated": f.is_validated,
+            "address1": f.address1,
+            "address2": f.address2,
+            "address3": f.address3,
+            "address4": f.address4,
+            "cityOrTown": f.city_or_town,
+            "stateOrProvince": f.state_or_province,
+            "postalOrZipCode": f.postal_or_zip_code,
+            "countryCode": f.country_code,
+            "addressType": f.address_type,
+            "isValidated": f.is_validated,
         },
     }
 

@@ -41,13 +41,19 @@ class KiboTenantController(Controller):
     security = [{"appBearer": []}, {"appClaims": []}]
 
     @get("/{tenant_id:int}", summary="The calling application's tenant, in Kibo's shape")
-    async def get_tenant(self, tenants: Injected[Tenants], settings: Injected[Settings], app: App, tenant_id: Id) -> KiboTenant:
+    async def get_tenant(
+        self, tenants: Injected[Tenants], settings: Injected[Settings], app: App, tenant_id: Id
+    ) -> KiboTenant:
         if tenant_id != app.principal.tenant_id:
             raise tenant_not_found()
         tenant = await tenants.get_tenant(tenant_id)
         domain = urlsplit(settings.public_url).netloc
         sites = [
-            KiboTenantSite(id=s.id, tenant_id=s.tenant_id, name=s.name, code=s.code, domain=domain, is_default=s.is_default)
+            KiboTenantSite(
+                id=s.id, tenant_id=s.tenant_id, name=s.name, code=s.code, domain=domain, is_default=s.is_default
+            )
             for s in await tenants.list_sites(tenant_id)
         ]
-        return KiboTenant(id=tenant.id, name=tenant.name, domain=domain, is_dev_tenant=False, sites=sites, master_catalogs=[])
+        return KiboTenant(
+            id=tenant.id, name=tenant.name, domain=domain, is_dev_tenant=False, sites=sites, master_catalogs=[]
+        )

@@ -44,7 +44,9 @@ class CustomerFactorsController(KiboController):
     dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
 
     @post("/authenticator", status_code=201, summary="Start enrolling an authenticator app (TOTP, RFC 6238)")
-    async def enroll_authenticator(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper) -> AuthenticatorEnrolment:
+    async def enroll_authenticator(
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper
+    ) -> AuthenticatorEnrolment:
         enrolment = await twofactor.enroll(
             _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session.login_name or ""
         )
@@ -52,35 +54,59 @@ class CustomerFactorsController(KiboController):
             secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_code_png=enrolment.qr_code_png
         )
 
-    @post("/authenticator/confirm", status_code=200, summary="Confirm the app with a code; returns ten recovery codes once")
+    @post(
+        "/authenticator/confirm",
+        status_code=200,
+        summary="Confirm the app with a code; returns ten recovery codes once",
+    )
     async def confirm_authenticator(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, data: JSONBody[AuthenticatorConfirmation]
+        self,
+        request: Request[Any, Any, Any],
+        twofactor: Injected[TwoFactor],
+        shopper: Shopper,
+        data: JSONBody[AuthenticatorConfirmation],
     ) -> RecoveryCodes:
         codes = await twofactor.confirm(_me(request, shopper), shopper.tenant_id, shopper.account_id, data.code)
         return RecoveryCodes(recovery_codes=codes)
 
     @post("/authenticator/disable", status_code=204, summary="Remove the authenticator app (password required)")
     async def disable_authenticator(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], account_passwords: Injected[AccountPasswords], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
+        self,
+        request: Request[Any, Any, Any],
+        twofactor: Injected[TwoFactor],
+        account_passwords: Injected[AccountPasswords],
+        customer: Customer,
+        shopper: Shopper,
+        data: JSONBody[PasswordConfirmation],
     ) -> None:
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         await twofactor.disable(_me(request, shopper), shopper.tenant_id, shopper.account_id)
 
     @post("/recovery-codes", status_code=200, summary="Replace the recovery codes (password required)")
     async def regenerate_recovery_codes(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], account_passwords: Injected[AccountPasswords], customer: Customer, shopper: Shopper, data: JSONBody[PasswordConfirmation]
+        self,
+        request: Request[Any, Any, Any],
+        twofactor: Injected[TwoFactor],
+        account_passwords: Injected[AccountPasswords],
+        customer: Customer,
+        shopper: Shopper,
+        data: JSONBody[PasswordConfirmation],
     ) -> RecoveryCodes:
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         codes = await twofactor.regenerate_recovery_codes(_me(request, shopper), shopper.tenant_id, shopper.account_id)
         return RecoveryCodes(recovery_codes=codes)
 
     @get("/trusted-devices", summary="Devices that skip the second factor until they expire")
-    async def list_trusted_devices(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper) -> list[TrustedDevice]:
+    async def list_trusted_devices(
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper
+    ) -> list[TrustedDevice]:
         devices = await twofactor.devices(shopper.tenant_id, shopper.account_id)
         return [TrustedDevice(**msgspec.structs.asdict(device)) for device in devices]
 
     @delete("/trusted-devices/{device_id:int}", summary="Forget a device: its next login asks for a second factor")
-    async def forget_trusted_device(self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, device_id: Id) -> None:
+    async def forget_trusted_device(
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, device_id: Id
+    ) -> None:
         await twofactor.forget_device(_me(request, shopper), shopper.tenant_id, shopper.account_id, device_id)
 
 

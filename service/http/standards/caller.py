@@ -20,20 +20,30 @@ MAX_TOKEN_LENGTH = 8192
 async def read_token_form(request: Request[Any, Any, Any]) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
-        raise InvalidInput("Send the token as application/x-www-form-urlencoded (RFC 7662 §2.1).",
-                           code=ErrorCode.UNSUPPORTED_MEDIA_TYPE, oauth_error="invalid_request")
+        raise InvalidInput(
+            "Send the token as application/x-www-form-urlencoded (RFC 7662 §2.1).",
+            code=ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            oauth_error="invalid_request",
+        )
     try:
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
-        raise InvalidInput("The form body is malformed.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request") from None
+        raise InvalidInput(
+            "The form body is malformed.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request"
+        ) from None
     if not form.get("token") or len(form["token"]) > MAX_TOKEN_LENGTH:
-        raise InvalidInput("The token parameter is required.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request")
+        raise InvalidInput(
+            "The token parameter is required.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request"
+        )
     return form
 
 
 def _invalid_client() -> Unauthenticated:
-    return Unauthenticated("Authenticate as an application of this tenant with the behavior tokens:introspect.",
-                           code=ErrorCode.INVALID_CLIENT, oauth_error="invalid_client")
+    return Unauthenticated(
+        "Authenticate as an application of this tenant with the behavior tokens:introspect.",
+        code=ErrorCode.INVALID_CLIENT,
+        oauth_error="invalid_client",
+    )
 
 
 async def authenticate_caller(

@@ -25,13 +25,17 @@ class TenantStandardsController(Controller):
     path = "/tenants/{tenant_id:int}"
     tags = ["Standards: tokens"]
 
-    @get("/.well-known/jwks.json", summary="Public signing keys: the current one and, after a rotation, the previous one")
+    @get(
+        "/.well-known/jwks.json", summary="Public signing keys: the current one and, after a rotation, the previous one"
+    )
     async def jwks(self, keys: Injected[KeyCache], tenant_id: Id) -> Response[Jwks]:
         tenant_keys = await keys.keys(tenant_id)
         return Response(Jwks(keys=tenant_keys.public_jwks), headers={"Cache-Control": "public, max-age=300"})
 
     @get("/.well-known/openid-configuration", summary="Discovery document (OpenID Connect Discovery / RFC 8414)")
-    async def openid_configuration(self, keys: Injected[KeyCache], settings: Injected[Settings], tenant_id: Id) -> Response[dict[str, Any]]:
+    async def openid_configuration(
+        self, keys: Injected[KeyCache], settings: Injected[Settings], tenant_id: Id
+    ) -> Response[dict[str, Any]]:
         await keys.keys(tenant_id)  # 404 for tenants that do not exist
         issuer = settings.issuer_for(tenant_id)
         methods = ["client_secret_basic", "client_secret_post"]
@@ -51,26 +55,39 @@ class TenantStandardsController(Controller):
         return Response(document, headers={"Cache-Control": "public, max-age=300"})
 
     @post(
-        "/oauth2/introspect", status_code=200,
+        "/oauth2/introspect",
+        status_code=200,
         summary="RFC 7662 token introspection",
         description="The caller is an application of this tenant with the behavior `tokens:introspect`, "
         "authenticated by HTTP Basic client credentials, client_id/client_secret in the form, or its app token "
         "as bearer. Opaque access, JWT access and refresh tokens are recognised; anything else is "
-        "`{\"active\": false}`.",
+        '`{"active": false}`.',
     )
     async def introspect(
-        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], introspection: Injected[TokenIntrospection], tenant_id: Id
+        self,
+        request: Request[Any, Any, Any],
+        app_tickets: Injected[AppTickets],
+        introspection: Injected[TokenIntrospection],
+        tenant_id: Id,
     ) -> Response[dict[str, Any]]:
         form = await read_token_form(request)
         await authenticate_caller(request, app_tickets, tenant_id, form)
         body = await introspection.introspect(tenant_id, form.get("token", ""))
         return Response(body, headers={"Cache-Control": "no-store"})
 
-    @post("/oauth2/revoke", status_code=200, summary="RFC 7009 token revocation",
-          description="A refresh token ends its session; an access token ends that session's access tokens. "
-          "Unknown tokens answer 200 too.")
+    @post(
+        "/oauth2/revoke",
+        status_code=200,
+        summary="RFC 7009 token revocation",
+        description="A refresh token ends its session; an access token ends that session's access tokens. "
+        "Unknown tokens answer 200 too.",
+    )
     async def revoke(
-        self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], introspection: Injected[TokenIntrospection], tenant_id: Id
+        self,
+        request: Request[Any, Any, Any],
+        app_tickets: Injected[AppTickets],
+        introspection: Injected[TokenIntrospection],
+        tenant_id: Id,
     ) -> Response[None]:
         form = await read_token_form(request)
         await authenticate_caller(request, app_tickets, tenant_id, form)

@@ -53,17 +53,22 @@ class Mailer:
                 log.info("mail sent", extra={"template": template_name})
             else:
                 path = await asyncio.to_thread(self._write_outbox, message)
-                log.info("mail written to the outbox (SMTP_URL is not set)", extra={"template": template_name, "path": str(path)})
+                log.info(
+                    "mail written to the outbox (SMTP_URL is not set)",
+                    extra={"template": template_name, "path": str(path)},
+                )
         except (OSError, smtplib.SMTPException) as exc:
-            log.error("mail delivery failed", extra={"template": template_name, "error": type(exc).__name__})
+            # The type alone: an SMTP error's text can carry the recipient's address.
+            log.error("mail delivery failed", extra={"template": template_name, "error": type(exc).__name__})  # noqa: TRY400
 
     def _send_smtp(self, message: EmailMessage) -> None:
-        assert self.smtp_url
-        url = urlsplit(self.smtp_url)
+        url = urlsplit(self.smtp_url or "")
         if url.scheme == "smtps":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=10, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                url.hostname or "", url.port or 465, timeout=10, context=ssl.create_default_context()
+            )
         else:
-            smtp = smtplib.SMTP(url.hostname, url.port or 25, timeout=10)
+            smtp = smtplib.SMTP(url.hostname or "", url.port or 25, timeout=10)
         with smtp:
             if url.scheme == "smtp" and "starttls=true" in url.query:
                 smtp.starttls(context=ssl.create_default_context())
