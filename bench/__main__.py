@@ -125,7 +125,7 @@ async def drive(name: str, host: str, port: int, concurrency: int, seconds: floa
 def _argon2_burst(seconds: float) -> int:
     from argon2 import PasswordHasher, Type
 
-    from service.platform.crypto import Argon2Parameters
+    from service.platform.passwords import Argon2Parameters
 
     p = Argon2Parameters()
     hasher = PasswordHasher(time_cost=p.iterations, memory_cost=p.memory_kib, parallelism=p.parallelism, type=Type.ID)

@@ -27,9 +27,10 @@ from service.limits.lockout import Lockout
 from service.magento.service import MagentoCustomers
 from service.platform.background import Background
 from service.platform.config import Settings
-from service.platform.crypto import Passwords, SecretBox
+from service.platform.crypto import SecretBox
 from service.platform.db import Database
 from service.platform.mail import Mailer
+from service.platform.passwords import Passwords
 from service.platform.redis import create_redis
 from service.sessions.issuer import SessionIssuer
 from service.sessions.logins import Logins

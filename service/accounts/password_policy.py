@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from service.errors import ErrorCode, FieldError, InvalidInput
-from service.platform.crypto import Argon2Parameters
+from service.platform.passwords import Argon2Parameters
 from service.tenants.settings import PasswordPolicy
 
 MAX_PASSWORD_LENGTH = 1024  # far beyond any human password; bounds the cost of hashing

@@ -12,8 +12,8 @@ from service.accounts.password_policy import argon2_parameters, check_password, 
 from service.audit import Actor
 from service.errors import ErrorCode, FieldError, InvalidInput
 from service.limits.lockout import Lockout
-from service.platform.crypto import Passwords
 from service.platform.db import Database
+from service.platform.passwords import Passwords
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings

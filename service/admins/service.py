@@ -15,9 +15,10 @@ from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminU
 from service.audit import Actor
 from service.errors import Conflict, ErrorCode, Forbidden, NotFound, TooManyRequests, Unauthenticated
 from service.limits.attempts import AttemptLimiter, AttemptPolicy
-from service.platform.crypto import Passwords, new_token, token_digest
+from service.platform.crypto import new_token, token_digest
 from service.platform.db import Database
 from service.platform.keyspace import admin_sign_in_attempt_keys, admin_token_key, admin_tokens_key
+from service.platform.passwords import Passwords
 from service.platform.redis import text
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found

@@ -20,8 +20,8 @@ from service.audit import Actor
 from service.errors import ErrorCode, TooManyRequests, Unauthenticated
 from service.limits.lockout import Lockout
 from service.platform.config import Settings
-from service.platform.crypto import Passwords
 from service.platform.db import Database
+from service.platform.passwords import Passwords
 from service.sessions.durations import Requested, resolve_durations
 from service.sessions.issuer import CustomerTicket, SessionIssuer
 from service.sessions.rotation import RefreshRotation
