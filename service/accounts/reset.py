@@ -9,7 +9,8 @@ from redis.asyncio import Redis
 
 from service import audit
 from service.accounts import repository as repo
-from service.accounts.fields import normalize_email, normalize_user_name
+from service.accounts.fields import normalize_user_name
+from service.accounts.lookups import find_account
 from service.accounts.passwords import AccountPasswords
 from service.audit import Actor
 from service.errors import ErrorCode, InvalidInput
@@ -58,13 +59,7 @@ class PasswordResets:
             self.background.spawn(self._send_code(scope, actor, email, user_name), "password_reset")
 
     async def _send_code(self, scope: CustomerScope, actor: Actor, email: str | None, user_name: str | None) -> None:
-        account = await repo.find_account_by(
-            self.db,
-            scope.tenant_id,
-            scope.customer_set_id,
-            email=normalize_email(email) if email else None,
-            user_name=normalize_user_name(user_name) if user_name else None,
-        )
+        account = await find_account(self.db, scope, email=email, user_name=user_name)
         if account is None or account.user_id is None or not account.email_address:
             return
         code = secrets.token_urlsafe(24)

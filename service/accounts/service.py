@@ -17,12 +17,10 @@ from service.accounts.fields import (
     account_columns,
     changed_columns,
     duplicate,
-    normalize_email,
-    normalize_user_name,
     require_login_name,
 )
 from service.accounts.filters import SqlFilter, add_filter, add_quick_search, order_by
-from service.accounts.lookups import account_not_found, require_account, require_login
+from service.accounts.lookups import account_not_found, find_account, require_account, require_login
 from service.accounts.passwords import AccountPasswords
 from service.accounts.records import Account, AccountChanges, AccountPage, Login, LoginState
 from service.audit import Actor
@@ -206,13 +204,7 @@ class Accounts:
     ) -> LoginState:
         if customer_set_code not in (None, "", scope.customer_set_code):
             raise account_not_found()
-        account = await repo.find_account_by(
-            self.db,
-            scope.tenant_id,
-            scope.customer_set_id,
-            email=normalize_email(email) if email else None,
-            user_name=normalize_user_name(user_name) if user_name else None,
-        )
+        account = await find_account(self.db, scope, email=email, user_name=user_name)
         if account is None:
             raise account_not_found()
         return await self.login_state(scope, account.id)

@@ -9,8 +9,8 @@ from litestar.params import JSONBody
 
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate, TokenRequest
 from service.admins.service import Admins
-from service.http.admin.auth import ADMIN_SECURITY, Admin, AdminController, missing_admin_token
-from service.http.common import Id, Injected, actor, bearer_token
+from service.http.admin.auth import ADMIN_SECURITY, Admin, AdminActor, AdminController, missing_admin_token
+from service.http.common import Id, Injected, bearer_token
 from service.http.request_context import client_address_of
 
 
@@ -52,45 +52,41 @@ class AdminUserController(AdminController):
     @post("/", summary="Create a tenant admin user")
     async def create_admin_user(
         self,
-        request: Request[Any, Any, Any],
         admins: Injected[Admins],
         admin: Admin,
+        who: AdminActor,
         tenant_id: Id,
         data: JSONBody[AdminUserCreate],
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
-        return await admins.create_tenant_admin(actor(request, admin.actor_name), tenant_id, data)
+        return await admins.create_tenant_admin(who, tenant_id, data)
 
     @get("/", summary="List a tenant's admin users")
-    async def list_admin_users(
-        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id
-    ) -> list[AdminUser]:
+    async def list_admin_users(self, admins: Injected[Admins], admin: Admin, tenant_id: Id) -> list[AdminUser]:
         admin.require_tenant(tenant_id, write=False)
         return await admins.list_tenant_admins(tenant_id)
 
     @get("/{admin_id:int}", summary="Get a tenant admin user")
-    async def get_admin_user(
-        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id
-    ) -> AdminUser:
+    async def get_admin_user(self, admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id) -> AdminUser:
         admin.require_tenant(tenant_id, write=False)
         return await admins.get_tenant_admin(tenant_id, admin_id)
 
     @patch("/{admin_id:int}", summary="Change a tenant admin user's password, role or enabled state")
     async def update_admin_user(
         self,
-        request: Request[Any, Any, Any],
         admins: Injected[Admins],
         admin: Admin,
+        who: AdminActor,
         tenant_id: Id,
         admin_id: Id,
         data: JSONBody[AdminUserUpdate],
     ) -> AdminUser:
         admin.require_tenant(tenant_id, write=True)
-        return await admins.update_tenant_admin(actor(request, admin.actor_name), tenant_id, admin_id, data)
+        return await admins.update_tenant_admin(who, tenant_id, admin_id, data)
 
     @delete("/{admin_id:int}", summary="Delete a tenant admin user")
     async def delete_admin_user(
-        self, request: Request[Any, Any, Any], admins: Injected[Admins], admin: Admin, tenant_id: Id, admin_id: Id
+        self, admins: Injected[Admins], admin: Admin, who: AdminActor, tenant_id: Id, admin_id: Id
     ) -> None:
         admin.require_tenant(tenant_id, write=True)
-        await admins.delete_tenant_admin(actor(request, admin.actor_name), tenant_id, admin_id)
+        await admins.delete_tenant_admin(who, tenant_id, admin_id)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.params import JSONBody
 
 from service.applications.behaviors import DESCRIPTIONS
@@ -16,8 +14,8 @@ from service.applications.models import (
     BehaviorDescription,
 )
 from service.applications.service import Applications
-from service.http.admin.auth import Admin, AdminController
-from service.http.common import Id, Injected, actor
+from service.http.admin.auth import Admin, AdminActor, AdminController
+from service.http.common import Id, Injected
 
 
 class BehaviorController(AdminController):
@@ -36,18 +34,18 @@ class ApplicationController(AdminController):
     @post("/", summary="Create an application; the answer holds its client secret, shown this once")
     async def create_application(
         self,
-        request: Request[Any, Any, Any],
         applications: Injected[Applications],
         admin: Admin,
+        who: AdminActor,
         tenant_id: Id,
         data: JSONBody[ApplicationCreate],
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
-        return await applications.create_application(actor(request, admin.actor_name), tenant_id, data)
+        return await applications.create_application(who, tenant_id, data)
 
     @get("/", summary="List applications")
     async def list_applications(
-        self, request: Request[Any, Any, Any], applications: Injected[Applications], admin: Admin, tenant_id: Id
+        self, applications: Injected[Applications], admin: Admin, tenant_id: Id
     ) -> list[Application]:
         admin.require_tenant(tenant_id, write=False)
         return await applications.list_applications(tenant_id)
@@ -55,7 +53,6 @@ class ApplicationController(AdminController):
     @get("/{application_id:int}", summary="Get an application")
     async def get_application(
         self,
-        request: Request[Any, Any, Any],
         applications: Injected[Applications],
         admin: Admin,
         tenant_id: Id,
@@ -71,15 +68,15 @@ class ApplicationController(AdminController):
     )
     async def update_application(
         self,
-        request: Request[Any, Any, Any],
         applications: Injected[Applications],
         admin: Admin,
+        who: AdminActor,
         tenant_id: Id,
         application_id: Id,
         data: JSONBody[ApplicationUpdate],
     ) -> Application:
         admin.require_tenant(tenant_id, write=True)
-        return await applications.update_application(actor(request, admin.actor_name), tenant_id, application_id, data)
+        return await applications.update_application(who, tenant_id, application_id, data)
 
     @post(
         "/{application_id:int}/rotate-secret",
@@ -88,23 +85,23 @@ class ApplicationController(AdminController):
     )
     async def rotate_secret(
         self,
-        request: Request[Any, Any, Any],
         applications: Injected[Applications],
         admin: Admin,
+        who: AdminActor,
         tenant_id: Id,
         application_id: Id,
     ) -> ApplicationWithSecret:
         admin.require_tenant(tenant_id, write=True)
-        return await applications.rotate_secret(actor(request, admin.actor_name), tenant_id, application_id)
+        return await applications.rotate_secret(who, tenant_id, application_id)
 
     @delete("/{application_id:int}", summary="Delete an application and end its tickets")
     async def delete_application(
         self,
-        request: Request[Any, Any, Any],
         applications: Injected[Applications],
         admin: Admin,
+        who: AdminActor,
         tenant_id: Id,
         application_id: Id,
     ) -> None:
         admin.require_tenant(tenant_id, write=True)
-        await applications.delete_application(actor(request, admin.actor_name), tenant_id, application_id)
+        await applications.delete_application(who, tenant_id, application_id)

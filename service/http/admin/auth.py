@@ -6,14 +6,16 @@ with the `Admins` capability and hangs it on the admin router.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidationMarker
 
 from service.admins.service import AdminPrincipal, Admins
+from service.audit import Actor
 from service.errors import ErrorCode, Unauthenticated
-from service.http.common import bearer_token
+from service.http.common import actor, bearer_token
 
 ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminBearer": []}]
 
@@ -41,11 +43,21 @@ def provide_admin(request: Request[Any, Any, Any]) -> AdminPrincipal:
     return admin
 
 
+def provide_admin_actor(request: Request[Any, Any, Any], admin: AdminPrincipal) -> Actor:
+    """The admin as the audit trail names them, with this request's address and id."""
+    return actor(request, admin.actor_name)
+
+
 Admin = NamedDependency[AdminPrincipal]
+# Who a write is recorded as: `who: AdminActor`.
+AdminActor = Annotated[Actor, SkipValidationMarker()]
 
 
 class AdminController(Controller):
     """Base of every admin API controller: its router authenticates the admin, injected here as `admin`."""
 
-    dependencies = {"admin": Provide(provide_admin, sync_to_thread=False)}
+    dependencies = {
+        "admin": Provide(provide_admin, sync_to_thread=False),
+        "who": Provide(provide_admin_actor, sync_to_thread=False),
+    }
     security = ADMIN_SECURITY
