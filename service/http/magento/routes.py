@@ -16,7 +16,6 @@ from litestar.di import Provide
 from litestar.params import Body, PathParameter
 
 from service.errors import InvalidInput
-from service.http.kibo.conventions import parse_response_fields, trim
 from service.http.magento import guard as acl
 from service.magento.errors import invalid_value
 from service.magento.models import (
@@ -27,6 +26,7 @@ from service.http.magento.guard import Magento, provide_context
 from service.magento.search import parse as parse_search
 from service.magento.service import MagentoCustomers
 from service.http.common import Injected, MAX_ID, actor
+from service.http.selection import parse_response_fields, trim
 
 Json = Annotated[dict[str, Any], Body(description="A Magento request body; keys in camelCase or snake_case.")]
 CustomerId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
