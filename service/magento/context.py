@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.admins.service import AdminPrincipal
 from service.applications.behaviors import Behavior
 from service.applications.tickets import AppPrincipal
+from service.magento.records import Store
 from service.sessions.logins import CustomerPrincipal
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
@@ -14,18 +15,6 @@ from service.tenants.settings import TenantSettings
 # Customer sessions opened through Magento: no Gatehouse application, so client "magento", app id 0.
 MAGENTO_CLIENT_ID = "magento"
 MAGENTO_APPLICATION_ID = 0
-
-
-
-@dataclass(frozen=True, slots=True)
-class Store:
-    """A site, as the store view it is in Magento; its customer set is the website."""
-
-    id: int
-    code: str
-    name: str
-    website_id: int
-    website_code: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,25 +108,6 @@ class SearchCriteria:
     def offset(self) -> int:
         return ((self.current_page or 1) - 1) * self.limit
 
-    def echo(self) -> dict[str, Any]:
-        """The criteria as Magento repeats them in `search_criteria`."""
-        body: dict[str, Any] = {
-            "filter_groups": [
-                {"filters": [
-                    {k: v for k, v in (("field", f.field), ("value", f.value), ("condition_type", f.condition_type)) if v is not None}
-                    for f in group
-                ]}
-                for group in self.filter_groups
-            ]
-        }
-        if self.sort_orders:
-            body["sort_orders"] = [{"field": f, "direction": d} for f, d in self.sort_orders]
-        if self.page_size is not None:
-            body["page_size"] = self.page_size
-        if self.current_page is not None:
-            body["current_page"] = self.current_page
-        return body
-
 
 def _index(raw: str) -> int:
     index = int(raw)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -33,11 +33,11 @@ from service.magento import repository as repo
 from service.magento.errors import (
     email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
 )
-from service.magento.models import (
-    ADMIN_GROUP, ADMIN_STORE, ADMIN_WEBSITE, AddressIn, CustomerIn, address_body, customer_body, parse_dob, telephone,
-    store_group_body, store_view_body, website_body,
+from service.magento.models import AddressIn, CustomerIn, parse_dob
+from service.magento.context import MagentoContext
+from service.magento.records import (
+    AddressExtras, CustomerExtras, CustomerPage, MagentoCustomer, Store, StoreGroup, Website, telephone,
 )
-from service.magento.context import MagentoContext, Store
 from service.magento.search import SearchCriteria, compile_criteria
 from service.platform.redis import PREFIX
 from redis.asyncio import Redis
@@ -45,8 +45,7 @@ from redis.asyncio import Redis
 from service.platform.db import Database
 from service.sessions.logins import Device, Logins
 from service.sessions.store import Sessions
-from service.tenants import repository as tenants_repo
-from service.tenants.settings import TenantSettings, settings_from_row
+from service.tenants.settings import TenantSettings
 
 RESET_TEMPLATES = ("email_reset", "email_reminder")
 ADMIN_STORE_CODE = "all"
@@ -102,7 +101,7 @@ def _contact_fields(address: AddressIn, current: Contact | None) -> ContactField
     street = list(address.street or []) + [None] * 4
     code, _, _ = _region(address)
     phone_home = address.telephone
-    if current is not None and address.telephone == telephone(kept.phone_home, kept.phone_mobile, kept.phone_work):
+    if current is not None and address.telephone == telephone(kept):
         phone_home = kept.phone_home  # the number shown, sent back: the phones stay as they are
     return msgspec.structs.replace(
         kept, first_name=address.firstname, last_name_or_surname=address.lastname,
@@ -113,10 +112,10 @@ def _contact_fields(address: AddressIn, current: Contact | None) -> ContactField
     )
 
 
-def _address_extras(address: AddressIn) -> dict[str, Any]:
+def _address_extras(address: AddressIn) -> AddressExtras:
     _, name, region_id = _region(address)
-    return {"region_id": region_id, "region": name, "prefix": address.prefix, "suffix": address.suffix,
-            "vat_id": address.vat_id}
+    return AddressExtras(region_id=region_id, region=name, prefix=address.prefix, suffix=address.suffix,
+                         vat_id=address.vat_id)
 
 
 def _contact_types(address: AddressIn, current: tuple[ContactType, ...]) -> list[tuple[str, bool]]:
@@ -147,10 +146,6 @@ def _check_customer(customer: CustomerIn) -> None:
         _check_address(address)
 
 
-def _store(row: Any) -> Store:
-    return Store(row["id"], row["code"], row["name"], row["customer_set_id"], row["customer_set_code"])
-
-
 def _throttle_key(tenant_id: int, website_id: int, username: str) -> str:
     digest = hashlib.sha256(normalize_user_name(username).encode()).hexdigest()
     return f"{PREFIX}magefail:{tenant_id}:{website_id}:{digest}"
@@ -178,16 +173,16 @@ class MagentoCustomers:
         """(tenant settings, the store of `code`, the default store). `default` (or no code) is the tenant's default
         site, `all` the admin store (None); any other code must be a site code of the tenant."""
         named = None if code in (None, DEFAULT_STORE_CODE, ADMIN_STORE_CODE) else code
-        rows = await repo.tenant_stores(self.db, tenant_id, named)
-        default = next((_store(row) for row in rows if row["is_default"]), None)
-        if default is None:
+        found = await repo.tenant_stores(self.db, tenant_id, named)
+        default = next((store for store in found[1] if store.is_default), None) if found is not None else None
+        if found is None or default is None:
             raise NotFound("Tenant not found.", code="TENANT_NOT_FOUND")
-        settings = settings_from_row(rows[0]["settings"])
+        settings, stores = found
         if code == ADMIN_STORE_CODE:
             return settings, None, default
         if named is None:
             return settings, default, default
-        match = next((_store(row) for row in rows if row["code"] == named), None)
+        match = next((store for store in stores if store.code == named), None)
         if match is None:
             raise store_not_found()
         return settings, match, default
@@ -234,56 +229,36 @@ class MagentoCustomers:
 
     # --- stores ---------------------------------------------------------------------------------
 
-    async def store_views(self, ctx: MagentoContext) -> list[dict[str, Any]]:
-        sites = await tenants_repo.list_sites(self.db, ctx.tenant_id)
-        default = [store_view_body(s) for s in sites if s["is_default"]]
-        return [*default, ADMIN_STORE, *(store_view_body(s) for s in sites if not s["is_default"])]
+    async def store_views(self, ctx: MagentoContext) -> list[Store]:
+        return await repo.list_stores(self.db, ctx.tenant_id)
 
-    async def websites(self, ctx: MagentoContext) -> list[dict[str, Any]]:
-        sets = await tenants_repo.list_customer_sets(self.db, ctx.tenant_id)
-        return [ADMIN_WEBSITE, *(website_body(s) for s in sets)]
+    async def websites(self, ctx: MagentoContext) -> list[Website]:
+        return await repo.list_websites(self.db, ctx.tenant_id)
 
-    async def store_groups(self, ctx: MagentoContext) -> list[dict[str, Any]]:
-        sets = await tenants_repo.list_customer_sets(self.db, ctx.tenant_id)
-        sites = await tenants_repo.list_sites(self.db, ctx.tenant_id)
-        groups = [ADMIN_GROUP]
-        for customer_set in sets:
-            members = sorted((s for s in sites if s["customer_set_id"] == customer_set["id"]),
-                             key=lambda s: (not s["is_default"], s["id"]))
-            groups.append(store_group_body(customer_set, members[0]["id"] if members else 0))
-        return groups
+    async def store_groups(self, ctx: MagentoContext) -> list[StoreGroup]:
+        return await repo.list_store_groups(self.db, ctx.tenant_id)
 
     # --- reading customers ----------------------------------------------------------------------
 
-    async def _bodies(self, conn: Any, tenant_id: int, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
-        addresses: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
-        for address in await repo.addresses_of(conn, tenant_id, list(addresses)):
-            addresses[address["account_id"]].append(address_body(address))
-        return [customer_body(row, addresses[row["id"]]) for row in rows]
-
-    async def _row(self, conn: Any, tenant_id: int, customer_id: int) -> asyncpg.Record:
-        row = await repo.get_customer(conn, tenant_id, customer_id)
-        if row is None:
+    async def _customer(self, conn: Any, tenant_id: int, customer_id: int) -> MagentoCustomer:
+        customer = await repo.get_customer(conn, tenant_id, customer_id)
+        if customer is None:
             raise no_such_entity("customerId", customer_id)
-        return row
+        return customer
 
-    async def _body(self, conn: Any, tenant_id: int, customer_id: int) -> dict[str, Any]:
-        return (await self._bodies(conn, tenant_id, [await self._row(conn, tenant_id, customer_id)]))[0]
+    async def get_customer(self, ctx: MagentoContext, customer_id: int) -> MagentoCustomer:
+        return await self._customer(self.db, ctx.tenant_id, customer_id)
 
-    async def get_customer(self, ctx: MagentoContext, customer_id: int) -> dict[str, Any]:
-        return await self._body(self.db, ctx.tenant_id, customer_id)
-
-    async def current_customer(self, ctx: MagentoContext) -> dict[str, Any]:
+    async def current_customer(self, ctx: MagentoContext) -> MagentoCustomer:
         assert ctx.customer is not None
-        return await self._body(self.db, ctx.tenant_id, ctx.customer.account_id)
+        return await self._customer(self.db, ctx.tenant_id, ctx.customer.account_id)
 
-    async def search(self, ctx: MagentoContext, criteria: SearchCriteria) -> dict[str, Any]:
+    async def search(self, ctx: MagentoContext, criteria: SearchCriteria) -> CustomerPage:
         where, values, order = compile_criteria(criteria, first_parameter=2)
-        rows, total = await repo.search_customers(
+        items, total = await repo.search_customers(
             self.db, ctx.tenant_id, where, values, order, criteria.offset, criteria.limit
         )
-        items = await self._bodies(self.db, ctx.tenant_id, rows)
-        return {"items": items, "search_criteria": criteria.echo(), "total_count": total}
+        return CustomerPage(items=tuple(items), total_count=total)
 
     async def email_available(self, ctx: MagentoContext, email: str, website_id: int | None) -> bool:
         website = website_id if website_id is not None else ctx.storefront.website_id
@@ -296,22 +271,19 @@ class MagentoCustomers:
         """(store, website id, website code) of a new customer: its store_id and website_id, else the
         call's store. The admin store (`all`, store_id 0) has no website of its own."""
         if store_id:
-            site = await tenants_repo.get_site(conn, ctx.tenant_id, store_id)
-            if site is None:
+            store = await repo.get_store(conn, ctx.tenant_id, store_id)
+            if store is None:
                 raise store_not_found()
-            if website_id is not None and website_id != site["customer_set_id"]:
+            if website_id is not None and website_id != store.website_id:
                 raise InvalidInput("The store view is not in the associated website.", code="STORE_NOT_IN_WEBSITE")
-            return Store(site["id"], site["code"], site["name"], site["customer_set_id"], site["customer_set_code"]), \
-                site["customer_set_id"], site["customer_set_code"]
+            return store, store.website_id, store.website_code
         if website_id:
-            website = await repo.customer_set(conn, ctx.tenant_id, website_id)
+            website = await repo.get_website(conn, ctx.tenant_id, website_id)
             if website is None:
                 raise invalid_value("website_id", website_id)
             if ctx.store is not None and ctx.store.website_id == website_id:
-                return ctx.store, website_id, website["code"]
-            site = await repo.default_store_of(conn, ctx.tenant_id, website_id)
-            store = Store(site["id"], site["code"], site["name"], website_id, website["code"]) if site else None
-            return store, website_id, website["code"]
+                return ctx.store, website_id, website.code
+            return await repo.default_store_of(conn, ctx.tenant_id, website_id), website_id, website.code
         if store_id == 0 or ctx.store is None:
             raise InvalidInput("The customer website ID must be specified when using the website scope.",
                                code="WEBSITE_REQUIRED")
@@ -325,28 +297,28 @@ class MagentoCustomers:
             raise _magento_error(exc, customer) from None
 
     @staticmethod
-    def _extras(customer: CustomerIn, current: Mapping[str, Any], *, as_admin: bool) -> dict[str, Any]:
+    def _extras(customer: CustomerIn, current: CustomerExtras, *, as_admin: bool) -> CustomerExtras:
         """Magento's own customer fields: what the body sends, else the current values. Only an admin
         chooses the customer group (as in Magento, a customer cannot move itself into another group)."""
 
         def pick(name: str, value: Any) -> Any:
-            return value if value is not None else current[name]
+            return value if value is not None else getattr(current, name)
 
-        return {
-            "store_id": current["store_id"], "created_in": current["created_in"],
-            "group_id": pick("group_id", customer.group_id if as_admin else None),
-            "disable_auto_group_change": pick("disable_auto_group_change",
-                                              customer.disable_auto_group_change if as_admin else None),
-            "prefix": pick("prefix", customer.prefix), "middlename": pick("middlename", customer.middlename),
-            "suffix": pick("suffix", customer.suffix), "dob": pick("dob", parse_dob(customer.dob)),
-            "gender": pick("gender", customer.gender),
-        }
+        return msgspec.structs.replace(
+            current,
+            group_id=pick("group_id", customer.group_id if as_admin else None),
+            disable_auto_group_change=pick("disable_auto_group_change",
+                                           customer.disable_auto_group_change if as_admin else None),
+            prefix=pick("prefix", customer.prefix), middlename=pick("middlename", customer.middlename),
+            suffix=pick("suffix", customer.suffix), dob=pick("dob", parse_dob(customer.dob)),
+            gender=pick("gender", customer.gender),
+        )
 
     async def _new_password_hash(self, ctx: MagentoContext, password: str | None) -> str | None:
         return None if password is None else await self.account_passwords.hash_new(password, ctx.settings)
 
     async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: CustomerIn,
-                              password: str | None) -> dict[str, Any]:
+                              password: str | None) -> MagentoCustomer:
         _check_customer(customer)
         # Registration is open to anyone; an admin who may manage customers also picks the group.
         as_admin = ctx.admin is not None and ctx.admin.role != "viewer"
@@ -358,13 +330,12 @@ class MagentoCustomers:
                 account_id = await insert_account(conn, ctx.tenant_id, website_id, actor, new, {"via": "magento"})
             except (InvalidInput, Conflict) as exc:
                 raise _magento_error(exc, customer) from None
-            defaults = {"store_id": store.id if store else None, "created_in": store.name if store else "Admin",
-                        "group_id": 1, "disable_auto_group_change": 0, "prefix": None, "middlename": None,
-                        "suffix": None, "dob": None, "gender": None}
+            defaults = CustomerExtras(store_id=store.id if store else None, created_in=store.name if store else "Admin",
+                                      group_id=1, disable_auto_group_change=0)
             await repo.save_extras(conn, ctx.tenant_id, account_id, self._extras(customer, defaults, as_admin=as_admin))
             for address in customer.addresses or []:
                 await self._save_address(conn, ctx.tenant_id, account_id, address, None, actor)
-            return await self._body(conn, ctx.tenant_id, account_id)
+            return await self._customer(conn, ctx.tenant_id, account_id)
 
     async def _save_address(self, conn: asyncpg.Connection, tenant_id: int, account_id: int, address: AddressIn,
                             current: Contact | None, actor: Actor) -> int:
@@ -408,15 +379,15 @@ class MagentoCustomers:
         await contacts_repo.replace_types(conn, tenant_id, account_id, contact.id, list(types.items()))
 
     async def update_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int,
-                              customer: CustomerIn) -> dict[str, Any]:
+                              customer: CustomerIn) -> MagentoCustomer:
         """PUT: fields left out keep their values; `addresses`, when sent, is the whole address list.
         A customer changing itself cannot change its group, website or store."""
         as_admin = ctx.admin is not None
         for address in customer.addresses or []:
             _check_address(address)
         async with self.db.acquire() as conn, conn.transaction():
-            current = await self._row(conn, ctx.tenant_id, customer_id)
-            website_id = current["website_id"]
+            current = await self._customer(conn, ctx.tenant_id, customer_id)
+            website_id = current.website_id
             if as_admin and customer.website_id is not None and customer.website_id != website_id:
                 raise InvalidInput("A customer's website cannot be changed.", code="WEBSITE_CHANGE_UNSUPPORTED")
             account = await accounts_repo.get_account(conn, ctx.tenant_id, website_id, customer_id)
@@ -426,12 +397,12 @@ class MagentoCustomers:
                     await accounts_repo.update_account(conn, ctx.tenant_id, website_id, customer_id, fields, actor.name)
             except asyncpg.UniqueViolationError:
                 raise email_taken() from None
-            extras = self._extras(customer, current, as_admin=as_admin)
-            if as_admin and customer.store_id is not None and customer.store_id != current["store_id"]:
-                site = await tenants_repo.get_site(conn, ctx.tenant_id, customer.store_id)
-                if site is None or site["customer_set_id"] != website_id:
+            extras = self._extras(customer, current.extras, as_admin=as_admin)
+            if as_admin and customer.store_id is not None and customer.store_id != extras.store_id:
+                store = await repo.get_store(conn, ctx.tenant_id, customer.store_id)
+                if store is None or store.website_id != website_id:
                     raise InvalidInput("The store view is not in the associated website.", code="STORE_NOT_IN_WEBSITE")
-                extras["store_id"] = site["id"]
+                extras = msgspec.structs.replace(extras, store_id=store.id)
             await repo.save_extras(conn, ctx.tenant_id, customer_id, extras)
             if customer.addresses is not None:
                 await self._replace_addresses(conn, ctx.tenant_id, customer_id, customer.addresses, actor)
@@ -439,16 +410,16 @@ class MagentoCustomers:
             await self._set_default(conn, ctx.tenant_id, customer_id, "Shipping", customer.default_shipping)
             await audit.record(conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id,
                                {"via": "magento"})
-            body = await self._body(conn, ctx.tenant_id, customer_id)
+            changed = await self._customer(conn, ctx.tenant_id, customer_id)
         # The customer's live sessions (Kibo or Magento) answer with the account as it is now.
         account = await accounts_repo.get_account(self.db, ctx.tenant_id, website_id, customer_id)
         if account is not None:
             await self.sessions.update_account(ctx.tenant_id, account)
-        return body
+        return changed
 
     async def delete_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int) -> bool:
-        row = await self._row(self.db, ctx.tenant_id, customer_id)
-        scope = ctx.customer_scope(row["website_id"], row["website_code"], row["store_id"])
+        customer = await self._customer(self.db, ctx.tenant_id, customer_id)
+        scope = ctx.customer_scope(customer.website_id, customer.website_code, customer.extras.store_id or 0)
         await self.accounts.delete(scope, actor, customer_id)  # ends the customer's sessions too
         return True
 
@@ -469,10 +440,10 @@ class MagentoCustomers:
     async def _website_scope(self, ctx: MagentoContext, website_id: int | None) -> Any:
         if website_id is None:
             return ctx.store_scope()
-        website = await repo.customer_set(self.db, ctx.tenant_id, website_id)
+        website = await repo.get_website(self.db, ctx.tenant_id, website_id)
         if website is None:
             raise invalid_value("websiteId", website_id)
-        return ctx.customer_scope(website["id"], website["code"], ctx.storefront.id)
+        return ctx.customer_scope(website.id, website.code, ctx.storefront.id)
 
     async def request_password_reset(self, ctx: MagentoContext, actor: Actor, email: str, template: str,
                                      website_id: int | None) -> bool:

@@ -23,6 +23,7 @@ from service.magento.models import (
     PasswordResetRequest, convert,
 )
 from service.http.magento.guard import Magento, provide_context
+from service.http.magento import render
 from service.magento.search import parse as parse_search
 from service.magento.service import MagentoCustomers
 from service.http.common import Injected, MAX_ID, actor
@@ -91,17 +92,17 @@ class _MagentoRoutes(Controller):
     @get("/V1/store/storeViews", summary="Store views (the tenant's sites, and the admin store)",
          security=ADMIN_SECURITY, opt={"magento_acl": acl.STORES})
     async def store_views(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await customers.store_views(magento))
+        return _selected(request, render.store_views_body(await customers.store_views(magento)))
 
     @get("/V1/store/websites", summary="Websites (the tenant's customer sets)", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.STORES})
     async def websites(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await customers.websites(magento))
+        return _selected(request, render.websites_body(await customers.websites(magento)))
 
     @get("/V1/store/storeGroups", summary="Store groups (one per customer set)", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.STORES})
     async def store_groups(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await customers.store_groups(magento))
+        return _selected(request, render.store_groups_body(await customers.store_groups(magento)))
 
     # --- customers ------------------------------------------------------------------------------
 
@@ -111,19 +112,21 @@ class _MagentoRoutes(Controller):
           "call's store.", opt={"magento_acl": acl.ANONYMOUS})
     async def create_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
         body = convert(data, CustomerCreate)
-        return await customers.create_customer(magento, _actor(request, magento), body.customer, body.password)
+        customer = await customers.create_customer(magento, _actor(request, magento), body.customer, body.password)
+        return render.customer_body(customer)
 
     @get("/V1/customers/me", summary="The calling customer", opt={"magento_acl": acl.SELF})
     async def get_me(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
-        return _selected(request, await customers.current_customer(magento))
+        return _selected(request, render.customer_body(await customers.current_customer(magento)))
 
     @put("/V1/customers/me", summary="Change the calling customer", opt={"magento_acl": acl.SELF})
     async def put_me(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
         body = convert(data, CustomerSave)
         assert magento.customer is not None
-        return await customers.update_customer(
+        customer = await customers.update_customer(
             magento, _actor(request, magento), magento.customer.account_id, body.customer
         )
+        return render.customer_body(customer)
 
     @put("/V1/customers/me/password", summary="Change the calling customer's password",
          description="Every session of the customer ends, the calling token's included.", opt={"magento_acl": acl.SELF})
@@ -139,7 +142,7 @@ class _MagentoRoutes(Controller):
          "searchCriteria[currentPage].", opt={"magento_acl": acl.CUSTOMER_READ})
     async def search_customers(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
         criteria = parse_search(request.query_params.multi_items())
-        return _selected(request, await customers.search(magento, criteria))
+        return _selected(request, render.search_body(await customers.search(magento, criteria), criteria))
 
     @post("/V1/customers/isEmailAvailable", status_code=200, summary="Is this email free in the website?",
           opt={"magento_acl": acl.ANONYMOUS})
@@ -166,7 +169,7 @@ class _MagentoRoutes(Controller):
     @get("/V1/customers/{customer_id:int}", summary="A customer", security=ADMIN_SECURITY,
          opt={"magento_acl": acl.CUSTOMER_READ})
     async def get_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId) -> dict[str, Any]:
-        return _selected(request, await customers.get_customer(magento, customer_id))
+        return _selected(request, render.customer_body(await customers.get_customer(magento, customer_id)))
 
     @put("/V1/customers/{customer_id:int}", summary="Change a customer", security=ADMIN_SECURITY,
          description="Fields left out keep their values; `addresses`, when sent, is the whole address list "
@@ -175,7 +178,8 @@ class _MagentoRoutes(Controller):
     async def put_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId,
                            data: Json) -> dict[str, Any]:
         body = convert(data, CustomerSave)
-        return await customers.update_customer(magento, _actor(request, magento), customer_id, body.customer)
+        customer = await customers.update_customer(magento, _actor(request, magento), customer_id, body.customer)
+        return render.customer_body(customer)
 
     @delete("/V1/customers/{customer_id:int}", status_code=200, summary="Delete a customer",
             security=ADMIN_SECURITY, opt={"magento_acl": acl.CUSTOMER_MANAGE})
