@@ -33,7 +33,7 @@ from service.magento import repository as repo
 from service.magento.errors import (
     email_taken, invalid_value, no_such_entity, required, sign_in_failed, store_not_found,
 )
-from service.magento.models import AddressIn, CustomerIn, parse_dob
+from service.magento.inputs import MagentoAddressInput, MagentoCustomerInput
 from service.magento.context import MagentoContext
 from service.magento.records import (
     AddressExtras, CustomerExtras, CustomerPage, MagentoCustomer, Store, StoreGroup, Website, telephone,
@@ -62,14 +62,14 @@ return n
 """
 
 
-def _account_changes(customer: CustomerIn) -> AccountChanges:
+def _account_changes(customer: MagentoCustomerInput) -> AccountChanges:
     return AccountChanges(
         email_address=customer.email, first_name=customer.firstname, last_name=customer.lastname,
         tax_id=customer.taxvat, accepts_marketing=customer.is_subscribed,
     )
 
 
-def _magento_error(exc: GatehouseError, customer: CustomerIn | None = None) -> GatehouseError:
+def _magento_error(exc: GatehouseError, customer: MagentoCustomerInput | None = None) -> GatehouseError:
     """Account-service errors in Magento's words, where Magento has its own."""
     if exc.code == "INVALID_EMAIL" and customer is not None:
         return invalid_value("email", customer.email)
@@ -85,21 +85,11 @@ def _magento_error(exc: GatehouseError, customer: CustomerIn | None = None) -> G
     return exc
 
 
-def _region(address: AddressIn) -> tuple[str | None, str | None, int | None]:
-    """(code, name, id) of an address's region, from `region {...}` and/or `region_id`."""
-    region = address.region
-    code = region.region_code if region else None
-    name = region.region if region else None
-    region_id = (region.region_id if region else None) or address.region_id
-    return code or name, name, region_id
-
-
-def _contact_fields(address: AddressIn, current: Contact | None) -> ContactFields:
+def _contact_fields(address: MagentoAddressInput, current: Contact | None) -> ContactFields:
     """Contact fields from a Magento address. Fields Magento cannot see (email, label, mobile and work
     phones, address type) keep their current values; the ones it can see are replaced, as Magento does."""
     kept = current.fields if current is not None else ContactFields()
-    street = list(address.street or []) + [None] * 4
-    code, _, _ = _region(address)
+    street: list[str | None] = [*(address.street or ()), None, None, None, None]
     phone_home = address.telephone
     if current is not None and address.telephone == telephone(kept):
         phone_home = kept.phone_home  # the number shown, sent back: the phones stay as they are
@@ -107,18 +97,17 @@ def _contact_fields(address: AddressIn, current: Contact | None) -> ContactField
         kept, first_name=address.firstname, last_name_or_surname=address.lastname,
         middle_name_or_initial=address.middlename, company_or_organization=address.company,
         fax_number=address.fax, phone_home=phone_home, address1=street[0], address2=street[1],
-        address3=street[2], address4=street[3], city_or_town=address.city, state_or_province=code,
+        address3=street[2], address4=street[3], city_or_town=address.city, state_or_province=address.region_code,
         postal_or_zip_code=address.postcode, country_code=address.country_id,
     )
 
 
-def _address_extras(address: AddressIn) -> AddressExtras:
-    _, name, region_id = _region(address)
-    return AddressExtras(region_id=region_id, region=name, prefix=address.prefix, suffix=address.suffix,
-                         vat_id=address.vat_id)
+def _address_extras(address: MagentoAddressInput) -> AddressExtras:
+    return AddressExtras(region_id=address.region_id, region=address.region, prefix=address.prefix,
+                         suffix=address.suffix, vat_id=address.vat_id)
 
 
-def _contact_types(address: AddressIn, current: tuple[ContactType, ...]) -> list[tuple[str, bool]]:
+def _contact_types(address: MagentoAddressInput, current: tuple[ContactType, ...]) -> list[tuple[str, bool]]:
     """Billing/Shipping types: a true default flag makes the type primary; false keeps the type but not as
     primary; a flag left out keeps what the contact had."""
     existing = {t.name: t.is_primary for t in current}
@@ -131,14 +120,13 @@ def _contact_types(address: AddressIn, current: tuple[ContactType, ...]) -> list
     return list(types.items())
 
 
-def _check_address(address: AddressIn) -> None:
+def _check_address(address: MagentoAddressInput) -> None:
     for name in _ADDRESS_REQUIRED:
-        value = getattr(address, name)
-        if value is None or value == "" or value == []:
+        if not getattr(address, name):  # left out, empty text or no street line
             raise required(name)
 
 
-def _check_customer(customer: CustomerIn) -> None:
+def _check_customer(customer: MagentoCustomerInput) -> None:
     for name in ("email", "firstname", "lastname"):
         if not getattr(customer, name):
             raise required(name)
@@ -290,14 +278,14 @@ class MagentoCustomers:
         return ctx.store, ctx.store.website_id, ctx.store.website_code
 
     @staticmethod
-    def _account_columns(customer: CustomerIn, current: Account | None) -> dict[str, Any]:
+    def _account_columns(customer: MagentoCustomerInput, current: Account | None) -> dict[str, Any]:
         try:
             return account_columns(_account_changes(customer), current)
         except InvalidInput as exc:
             raise _magento_error(exc, customer) from None
 
     @staticmethod
-    def _extras(customer: CustomerIn, current: CustomerExtras, *, as_admin: bool) -> CustomerExtras:
+    def _extras(customer: MagentoCustomerInput, current: CustomerExtras, *, as_admin: bool) -> CustomerExtras:
         """Magento's own customer fields: what the body sends, else the current values. Only an admin
         chooses the customer group (as in Magento, a customer cannot move itself into another group)."""
 
@@ -310,14 +298,14 @@ class MagentoCustomers:
             disable_auto_group_change=pick("disable_auto_group_change",
                                            customer.disable_auto_group_change if as_admin else None),
             prefix=pick("prefix", customer.prefix), middlename=pick("middlename", customer.middlename),
-            suffix=pick("suffix", customer.suffix), dob=pick("dob", parse_dob(customer.dob)),
+            suffix=pick("suffix", customer.suffix), dob=pick("dob", customer.dob),
             gender=pick("gender", customer.gender),
         )
 
     async def _new_password_hash(self, ctx: MagentoContext, password: str | None) -> str | None:
         return None if password is None else await self.account_passwords.hash_new(password, ctx.settings)
 
-    async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: CustomerIn,
+    async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: MagentoCustomerInput,
                               password: str | None) -> MagentoCustomer:
         _check_customer(customer)
         # Registration is open to anyone; an admin who may manage customers also picks the group.
@@ -337,7 +325,7 @@ class MagentoCustomers:
                 await self._save_address(conn, ctx.tenant_id, account_id, address, None, actor)
             return await self._customer(conn, ctx.tenant_id, account_id)
 
-    async def _save_address(self, conn: asyncpg.Connection, tenant_id: int, account_id: int, address: AddressIn,
+    async def _save_address(self, conn: asyncpg.Connection, tenant_id: int, account_id: int, address: MagentoAddressInput,
                             current: Contact | None, actor: Actor) -> int:
         fields = _contact_fields(address, current)
         types = _contact_types(address, current.types if current is not None else ())
@@ -354,7 +342,7 @@ class MagentoCustomers:
         return contact_id
 
     async def _replace_addresses(self, conn: asyncpg.Connection, tenant_id: int, account_id: int,
-                                 addresses: list[AddressIn], actor: Actor) -> None:
+                                 addresses: tuple[MagentoAddressInput, ...], actor: Actor) -> None:
         """Magento's save: addresses with an id are updated, those without are added, and the customer's
         addresses left out of the list are deleted."""
         current = {contact.id: contact for contact in await contacts_repo.list_for_account(conn, tenant_id, account_id)}
@@ -379,7 +367,7 @@ class MagentoCustomers:
         await contacts_repo.replace_types(conn, tenant_id, account_id, contact.id, list(types.items()))
 
     async def update_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int,
-                              customer: CustomerIn) -> MagentoCustomer:
+                              customer: MagentoCustomerInput) -> MagentoCustomer:
         """PUT: fields left out keep their values; `addresses`, when sent, is the whole address list.
         A customer changing itself cannot change its group, website or store."""
         as_admin = ctx.admin is not None

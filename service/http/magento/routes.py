@@ -18,13 +18,14 @@ from litestar.params import Body, PathParameter
 from service.errors import InvalidInput
 from service.http.magento import guard as acl
 from service.magento.errors import invalid_value
-from service.magento.models import (
+from service.http.magento.guard import Magento, provide_context
+from service.http.magento import render
+from service.http.magento.criteria import parse_search_criteria
+from service.http.magento.inputs import customer_input
+from service.http.magento.models import (
     Credentials, CustomerCreate, CustomerSave, EmailAvailability, PasswordChange, PasswordReset,
     PasswordResetRequest, convert,
 )
-from service.http.magento.guard import Magento, provide_context
-from service.http.magento import render
-from service.magento.search import parse as parse_search
 from service.magento.service import MagentoCustomers
 from service.http.common import Injected, MAX_ID, actor
 from service.http.selection import parse_response_fields, trim
@@ -112,7 +113,7 @@ class _MagentoRoutes(Controller):
           "call's store.", opt={"magento_acl": acl.ANONYMOUS})
     async def create_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
         body = convert(data, CustomerCreate)
-        customer = await customers.create_customer(magento, _actor(request, magento), body.customer, body.password)
+        customer = await customers.create_customer(magento, _actor(request, magento), customer_input(body.customer), body.password)
         return render.customer_body(customer)
 
     @get("/V1/customers/me", summary="The calling customer", opt={"magento_acl": acl.SELF})
@@ -124,7 +125,7 @@ class _MagentoRoutes(Controller):
         body = convert(data, CustomerSave)
         assert magento.customer is not None
         customer = await customers.update_customer(
-            magento, _actor(request, magento), magento.customer.account_id, body.customer
+            magento, _actor(request, magento), magento.customer.account_id, customer_input(body.customer)
         )
         return render.customer_body(customer)
 
@@ -141,7 +142,7 @@ class _MagentoRoutes(Controller):
          "searchCriteria[sortOrders][k][field|direction], searchCriteria[pageSize] (at most 1000), "
          "searchCriteria[currentPage].", opt={"magento_acl": acl.CUSTOMER_READ})
     async def search_customers(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
-        criteria = parse_search(request.query_params.multi_items())
+        criteria = parse_search_criteria(request.query_params.multi_items())
         return _selected(request, render.search_body(await customers.search(magento, criteria), criteria))
 
     @post("/V1/customers/isEmailAvailable", status_code=200, summary="Is this email free in the website?",
@@ -178,7 +179,7 @@ class _MagentoRoutes(Controller):
     async def put_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId,
                            data: Json) -> dict[str, Any]:
         body = convert(data, CustomerSave)
-        customer = await customers.update_customer(magento, _actor(request, magento), customer_id, body.customer)
+        customer = await customers.update_customer(magento, _actor(request, magento), customer_id, customer_input(body.customer))
         return render.customer_body(customer)
 
     @delete("/V1/customers/{customer_id:int}", status_code=200, summary="Delete a customer",
