@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def _routers(c: Capabilities) -> list[Router]:
     kibo_auth = KiboAuthentication(app_tickets=c.app_tickets, logins=c.logins, challenges=c.challenges, tenants=c.tenants)
     magento_guard = MagentoGuard(
-        magento=c.customers, admins=c.admins, logins=c.logins, default_tenant_id=c.settings.default_tenant_id
+        stores=c.magento_stores, admins=c.admins, logins=c.logins, default_tenant_id=c.settings.default_tenant_id
     )
     return [
         Router("/", route_handlers=ADMIN_ROUTES, before_request=AdminAuthentication(c.admins)),

@@ -22,7 +22,9 @@ from service.applications.tickets import AppTickets
 from service.audit import AuditTrail
 from service.contacts.service import Contacts
 from service.limits.lockout import Lockout
-from service.magento.service import MagentoCustomers
+from service.magento.access import MagentoAccess
+from service.magento.customers import MagentoCustomers
+from service.magento.stores import MagentoStores
 from service.platform.background import Background
 from service.platform.config import Settings
 from service.platform.crypto import Passwords, SecretBox
@@ -63,7 +65,9 @@ class Capabilities:
     second_steps: SecondSteps
     keys: KeyCache
     introspection: TokenIntrospection
-    customers: MagentoCustomers
+    magento_stores: MagentoStores
+    magento_customers: MagentoCustomers
+    magento_access: MagentoAccess
 
     def by_name(self) -> dict[str, Any]:
         """Each capability under its field name: the names handlers ask for."""
@@ -127,8 +131,12 @@ def build_capabilities(settings: Settings) -> Capabilities:
         second_steps=SecondSteps(settings=settings, db=db, tenants=tenants, twofactor=twofactor, issuer=issuer,
                                  mailer=p.mailer, background=p.background),
         keys=keys, introspection=TokenIntrospection(sessions=sessions, keys=keys, issuer_for=settings.issuer_for),
-        customers=MagentoCustomers(
-            db=db, redis=redis, accounts=accounts, account_passwords=account_passwords,
-            password_resets=password_resets, admins=admins, logins=logins, sessions=sessions,
+        magento_stores=MagentoStores(db=db),
+        magento_customers=MagentoCustomers(
+            db=db, accounts=accounts, account_passwords=account_passwords, sessions=sessions
+        ),
+        magento_access=MagentoAccess(
+            db=db, redis=redis, admins=admins, logins=logins, sessions=sessions, account_passwords=account_passwords,
+            password_resets=password_resets,
         ),
     )

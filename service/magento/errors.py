@@ -7,7 +7,7 @@ as a FieldError (name, value); `service.http.errors` renders them as that dict o
 
 from __future__ import annotations
 
-from service.errors import FieldError, InvalidInput, NotFound, Unauthenticated
+from service.errors import FieldError, GatehouseError, InvalidInput, NotFound, Unauthenticated
 
 SIGN_IN_FAILED = (
     "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
@@ -29,7 +29,8 @@ def invalid_value(field: str, value: object) -> InvalidInput:
 
 
 def invalid_request(problem: str) -> InvalidInput:
-    return InvalidInput("The request is invalid: %1", code="VALIDATION_FAILED", field_errors=_parameters(**{"1": problem}))
+    return InvalidInput("The request is invalid: %1", code="VALIDATION_FAILED",
+                        field_errors=_parameters(**{"1": problem}))
 
 
 def no_such_entity(field: str, value: object) -> NotFound:
@@ -47,9 +48,28 @@ def sign_in_failed() -> Unauthenticated:
 
 
 def store_not_found() -> NotFound:
-    return NotFound("The store that was requested wasn't found. Verify the store and try again.", code="STORE_NOT_FOUND")
+    return NotFound("The store that was requested wasn't found. Verify the store and try again.",
+                    code="STORE_NOT_FOUND")
 
 
 def email_taken() -> InvalidInput:
     return InvalidInput("A customer with the same email address already exists in an associated website.",
                         code="EMAIL_TAKEN")
+
+
+def in_magento_words(exc: GatehouseError, email_sent: str | None = None) -> GatehouseError:
+    """An error of Gatehouse's accounts, contacts or passwords as Magento words it, where Magento has its own.
+    `email_sent`: the customer's email as the caller sent it, which Magento's invalid-email message quotes."""
+    if exc.code == "INVALID_EMAIL" and email_sent is not None:
+        return invalid_value("email", email_sent)
+    if exc.code in ("EMAIL_TAKEN", "USERNAME_TAKEN"):
+        return email_taken()
+    if exc.code == "TOO_MANY_CONTACTS":
+        return InvalidInput(exc.message.replace("An account", "A customer").replace("contacts", "addresses"),
+                            code=exc.code)
+    if exc.code in ("INVALID_OLD_PASSWORD", "INVALID_PASSWORD"):
+        return Unauthenticated("The password doesn't match this account. Verify the password and try again.",
+                               code=exc.code)
+    if exc.code == "INVALID_CONFIRMATION_CODE":
+        return InvalidInput("The password token is mismatched. Reset and try again.", code=exc.code)
+    return exc

@@ -46,7 +46,9 @@ _CUSTOMER_FIELDS = ("id", "website_id", "website_code", "email", "firstname", "l
                     "created_at", "updated_at", "default_billing", "default_shipping")
 _EXTRA_FIELDS = tuple(CustomerExtras.__struct_fields__)
 _ADDRESS_EXTRA_FIELDS = tuple(AddressExtras.__struct_fields__)
-_SELECT_CUSTOMERS = f"SELECT {', '.join(f'c.{name}' for name in (*_CUSTOMER_FIELDS, *_EXTRA_FIELDS))} FROM ({CUSTOMERS}) c"
+_SELECT_CUSTOMERS = (
+    f"SELECT {', '.join(f'c.{name}' for name in (*_CUSTOMER_FIELDS, *_EXTRA_FIELDS))} FROM ({CUSTOMERS}) c"
+)
 
 
 def _store(row: asyncpg.Record) -> Store:
@@ -65,20 +67,23 @@ async def tenant_for_host(conn: Conn, host: str) -> int | None:
     return tenant_id
 
 
-async def tenant_stores(conn: Conn, tenant_id: int, code: str | None) -> tuple[TenantSettings, list[Store]] | None:
-    """The tenant's settings with its default site and, when `code` names one, that site; None: no such tenant."""
+async def tenant_stores(conn: Conn, tenant_id: int, code: str | None) -> tuple[TenantSettings | None, list[Store]]:
+    """The tenant's settings with its default site and, when `code` names one, that site; (None, []): no such
+    tenant."""
     rows = await conn.fetch(
         f"""SELECT t.settings, {_STORE_COLUMNS} FROM tenants t JOIN {_STORE_JOIN} ON s.tenant_id = t.id
             WHERE t.id = $1 AND (s.is_default OR s.code = $2)""",
         tenant_id, code,
     )
     if not rows:
-        return None
+        return None, []
     return settings_from_row(rows[0]["settings"]), [_store(row) for row in rows]
 
 
 async def list_stores(conn: Conn, tenant_id: int) -> list[Store]:
-    rows = await conn.fetch(f"SELECT {_STORE_COLUMNS} FROM {_STORE_JOIN} WHERE s.tenant_id = $1 ORDER BY s.id", tenant_id)
+    rows = await conn.fetch(
+        f"SELECT {_STORE_COLUMNS} FROM {_STORE_JOIN} WHERE s.tenant_id = $1 ORDER BY s.id", tenant_id
+    )
     return [_store(row) for row in rows]
 
 
@@ -196,6 +201,7 @@ async def save_address_extras(conn: Conn, tenant_id: int, account_id: int, conta
         f"""INSERT INTO magento_addresses (tenant_id, account_id, contact_id, {', '.join(_ADDRESS_EXTRA_FIELDS)})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (tenant_id, contact_id) DO UPDATE SET region_id = EXCLUDED.region_id,
-                region = EXCLUDED.region, prefix = EXCLUDED.prefix, suffix = EXCLUDED.suffix, vat_id = EXCLUDED.vat_id""",
+                region = EXCLUDED.region, prefix = EXCLUDED.prefix, suffix = EXCLUDED.suffix,
+                vat_id = EXCLUDED.vat_id""",
         tenant_id, account_id, contact_id, *(getattr(extras, name) for name in _ADDRESS_EXTRA_FIELDS),
     )

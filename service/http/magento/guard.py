@@ -22,7 +22,7 @@ from service.errors import NotFound, Unauthenticated
 from service.http.common import MAX_ID, bearer_token
 from service.magento.context import MagentoContext
 from service.magento.errors import invalid_value, not_authorized
-from service.magento.service import MagentoCustomers
+from service.magento.stores import MagentoStores
 from service.sessions.logins import CustomerPrincipal, Logins
 
 # Magento ACL resources (webapi.xml) that the routes name.
@@ -34,6 +34,8 @@ STORES = "Magento_Backend::store"
 _READ_ONLY = frozenset({CUSTOMER_READ, STORES})  # what a tenant `viewer` admin may call
 
 _HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
+
+
 def _host_name(header: str | None) -> str | None:
     if not header:
         return None
@@ -51,8 +53,8 @@ class MagentoGuard:
     before the body is read.
     """
 
-    def __init__(self, *, magento: MagentoCustomers, admins: Admins, logins: Logins, default_tenant_id: int | None) -> None:
-        self._magento = magento
+    def __init__(self, *, stores: MagentoStores, admins: Admins, logins: Logins, default_tenant_id: int | None) -> None:
+        self._stores = stores
         self._admins = admins
         self._logins = logins
         self._default_tenant_id = default_tenant_id
@@ -62,7 +64,7 @@ class MagentoGuard:
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         tenant_id = await self._tenant_id(connection)
-        settings, store, default = await self._magento.storefront(tenant_id, connection.path_params.get("store_code"))
+        settings, store, default = await self._stores.storefront(tenant_id, connection.path_params.get("store_code"))
         resource = handler.opt.get("magento_acl", ANONYMOUS)
         admin, customer = await self._caller(bearer_token(connection), tenant_id, resource)  # type: ignore[arg-type]
         _authorize(resource, admin, customer)
@@ -70,7 +72,7 @@ class MagentoGuard:
 
     async def _tenant_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> int:
         host = _host_name(connection.headers.get("host"))
-        if host is not None and (tenant_id := await self._magento.tenant_for_host(host)) is not None:
+        if host is not None and (tenant_id := await self._stores.tenant_for_host(host)) is not None:
             return tenant_id
         raw = (connection.headers.get("x-vol-tenant") or "").strip()
         if raw:

@@ -22,7 +22,7 @@ Password = Annotated[str, msgspec.Meta(max_length=1024)]
 IntId = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 SmallInt = Annotated[int, msgspec.Meta(ge=0, le=32767)]
 
-T = TypeVar("T")
+T = TypeVar("T", bound=msgspec.Struct)
 
 
 class _In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

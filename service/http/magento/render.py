@@ -15,7 +15,9 @@ from service.magento.search import SearchCriteria
 
 ADMIN_STORE = {"id": 0, "code": "admin", "name": "Admin", "website_id": 0, "store_group_id": 0, "is_active": 1}
 ADMIN_WEBSITE = {"id": 0, "code": "admin", "name": "Admin", "default_group_id": 0}
-ADMIN_GROUP = {"id": 0, "website_id": 0, "root_category_id": 0, "default_store_id": 0, "name": "Default", "code": "default"}
+ADMIN_GROUP = {
+    "id": 0, "website_id": 0, "root_category_id": 0, "default_store_id": 0, "name": "Default", "code": "default",
+}
 ROOT_CATEGORY_ID = 2  # Magento's "Default Category"
 
 
