@@ -82,28 +82,31 @@ class MagentoAccess:
         await self.redis.delete(key)
         if ticket.requires_second_factor:
             # Magento's token route has no second step; the customer signs in where 2FA can be completed.
-            raise Unauthenticated("This account signs in with a second factor, which this route cannot take.",
-                                  code="TWO_FACTOR_REQUIRED")
+            raise Unauthenticated(
+                "This account signs in with a second factor, which this route cannot take.", code="TWO_FACTOR_REQUIRED"
+            )
         return ticket.access_token
 
     async def revoke_customer_tokens(self, ctx: MagentoContext) -> None:
-        assert ctx.customer is not None
-        await self.sessions.end_all_for_account(ctx.tenant_id, ctx.customer.account_id)
+        await self.sessions.end_all_for_account(ctx.tenant_id, ctx.calling_customer.account_id)
 
-    async def change_password(self, ctx: MagentoContext, actor: Actor, current_password: str,
-                              new_password: str) -> None:
+    async def change_password(
+        self, ctx: MagentoContext, actor: Actor, current_password: str, new_password: str
+    ) -> None:
         """The customer's own password; every session of the customer ends, this token's included."""
-        assert ctx.customer is not None
-        session = ctx.customer.session
+        customer = ctx.calling_customer
+        session = customer.session
         scope = ctx.customer_scope(session.customer_set_id, session.customer_set_code, ctx.storefront.id)
         try:
-            await self.account_passwords.change(scope, actor, ctx.customer.account_id, current_password, new_password,
-                                                unlock=False)
+            await self.account_passwords.change(
+                scope, actor, customer.account_id, current_password, new_password, unlock=False
+            )
         except InvalidInput as exc:
             raise in_magento_words(exc) from None
 
-    async def request_password_reset(self, ctx: MagentoContext, actor: Actor, email: str, template: str,
-                                     website_id: int | None) -> None:
+    async def request_password_reset(
+        self, ctx: MagentoContext, actor: Actor, email: str, template: str, website_id: int | None
+    ) -> None:
         """Mails a single-use reset token when the customer exists, and is silent when not, so the route
         does not tell who has an account (Magento answers 404 for unknown addresses)."""
         if template not in RESET_TEMPLATES:
@@ -111,8 +114,9 @@ class MagentoAccess:
         scope = await self._website_scope(ctx, website_id)
         await self.password_resets.request(scope, actor, email, None, None)
 
-    async def reset_password(self, ctx: MagentoContext, actor: Actor, email: str, token: str,
-                             new_password: str) -> None:
+    async def reset_password(
+        self, ctx: MagentoContext, actor: Actor, email: str, token: str, new_password: str
+    ) -> None:
         try:
             await self.password_resets.confirm(ctx.store_scope(), actor, email, token, new_password)
         except InvalidInput as exc:

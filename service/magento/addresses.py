@@ -37,11 +37,21 @@ def _contact_fields(address: MagentoAddressInput, current: Contact | None) -> Co
     if current is not None and address.telephone == telephone(kept):
         phone_home = kept.phone_home  # the number shown, sent back: the phones stay as they are
     return msgspec.structs.replace(
-        kept, first_name=address.firstname, last_name_or_surname=address.lastname,
-        middle_name_or_initial=address.middlename, company_or_organization=address.company,
-        fax_number=address.fax, phone_home=phone_home, address1=street[0], address2=street[1],
-        address3=street[2], address4=street[3], city_or_town=address.city, state_or_province=address.region_code,
-        postal_or_zip_code=address.postcode, country_code=address.country_id,
+        kept,
+        first_name=address.firstname,
+        last_name_or_surname=address.lastname,
+        middle_name_or_initial=address.middlename,
+        company_or_organization=address.company,
+        fax_number=address.fax,
+        phone_home=phone_home,
+        address1=street[0],
+        address2=street[1],
+        address3=street[2],
+        address4=street[3],
+        city_or_town=address.city,
+        state_or_province=address.region_code,
+        postal_or_zip_code=address.postcode,
+        country_code=address.country_id,
     )
 
 
@@ -58,8 +68,14 @@ def _contact_types(address: MagentoAddressInput, current: tuple[ContactType, ...
     return list(types.items())
 
 
-async def save_address(conn: asyncpg.Connection, tenant_id: int, account_id: int, address: MagentoAddressInput,
-                       current: Contact | None, actor: Actor) -> int:
+async def save_address(
+    conn: asyncpg.Connection,
+    tenant_id: int,
+    account_id: int,
+    address: MagentoAddressInput,
+    current: Contact | None,
+    actor: Actor,
+) -> int:
     """A new address (`current` None) or a change to one; its contact's id."""
     fields = _contact_fields(address, current)
     types = _contact_types(address, current.types if current is not None else ())
@@ -72,14 +88,20 @@ async def save_address(conn: asyncpg.Connection, tenant_id: int, account_id: int
         contact_id = current.id
         await contacts_repo.update(conn, tenant_id, account_id, contact_id, fields, actor.name)
         await contacts_repo.replace_types(conn, tenant_id, account_id, contact_id, types)
-    extras = AddressExtras(region_id=address.region_id, region=address.region, prefix=address.prefix,
-                           suffix=address.suffix, vat_id=address.vat_id)
+    extras = AddressExtras(
+        region_id=address.region_id,
+        region=address.region,
+        prefix=address.prefix,
+        suffix=address.suffix,
+        vat_id=address.vat_id,
+    )
     await repo.save_address_extras(conn, tenant_id, account_id, contact_id, extras)
     return contact_id
 
 
-async def save_addresses(conn: asyncpg.Connection, tenant_id: int, account_id: int, customer: MagentoCustomerInput,
-                         actor: Actor) -> None:
+async def save_addresses(
+    conn: asyncpg.Connection, tenant_id: int, account_id: int, customer: MagentoCustomerInput, actor: Actor
+) -> None:
     """A customer's save: its address list when sent, then the default addresses it names."""
     if customer.addresses is not None:
         await _replace_addresses(conn, tenant_id, account_id, customer.addresses, actor)
@@ -87,8 +109,9 @@ async def save_addresses(conn: asyncpg.Connection, tenant_id: int, account_id: i
     await _set_default(conn, tenant_id, account_id, "Shipping", customer.default_shipping)
 
 
-async def _replace_addresses(conn: asyncpg.Connection, tenant_id: int, account_id: int,
-                             addresses: tuple[MagentoAddressInput, ...], actor: Actor) -> None:
+async def _replace_addresses(
+    conn: asyncpg.Connection, tenant_id: int, account_id: int, addresses: tuple[MagentoAddressInput, ...], actor: Actor
+) -> None:
     """Magento's save: addresses with an id are updated, those without are added, and the customer's
     addresses left out of the list are deleted."""
     current = {contact.id: contact for contact in await contacts_repo.list_for_account(conn, tenant_id, account_id)}
@@ -104,8 +127,9 @@ async def _replace_addresses(conn: asyncpg.Connection, tenant_id: int, account_i
         await contacts_repo.delete(conn, tenant_id, account_id, contact_id)
 
 
-async def _set_default(conn: asyncpg.Connection, tenant_id: int, account_id: int, type_name: str,
-                       address_id: str | None) -> None:
+async def _set_default(
+    conn: asyncpg.Connection, tenant_id: int, account_id: int, type_name: str, address_id: str | None
+) -> None:
     """`default_billing` / `default_shipping` given as an address id: that address becomes the primary one."""
     if address_id is None or address_id == "":
         return

@@ -25,7 +25,12 @@ from service.magento import repository as repo
 from service.magento.addresses import check_address, save_address, save_addresses
 from service.magento.context import MagentoContext
 from service.magento.errors import (
-    email_taken, in_magento_words, invalid_value, no_such_entity, required, store_not_found,
+    email_taken,
+    in_magento_words,
+    invalid_value,
+    no_such_entity,
+    required,
+    store_not_found,
 )
 from service.magento.inputs import MagentoCustomerInput
 from service.magento.records import CustomerExtras, CustomerPage, MagentoCustomer, Store
@@ -38,8 +43,11 @@ _NEW_CUSTOMER_GROUP = 1  # Magento's "General" group
 
 def _account_changes(customer: MagentoCustomerInput) -> AccountChanges:
     return AccountChanges(
-        email_address=customer.email, first_name=customer.firstname, last_name=customer.lastname,
-        tax_id=customer.taxvat, accepts_marketing=customer.is_subscribed,
+        email_address=customer.email,
+        first_name=customer.firstname,
+        last_name=customer.lastname,
+        tax_id=customer.taxvat,
+        accepts_marketing=customer.is_subscribed,
     )
 
 
@@ -65,10 +73,14 @@ def _extras(customer: MagentoCustomerInput, current: CustomerExtras, *, as_admin
     return msgspec.structs.replace(
         current,
         group_id=pick("group_id", customer.group_id if as_admin else None),
-        disable_auto_group_change=pick("disable_auto_group_change",
-                                       customer.disable_auto_group_change if as_admin else None),
-        prefix=pick("prefix", customer.prefix), middlename=pick("middlename", customer.middlename),
-        suffix=pick("suffix", customer.suffix), dob=pick("dob", customer.dob), gender=pick("gender", customer.gender),
+        disable_auto_group_change=pick(
+            "disable_auto_group_change", customer.disable_auto_group_change if as_admin else None
+        ),
+        prefix=pick("prefix", customer.prefix),
+        middlename=pick("middlename", customer.middlename),
+        suffix=pick("suffix", customer.suffix),
+        dob=pick("dob", customer.dob),
+        gender=pick("gender", customer.gender),
     )
 
 
@@ -97,8 +109,9 @@ async def _placement(conn: Conn, ctx: MagentoContext, customer: MagentoCustomerI
             return ctx.store, website_id
         return await repo.default_store_of(conn, ctx.tenant_id, website_id), website_id
     if store_id == 0 or ctx.store is None:
-        raise InvalidInput("The customer website ID must be specified when using the website scope.",
-                           code="WEBSITE_REQUIRED")
+        raise InvalidInput(
+            "The customer website ID must be specified when using the website scope.", code="WEBSITE_REQUIRED"
+        )
     return ctx.store, ctx.store.website_id
 
 
@@ -113,8 +126,7 @@ class MagentoCustomers:
         return await _require_customer(self.db, ctx.tenant_id, customer_id)
 
     async def current_customer(self, ctx: MagentoContext) -> MagentoCustomer:
-        assert ctx.customer is not None
-        return await _require_customer(self.db, ctx.tenant_id, ctx.customer.account_id)
+        return await _require_customer(self.db, ctx.tenant_id, ctx.calling_customer.account_id)
 
     async def search(self, ctx: MagentoContext, criteria: SearchCriteria) -> CustomerPage:
         where, values, order = compile_criteria(criteria, first_parameter=2)
@@ -127,8 +139,9 @@ class MagentoCustomers:
         website = website_id if website_id is not None else ctx.storefront.website_id
         return not await repo.email_exists(self.db, ctx.tenant_id, website, normalize_email(email))
 
-    async def create_customer(self, ctx: MagentoContext, actor: Actor, customer: MagentoCustomerInput,
-                              password: str | None) -> MagentoCustomer:
+    async def create_customer(
+        self, ctx: MagentoContext, actor: Actor, customer: MagentoCustomerInput, password: str | None
+    ) -> MagentoCustomer:
         _check_new_customer(customer)
         # Registration is open to anyone; an admin who may manage customers also picks the group.
         as_admin = ctx.admin is not None and ctx.admin.role != "viewer"
@@ -140,15 +153,20 @@ class MagentoCustomers:
                 account_id = await insert_account(conn, ctx.tenant_id, website_id, actor, new, {"via": "magento"})
             except (InvalidInput, Conflict) as exc:
                 raise in_magento_words(exc, customer.email) from None
-            defaults = CustomerExtras(store_id=store.id if store else None, created_in=store.name if store else "Admin",
-                                      group_id=_NEW_CUSTOMER_GROUP, disable_auto_group_change=0)
+            defaults = CustomerExtras(
+                store_id=store.id if store else None,
+                created_in=store.name if store else "Admin",
+                group_id=_NEW_CUSTOMER_GROUP,
+                disable_auto_group_change=0,
+            )
             await repo.save_extras(conn, ctx.tenant_id, account_id, _extras(customer, defaults, as_admin=as_admin))
             for address in customer.addresses or ():
                 await save_address(conn, ctx.tenant_id, account_id, address, None, actor)
             return await _require_customer(conn, ctx.tenant_id, account_id)
 
-    async def update_customer(self, ctx: MagentoContext, actor: Actor, customer_id: int,
-                              customer: MagentoCustomerInput) -> MagentoCustomer:
+    async def update_customer(
+        self, ctx: MagentoContext, actor: Actor, customer_id: int, customer: MagentoCustomerInput
+    ) -> MagentoCustomer:
         """PUT: fields left out keep their values; `addresses`, when sent, is the whole address list.
         A customer changing itself cannot change its group, website or store."""
         as_admin = ctx.admin is not None
@@ -162,8 +180,9 @@ class MagentoCustomers:
             extras = await self._changed_extras(conn, ctx.tenant_id, current, customer, as_admin=as_admin)
             await repo.save_extras(conn, ctx.tenant_id, customer_id, extras)
             await save_addresses(conn, ctx.tenant_id, customer_id, customer, actor)
-            await audit.record(conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id,
-                               {"via": "magento"})
+            await audit.record(
+                conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id, {"via": "magento"}
+            )
             changed = await _require_customer(conn, ctx.tenant_id, customer_id)
         # The customer's live sessions (Kibo or Magento) answer with the account as it is now.
         account = await accounts_repo.get_account(self.db, ctx.tenant_id, current.website_id, customer_id)
@@ -172,8 +191,9 @@ class MagentoCustomers:
         return changed
 
     @staticmethod
-    async def _update_account(conn: asyncpg.Connection, tenant_id: int, actor: Actor, current: MagentoCustomer,
-                              customer: MagentoCustomerInput) -> None:
+    async def _update_account(
+        conn: asyncpg.Connection, tenant_id: int, actor: Actor, current: MagentoCustomer, customer: MagentoCustomerInput
+    ) -> None:
         account = await accounts_repo.get_account(conn, tenant_id, current.website_id, current.id)
         try:
             columns = account_columns(_account_changes(customer), account)
@@ -186,8 +206,9 @@ class MagentoCustomers:
             raise email_taken() from None
 
     @staticmethod
-    async def _changed_extras(conn: Conn, tenant_id: int, current: MagentoCustomer, customer: MagentoCustomerInput,
-                              *, as_admin: bool) -> CustomerExtras:
+    async def _changed_extras(
+        conn: Conn, tenant_id: int, current: MagentoCustomer, customer: MagentoCustomerInput, *, as_admin: bool
+    ) -> CustomerExtras:
         """The Magento fields of a changed customer; an admin may move it to another store of its website."""
         extras = _extras(customer, current.extras, as_admin=as_admin)
         if not as_admin or customer.store_id is None or customer.store_id == extras.store_id:

@@ -19,28 +19,41 @@ def _parameters(**values: object) -> tuple[FieldError, ...]:
 
 
 def required(field: str) -> InvalidInput:
-    return InvalidInput('"%fieldName" is required. Enter and try again.', code="REQUIRED_FIELD",
-                        field_errors=_parameters(fieldName=field))
+    return InvalidInput(
+        '"%fieldName" is required. Enter and try again.',
+        code="REQUIRED_FIELD",
+        field_errors=_parameters(fieldName=field),
+    )
 
 
 def invalid_value(field: str, value: object) -> InvalidInput:
-    return InvalidInput('Invalid value of "%value" provided for the %fieldName field.', code="INVALID_FIELD_VALUE",
-                        field_errors=_parameters(value=str(value)[:100], fieldName=field))
+    return InvalidInput(
+        'Invalid value of "%value" provided for the %fieldName field.',
+        code="INVALID_FIELD_VALUE",
+        field_errors=_parameters(value=str(value)[:100], fieldName=field),
+    )
 
 
 def invalid_request(problem: str) -> InvalidInput:
-    return InvalidInput("The request is invalid: %1", code="VALIDATION_FAILED",
-                        field_errors=_parameters(**{"1": problem}))
+    return InvalidInput(
+        "The request is invalid: %1", code="VALIDATION_FAILED", field_errors=_parameters(**{"1": problem})
+    )
 
 
 def no_such_entity(field: str, value: object) -> NotFound:
-    return NotFound("No such entity with %fieldName = %fieldValue", code="NO_SUCH_ENTITY",
-                    field_errors=_parameters(fieldName=field, fieldValue=value))
+    return NotFound(
+        "No such entity with %fieldName = %fieldValue",
+        code="NO_SUCH_ENTITY",
+        field_errors=_parameters(fieldName=field, fieldValue=value),
+    )
 
 
 def not_authorized(resource: str) -> Unauthenticated:
-    return Unauthenticated("The consumer isn't authorized to access %resources.", code="NOT_AUTHORIZED",
-                           field_errors=_parameters(resources=resource))
+    return Unauthenticated(
+        "The consumer isn't authorized to access %resources.",
+        code="NOT_AUTHORIZED",
+        field_errors=_parameters(resources=resource),
+    )
 
 
 def sign_in_failed() -> Unauthenticated:
@@ -48,13 +61,15 @@ def sign_in_failed() -> Unauthenticated:
 
 
 def store_not_found() -> NotFound:
-    return NotFound("The store that was requested wasn't found. Verify the store and try again.",
-                    code="STORE_NOT_FOUND")
+    return NotFound(
+        "The store that was requested wasn't found. Verify the store and try again.", code="STORE_NOT_FOUND"
+    )
 
 
 def email_taken() -> InvalidInput:
-    return InvalidInput("A customer with the same email address already exists in an associated website.",
-                        code="EMAIL_TAKEN")
+    return InvalidInput(
+        "A customer with the same email address already exists in an associated website.", code="EMAIL_TAKEN"
+    )
 
 
 def in_magento_words(exc: GatehouseError, email_sent: str | None = None) -> GatehouseError:
@@ -65,11 +80,13 @@ def in_magento_words(exc: GatehouseError, email_sent: str | None = None) -> Gate
     if exc.code in ("EMAIL_TAKEN", "USERNAME_TAKEN"):
         return email_taken()
     if exc.code == "TOO_MANY_CONTACTS":
-        return InvalidInput(exc.message.replace("An account", "A customer").replace("contacts", "addresses"),
-                            code=exc.code)
+        return InvalidInput(
+            exc.message.replace("An account", "A customer").replace("contacts", "addresses"), code=exc.code
+        )
     if exc.code in ("INVALID_OLD_PASSWORD", "INVALID_PASSWORD"):
-        return Unauthenticated("The password doesn't match this account. Verify the password and try again.",
-                               code=exc.code)
+        return Unauthenticated(
+            "The password doesn't match this account. Verify the password and try again.", code=exc.code
+        )
     if exc.code == "INVALID_CONFIRMATION_CODE":
         return InvalidInput("The password token is mismatched. Reset and try again.", code=exc.code)
     return exc

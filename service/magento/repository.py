@@ -14,7 +14,13 @@ import asyncpg
 
 from service.contacts import repository as contacts_repo
 from service.magento.records import (
-    AddressExtras, CustomerExtras, MagentoAddress, MagentoCustomer, Store, StoreGroup, Website,
+    AddressExtras,
+    CustomerExtras,
+    MagentoAddress,
+    MagentoCustomer,
+    Store,
+    StoreGroup,
+    Website,
 )
 from service.platform.db import Conn
 from service.tenants.settings import TenantSettings, settings_from_row
@@ -42,8 +48,20 @@ CUSTOMERS = f"""
     LEFT JOIN magento_customers m ON m.tenant_id = a.tenant_id AND m.account_id = a.id
     LEFT JOIN LATERAL (SELECT s.id, s.name FROM sites s WHERE s.tenant_id = a.tenant_id
                        AND s.customer_set_id = a.customer_set_id {_FIRST_STORE}) d ON true"""
-_CUSTOMER_FIELDS = ("id", "website_id", "website_code", "email", "firstname", "lastname", "taxvat", "is_subscribed",
-                    "created_at", "updated_at", "default_billing", "default_shipping")
+_CUSTOMER_FIELDS = (
+    "id",
+    "website_id",
+    "website_code",
+    "email",
+    "firstname",
+    "lastname",
+    "taxvat",
+    "is_subscribed",
+    "created_at",
+    "updated_at",
+    "default_billing",
+    "default_shipping",
+)
 _EXTRA_FIELDS = tuple(CustomerExtras.__struct_fields__)
 _ADDRESS_EXTRA_FIELDS = tuple(AddressExtras.__struct_fields__)
 _SELECT_CUSTOMERS = (
@@ -52,8 +70,14 @@ _SELECT_CUSTOMERS = (
 
 
 def _store(row: asyncpg.Record) -> Store:
-    return Store(id=row["id"], code=row["code"], name=row["name"], website_id=row["website_id"],
-                 website_code=row["website_code"], is_default=row["is_default"])
+    return Store(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        website_id=row["website_id"],
+        website_code=row["website_code"],
+        is_default=row["is_default"],
+    )
 
 
 # --- tenants and stores -----------------------------------------------------------------------------
@@ -73,7 +97,8 @@ async def tenant_stores(conn: Conn, tenant_id: int, code: str | None) -> tuple[T
     rows = await conn.fetch(
         f"""SELECT t.settings, {_STORE_COLUMNS} FROM tenants t JOIN {_STORE_JOIN} ON s.tenant_id = t.id
             WHERE t.id = $1 AND (s.is_default OR s.code = $2)""",
-        tenant_id, code,
+        tenant_id,
+        code,
     )
     if not rows:
         return None, []
@@ -97,7 +122,8 @@ async def get_store(conn: Conn, tenant_id: int, store_id: int) -> Store | None:
 async def default_store_of(conn: Conn, tenant_id: int, website_id: int) -> Store | None:
     row = await conn.fetchrow(
         f"SELECT {_STORE_COLUMNS} FROM {_STORE_JOIN} WHERE s.tenant_id = $1 AND s.customer_set_id = $2 {_FIRST_STORE}",
-        tenant_id, website_id,
+        tenant_id,
+        website_id,
     )
     return _store(row) if row is not None else None
 
@@ -122,8 +148,10 @@ async def list_store_groups(conn: Conn, tenant_id: int) -> list[StoreGroup]:
             FROM customer_sets c WHERE c.tenant_id = $1 ORDER BY c.id""",
         tenant_id,
     )
-    return [StoreGroup(id=row["id"], code=row["code"], name=row["name"], default_store_id=row["default_store_id"])
-            for row in rows]
+    return [
+        StoreGroup(id=row["id"], code=row["code"], name=row["name"], default_store_id=row["default_store_id"])
+        for row in rows
+    ]
 
 
 # --- customers --------------------------------------------------------------------------------------
@@ -143,7 +171,10 @@ async def search_customers(
     n = len(values)
     rows = await conn.fetch(
         f"{_SELECT_CUSTOMERS} {condition} ORDER BY {order} OFFSET ${n + 2} LIMIT ${n + 3}",
-        tenant_id, *values, offset, limit,
+        tenant_id,
+        *values,
+        offset,
+        limit,
     )
     return await _with_addresses(conn, tenant_id, rows), total
 
@@ -157,8 +188,10 @@ async def _with_addresses(conn: Conn, tenant_id: int, rows: list[asyncpg.Record]
         MagentoCustomer(
             **{name: row[name] for name in _CUSTOMER_FIELDS},
             extras=CustomerExtras(**{name: row[name] for name in _EXTRA_FIELDS}),
-            addresses=tuple(MagentoAddress(contact=contact, extras=extras.get(contact.id, AddressExtras()))
-                            for contact in contacts[row["id"]]),
+            addresses=tuple(
+                MagentoAddress(contact=contact, extras=extras.get(contact.id, AddressExtras()))
+                for contact in contacts[row["id"]]
+            ),
         )
         for row in rows
     ]
@@ -166,9 +199,10 @@ async def _with_addresses(conn: Conn, tenant_id: int, rows: list[asyncpg.Record]
 
 async def _address_extras(conn: Conn, tenant_id: int, contact_ids: list[int]) -> dict[int, AddressExtras]:
     rows = await conn.fetch(
-        f"""SELECT contact_id, {', '.join(_ADDRESS_EXTRA_FIELDS)} FROM magento_addresses
+        f"""SELECT contact_id, {", ".join(_ADDRESS_EXTRA_FIELDS)} FROM magento_addresses
             WHERE tenant_id = $1 AND contact_id = ANY($2::int[])""",
-        tenant_id, contact_ids,
+        tenant_id,
+        contact_ids,
     )
     return {row["contact_id"]: AddressExtras(**{name: row[name] for name in _ADDRESS_EXTRA_FIELDS}) for row in rows}
 
@@ -177,7 +211,9 @@ async def email_exists(conn: Conn, tenant_id: int, website_id: int, email_normal
     exists: bool = await conn.fetchval(
         """SELECT EXISTS (SELECT 1 FROM customer_accounts
                           WHERE tenant_id = $1 AND customer_set_id = $2 AND email_normalized = $3)""",
-        tenant_id, website_id, email_normalized,
+        tenant_id,
+        website_id,
+        email_normalized,
     )
     return exists
 
@@ -185,23 +221,29 @@ async def email_exists(conn: Conn, tenant_id: int, website_id: int, email_normal
 async def save_extras(conn: Conn, tenant_id: int, account_id: int, extras: CustomerExtras) -> None:
     # `created_in` is written once, when the customer is made: Magento keeps the store view's name of that time.
     await conn.execute(
-        f"""INSERT INTO magento_customers (tenant_id, account_id, {', '.join(_EXTRA_FIELDS)})
+        f"""INSERT INTO magento_customers (tenant_id, account_id, {", ".join(_EXTRA_FIELDS)})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (tenant_id, account_id) DO UPDATE SET store_id = EXCLUDED.store_id,
                 group_id = EXCLUDED.group_id, disable_auto_group_change = EXCLUDED.disable_auto_group_change,
                 prefix = EXCLUDED.prefix, middlename = EXCLUDED.middlename, suffix = EXCLUDED.suffix,
                 dob = EXCLUDED.dob, gender = EXCLUDED.gender""",
-        tenant_id, account_id, *(getattr(extras, name) for name in _EXTRA_FIELDS),
+        tenant_id,
+        account_id,
+        *(getattr(extras, name) for name in _EXTRA_FIELDS),
     )
 
 
-async def save_address_extras(conn: Conn, tenant_id: int, account_id: int, contact_id: int,
-                              extras: AddressExtras) -> None:
+async def save_address_extras(
+    conn: Conn, tenant_id: int, account_id: int, contact_id: int, extras: AddressExtras
+) -> None:
     await conn.execute(
-        f"""INSERT INTO magento_addresses (tenant_id, account_id, contact_id, {', '.join(_ADDRESS_EXTRA_FIELDS)})
+        f"""INSERT INTO magento_addresses (tenant_id, account_id, contact_id, {", ".join(_ADDRESS_EXTRA_FIELDS)})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (tenant_id, contact_id) DO UPDATE SET region_id = EXCLUDED.region_id,
                 region = EXCLUDED.region, prefix = EXCLUDED.prefix, suffix = EXCLUDED.suffix,
                 vat_id = EXCLUDED.vat_id""",
-        tenant_id, account_id, contact_id, *(getattr(extras, name) for name in _ADDRESS_EXTRA_FIELDS),
+        tenant_id,
+        account_id,
+        contact_id,
+        *(getattr(extras, name) for name in _ADDRESS_EXTRA_FIELDS),
     )

@@ -7,9 +7,10 @@ Nothing a caller sends is ever pasted into SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from service.accounts.filters import SqlFilter
 from service.magento.errors import invalid_value, required
@@ -25,8 +26,8 @@ def _int(raw: str) -> int:
 
 
 def _time(raw: str) -> datetime:
-    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = datetime.fromisoformat(raw.strip())
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _date(raw: str) -> date:
@@ -66,8 +67,17 @@ FIELDS: dict[str, Column] = {
     "updated_at": Column("c.updated_at", _time, "timestamptz[]"),
     "dob": Column("c.dob", _date, "date[]"),
 }
-_COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gteq": ">=", "moreq": ">=", "from": ">=", "lt": "<", "lteq": "<=",
-                "to": "<="}
+_COMPARISONS = {
+    "eq": "=",
+    "neq": "<>",
+    "gt": ">",
+    "gteq": ">=",
+    "moreq": ">=",
+    "from": ">=",
+    "lt": "<",
+    "lteq": "<=",
+    "to": "<=",
+}
 CONDITION_TYPES = frozenset({*_COMPARISONS, "like", "nlike", "in", "nin", "null", "notnull", "finset", "nfinset"})
 
 

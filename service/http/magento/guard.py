@@ -59,7 +59,7 @@ class MagentoGuard:
         self._logins = logins
         self._default_tenant_id = default_tenant_id
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "MagentoGuard":
+    def __deepcopy__(self, memo: dict[int, Any]) -> MagentoGuard:
         return self  # Litestar deep-copies a router when registering it; the capabilities are the process's own
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -81,11 +81,14 @@ class MagentoGuard:
             return int(raw)
         if self._default_tenant_id is not None:
             return self._default_tenant_id
-        raise NotFound("No tenant serves this host: send x-vol-tenant, or list the host in the tenant's hostNames.",
-                       code="TENANT_NOT_FOUND")
+        raise NotFound(
+            "No tenant serves this host: send x-vol-tenant, or list the host in the tenant's hostNames.",
+            code="TENANT_NOT_FOUND",
+        )
 
-    async def _caller(self, token: str | None, tenant_id: int,
-                      resource: str) -> tuple[AdminPrincipal | None, CustomerPrincipal | None]:
+    async def _caller(
+        self, token: str | None, tenant_id: int, resource: str
+    ) -> tuple[AdminPrincipal | None, CustomerPrincipal | None]:
         """The admin or customer behind the bearer token. A bad token is refused, except on anonymous routes,
         which (like Magento's) treat it as no token."""
         if token is None:
