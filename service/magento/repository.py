@@ -80,6 +80,10 @@ def _store(row: asyncpg.Record) -> Store:
     )
 
 
+def _website(row: asyncpg.Record) -> Website:
+    return Website(id=row["id"], code=row["code"], name=row["name"])
+
+
 # --- tenants and stores -----------------------------------------------------------------------------
 
 
@@ -130,14 +134,14 @@ async def default_store_of(conn: Conn, tenant_id: int, website_id: int) -> Store
 
 async def list_websites(conn: Conn, tenant_id: int) -> list[Website]:
     rows = await conn.fetch("SELECT id, code, name FROM customer_sets WHERE tenant_id = $1 ORDER BY id", tenant_id)
-    return [Website(id=row["id"], code=row["code"], name=row["name"]) for row in rows]
+    return [_website(row) for row in rows]
 
 
 async def get_website(conn: Conn, tenant_id: int, website_id: int) -> Website | None:
     row = await conn.fetchrow(
         "SELECT id, code, name FROM customer_sets WHERE tenant_id = $1 AND id = $2", tenant_id, website_id
     )
-    return Website(id=row["id"], code=row["code"], name=row["name"]) if row is not None else None
+    return _website(row) if row is not None else None
 
 
 async def list_store_groups(conn: Conn, tenant_id: int) -> list[StoreGroup]:
