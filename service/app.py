@@ -115,7 +115,7 @@ def _routers(c: Capabilities) -> list[Router]:
         app_tickets=c.app_tickets, tokens=c.tokens, challenges=c.challenges, tenants=c.tenants
     )
     magento_guard = MagentoGuard(
-        magento=c.customers, admins=c.admins, tokens=c.tokens, default_tenant_id=c.settings.default_tenant_id
+        stores=c.magento_stores, admins=c.admins, tokens=c.tokens, default_tenant_id=c.settings.default_tenant_id
     )
     return [
         Router("/", route_handlers=ADMIN_ROUTES, before_request=AdminAuthentication(c.admins)),

@@ -24,7 +24,9 @@ from service.audit import AuditTrail
 from service.contacts.service import Contacts
 from service.limits.attempts import AttemptLimiter
 from service.limits.lockout import Lockout
-from service.magento.service import MagentoCustomers
+from service.magento.access import MagentoAccess
+from service.magento.customers import MagentoCustomers
+from service.magento.stores import MagentoStores
 from service.platform.background import Background
 from service.platform.config import Settings
 from service.platform.crypto import SecretBox
@@ -68,7 +70,9 @@ class Capabilities:
     keys: KeyCache
     tokens: TokenResolver
     introspection: TokenIntrospection
-    customers: MagentoCustomers
+    magento_stores: MagentoStores
+    magento_customers: MagentoCustomers
+    magento_access: MagentoAccess
 
     def by_name(self) -> dict[str, Any]:
         """Each capability under its field name: the names handlers ask for."""
@@ -193,16 +197,25 @@ class _Builder:
         return TokenIntrospection(sessions=self.sessions, resolver=self.tokens, issuer_for=self.settings.issuer_for)
 
     @cached_property
-    def customers(self) -> MagentoCustomers:
+    def magento_stores(self) -> MagentoStores:
+        return MagentoStores(db=self.db)
+
+    @cached_property
+    def magento_customers(self) -> MagentoCustomers:
         return MagentoCustomers(
+            db=self.db, accounts=self.accounts, account_passwords=self.account_passwords, sessions=self.sessions
+        )
+
+    @cached_property
+    def magento_access(self) -> MagentoAccess:
+        return MagentoAccess(
             db=self.db,
             attempts=self.attempts,
-            accounts=self.accounts,
-            account_passwords=self.account_passwords,
-            password_resets=self.password_resets,
             admins=self.admins,
             logins=self.logins,
             sessions=self.sessions,
+            account_passwords=self.account_passwords,
+            password_resets=self.password_resets,
         )
 
 

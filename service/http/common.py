@@ -9,13 +9,13 @@ from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
 
 from service.audit import Actor
 from service.http.request_context import client_address_of, request_id_of
+from service.platform.db import MAX_ID
 
 T = TypeVar("T")
 # A capability `create_app` hands a handler (`accounts: Injected[Accounts]`): the process's own object,
 # passed as it is, not validated per request as request values are (Litestar's SkipValidation).
 Injected = Annotated[T, SkipValidationMarker()]
 
-MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]

@@ -7,7 +7,7 @@ as a FieldError (name, value); `service.http.errors` renders them as that dict o
 
 from __future__ import annotations
 
-from service.errors import FieldError, InvalidInput, NotFound, Unauthenticated
+from service.errors import ErrorCode, FieldError, GatehouseError, InvalidInput, NotFound, Unauthenticated
 
 SIGN_IN_FAILED = (
     "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
@@ -19,37 +19,74 @@ def _parameters(**values: object) -> tuple[FieldError, ...]:
 
 
 def required(field: str) -> InvalidInput:
-    return InvalidInput('"%fieldName" is required. Enter and try again.', code="REQUIRED_FIELD",
-                        field_errors=_parameters(fieldName=field))
+    return InvalidInput(
+        '"%fieldName" is required. Enter and try again.',
+        code=ErrorCode.REQUIRED_FIELD,
+        field_errors=_parameters(fieldName=field),
+    )
 
 
 def invalid_value(field: str, value: object) -> InvalidInput:
-    return InvalidInput('Invalid value of "%value" provided for the %fieldName field.', code="INVALID_FIELD_VALUE",
-                        field_errors=_parameters(value=str(value)[:100], fieldName=field))
+    return InvalidInput(
+        'Invalid value of "%value" provided for the %fieldName field.',
+        code=ErrorCode.INVALID_FIELD_VALUE,
+        field_errors=_parameters(value=str(value)[:100], fieldName=field),
+    )
 
 
 def invalid_request(problem: str) -> InvalidInput:
-    return InvalidInput("The request is invalid: %1", code="VALIDATION_FAILED", field_errors=_parameters(**{"1": problem}))
+    return InvalidInput(
+        "The request is invalid: %1", code=ErrorCode.VALIDATION_FAILED, field_errors=_parameters(**{"1": problem})
+    )
 
 
 def no_such_entity(field: str, value: object) -> NotFound:
-    return NotFound("No such entity with %fieldName = %fieldValue", code="NO_SUCH_ENTITY",
-                    field_errors=_parameters(fieldName=field, fieldValue=value))
+    return NotFound(
+        "No such entity with %fieldName = %fieldValue",
+        code=ErrorCode.NO_SUCH_ENTITY,
+        field_errors=_parameters(fieldName=field, fieldValue=value),
+    )
 
 
 def not_authorized(resource: str) -> Unauthenticated:
-    return Unauthenticated("The consumer isn't authorized to access %resources.", code="NOT_AUTHORIZED",
-                           field_errors=_parameters(resources=resource))
+    return Unauthenticated(
+        "The consumer isn't authorized to access %resources.",
+        code=ErrorCode.NOT_AUTHORIZED,
+        field_errors=_parameters(resources=resource),
+    )
 
 
 def sign_in_failed() -> Unauthenticated:
-    return Unauthenticated(SIGN_IN_FAILED, code="INVALID_CREDENTIALS")
+    return Unauthenticated(SIGN_IN_FAILED, code=ErrorCode.INVALID_CREDENTIALS)
 
 
 def store_not_found() -> NotFound:
-    return NotFound("The store that was requested wasn't found. Verify the store and try again.", code="STORE_NOT_FOUND")
+    return NotFound(
+        "The store that was requested wasn't found. Verify the store and try again.", code=ErrorCode.STORE_NOT_FOUND
+    )
 
 
 def email_taken() -> InvalidInput:
-    return InvalidInput("A customer with the same email address already exists in an associated website.",
-                        code="EMAIL_TAKEN")
+    return InvalidInput(
+        "A customer with the same email address already exists in an associated website.", code=ErrorCode.EMAIL_TAKEN
+    )
+
+
+def in_magento_words(exc: GatehouseError, email_sent: str | None = None) -> GatehouseError:
+    """An error of Gatehouse's accounts, contacts or passwords as Magento words it, where Magento has its own.
+    `email_sent`: the customer's email as the caller sent it, which Magento's invalid-email message quotes."""
+    if exc.code == ErrorCode.INVALID_EMAIL and email_sent is not None:
+        return invalid_value("email", email_sent)
+    if exc.code in (ErrorCode.EMAIL_TAKEN, ErrorCode.USERNAME_TAKEN):
+        return email_taken()
+    if exc.code == ErrorCode.TOO_MANY_CONTACTS:
+        return InvalidInput(
+            exc.message.replace("An account", "A customer").replace("contacts", "addresses"), code=exc.code
+        )
+    if exc.code in (ErrorCode.INVALID_OLD_PASSWORD, ErrorCode.INVALID_PASSWORD):
+        return Unauthenticated(
+            "The password doesn't match this account. Verify the password and try again.", code=exc.code
+        )
+    if exc.code == ErrorCode.INVALID_CONFIRMATION_CODE:
+        return InvalidInput("The password token is mismatched. Reset and try again.", code=exc.code)
+    return exc

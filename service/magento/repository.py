@@ -12,11 +12,27 @@ from typing import Any
 
 import asyncpg
 
+from service.contacts import repository as contacts_repo
+from service.magento.records import (
+    AddressExtras,
+    CustomerExtras,
+    MagentoAddress,
+    MagentoCustomer,
+    Store,
+    StoreGroup,
+    Website,
+)
 from service.platform.db import Conn
+from service.tenants.settings import TenantSettings, settings_from_row
 
-# One row per customer, in Magento's field names. `d` is the website's default store, which stands
-# in for the store of accounts that were not created through Magento.
-CUSTOMERS = """
+# A website's default store: the tenant's default site when it is in the website, else its first site.
+_FIRST_STORE = "ORDER BY s.is_default DESC, s.id LIMIT 1"
+_STORE_COLUMNS = "s.id, s.code, s.name, s.customer_set_id AS website_id, c.code AS website_code, s.is_default"
+_STORE_JOIN = "sites s JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id"
+
+# One row per customer, in Magento's field names; search filters and sorts over it as `c`. `d` is the
+# website's default store, which stands in for the store of accounts that were not created through Magento.
+CUSTOMERS = f"""
     SELECT a.id, a.tenant_id, a.customer_set_id AS website_id, cs.code AS website_code, a.email_address AS email,
            a.first_name AS firstname, a.last_name AS lastname, a.tax_id AS taxvat, a.accepts_marketing AS is_subscribed,
            a.created_at, a.updated_at, coalesce(m.group_id, 1) AS group_id,
@@ -31,11 +47,41 @@ CUSTOMERS = """
     JOIN customer_sets cs ON cs.tenant_id = a.tenant_id AND cs.id = a.customer_set_id
     LEFT JOIN magento_customers m ON m.tenant_id = a.tenant_id AND m.account_id = a.id
     LEFT JOIN LATERAL (SELECT s.id, s.name FROM sites s WHERE s.tenant_id = a.tenant_id
-                       AND s.customer_set_id = a.customer_set_id ORDER BY s.is_default DESC, s.id LIMIT 1) d ON true"""
+                       AND s.customer_set_id = a.customer_set_id {_FIRST_STORE}) d ON true"""
+_CUSTOMER_FIELDS = (
+    "id",
+    "website_id",
+    "website_code",
+    "email",
+    "firstname",
+    "lastname",
+    "taxvat",
+    "is_subscribed",
+    "created_at",
+    "updated_at",
+    "default_billing",
+    "default_shipping",
+)
+_EXTRA_FIELDS = tuple(CustomerExtras.__struct_fields__)
+_ADDRESS_EXTRA_FIELDS = tuple(AddressExtras.__struct_fields__)
+_SELECT_CUSTOMERS = (
+    f"SELECT {', '.join(f'c.{name}' for name in (*_CUSTOMER_FIELDS, *_EXTRA_FIELDS))} FROM ({CUSTOMERS}) c"
+)
 
-EXTRA_FIELDS = ("store_id", "created_in", "group_id", "disable_auto_group_change", "prefix", "middlename", "suffix",
-                "dob", "gender")
-ADDRESS_EXTRA_FIELDS = ("region_id", "region", "prefix", "suffix", "vat_id")
+
+def _store(row: asyncpg.Record) -> Store:
+    return Store(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        website_id=row["website_id"],
+        website_code=row["website_code"],
+        is_default=row["is_default"],
+    )
+
+
+def _website(row: asyncpg.Record) -> Website:
+    return Website(id=row["id"], code=row["code"], name=row["name"])
 
 
 # --- tenants and stores -----------------------------------------------------------------------------
@@ -43,101 +89,165 @@ ADDRESS_EXTRA_FIELDS = ("region_id", "region", "prefix", "suffix", "vat_id")
 
 async def tenant_for_host(conn: Conn, host: str) -> int | None:
     """The tenant whose setting hostNames lists this host (uses the GIN index on settings -> 'hostNames')."""
-    return await conn.fetchval(
+    tenant_id: int | None = await conn.fetchval(
         "SELECT id FROM tenants WHERE settings -> 'hostNames' ? $1 ORDER BY id LIMIT 1", host
     )
+    return tenant_id
 
 
-async def tenant_stores(conn: Conn, tenant_id: int, code: str | None) -> list[asyncpg.Record]:
-    """The tenant's settings with its default site and, when `code` names one, that site."""
-    return await conn.fetch(
-        """SELECT t.settings, s.id, s.code, s.name, s.customer_set_id, c.code AS customer_set_code, s.is_default
-           FROM tenants t JOIN sites s ON s.tenant_id = t.id
-           JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
-           WHERE t.id = $1 AND (s.is_default OR s.code = $2)""",
-        tenant_id, code,
+async def tenant_stores(conn: Conn, tenant_id: int, code: str | None) -> tuple[TenantSettings | None, list[Store]]:
+    """The tenant's settings with its default site and, when `code` names one, that site; (None, []): no such
+    tenant."""
+    rows = await conn.fetch(
+        f"""SELECT t.settings, {_STORE_COLUMNS} FROM tenants t JOIN {_STORE_JOIN} ON s.tenant_id = t.id
+            WHERE t.id = $1 AND (s.is_default OR s.code = $2)""",
+        tenant_id,
+        code,
     )
+    if not rows:
+        return None, []
+    return settings_from_row(rows[0]["settings"]), [_store(row) for row in rows]
 
 
-async def customer_set(conn: Conn, tenant_id: int, customer_set_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT id, code, name FROM customer_sets WHERE tenant_id = $1 AND id = $2", tenant_id, customer_set_id
+async def list_stores(conn: Conn, tenant_id: int) -> list[Store]:
+    rows = await conn.fetch(
+        f"SELECT {_STORE_COLUMNS} FROM {_STORE_JOIN} WHERE s.tenant_id = $1 ORDER BY s.id", tenant_id
     )
+    return [_store(row) for row in rows]
 
 
-async def default_store_of(conn: Conn, tenant_id: int, customer_set_id: int) -> asyncpg.Record | None:
-    """A website's default store: the tenant's default site when it is in the website, else its first site."""
-    return await conn.fetchrow(
-        """SELECT id, code, name, customer_set_id FROM sites WHERE tenant_id = $1 AND customer_set_id = $2
-           ORDER BY is_default DESC, id LIMIT 1""",
-        tenant_id, customer_set_id,
+async def get_store(conn: Conn, tenant_id: int, store_id: int) -> Store | None:
+    row = await conn.fetchrow(
+        f"SELECT {_STORE_COLUMNS} FROM {_STORE_JOIN} WHERE s.tenant_id = $1 AND s.id = $2", tenant_id, store_id
     )
+    return _store(row) if row is not None else None
+
+
+async def default_store_of(conn: Conn, tenant_id: int, website_id: int) -> Store | None:
+    row = await conn.fetchrow(
+        f"SELECT {_STORE_COLUMNS} FROM {_STORE_JOIN} WHERE s.tenant_id = $1 AND s.customer_set_id = $2 {_FIRST_STORE}",
+        tenant_id,
+        website_id,
+    )
+    return _store(row) if row is not None else None
+
+
+async def list_websites(conn: Conn, tenant_id: int) -> list[Website]:
+    rows = await conn.fetch("SELECT id, code, name FROM customer_sets WHERE tenant_id = $1 ORDER BY id", tenant_id)
+    return [_website(row) for row in rows]
+
+
+async def get_website(conn: Conn, tenant_id: int, website_id: int) -> Website | None:
+    row = await conn.fetchrow(
+        "SELECT id, code, name FROM customer_sets WHERE tenant_id = $1 AND id = $2", tenant_id, website_id
+    )
+    return _website(row) if row is not None else None
+
+
+async def list_store_groups(conn: Conn, tenant_id: int) -> list[StoreGroup]:
+    rows = await conn.fetch(
+        f"""SELECT c.id, c.code, c.name,
+                   coalesce((SELECT s.id FROM sites s WHERE s.tenant_id = c.tenant_id AND s.customer_set_id = c.id
+                             {_FIRST_STORE}), 0) AS default_store_id
+            FROM customer_sets c WHERE c.tenant_id = $1 ORDER BY c.id""",
+        tenant_id,
+    )
+    return [
+        StoreGroup(id=row["id"], code=row["code"], name=row["name"], default_store_id=row["default_store_id"])
+        for row in rows
+    ]
 
 
 # --- customers --------------------------------------------------------------------------------------
 
 
-async def get_customer(conn: Conn, tenant_id: int, account_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{CUSTOMERS} WHERE a.tenant_id = $1 AND a.id = $2", tenant_id, account_id)
+async def get_customer(conn: Conn, tenant_id: int, account_id: int) -> MagentoCustomer | None:
+    row = await conn.fetchrow(f"{_SELECT_CUSTOMERS} WHERE c.tenant_id = $1 AND c.id = $2", tenant_id, account_id)
+    return (await _with_addresses(conn, tenant_id, [row]))[0] if row is not None else None
 
 
 async def search_customers(
     conn: Conn, tenant_id: int, where: str, values: list[Any], order: str, offset: int, limit: int
-) -> tuple[list[asyncpg.Record], int]:
+) -> tuple[list[MagentoCustomer], int]:
     # `where` and `order` are assembled by service.magento.search from fixed fragments only; values are bound.
-    base = f"FROM ({CUSTOMERS}) c WHERE c.tenant_id = $1 AND {where}"
-    total = await conn.fetchval(f"SELECT count(*) {base}", tenant_id, *values)
+    condition = f"WHERE c.tenant_id = $1 AND {where}"
+    total: int = await conn.fetchval(f"SELECT count(*) FROM ({CUSTOMERS}) c {condition}", tenant_id, *values)
     n = len(values)
     rows = await conn.fetch(
-        f"SELECT c.* {base} ORDER BY {order} OFFSET ${n + 2} LIMIT ${n + 3}", tenant_id, *values, offset, limit
+        f"{_SELECT_CUSTOMERS} {condition} ORDER BY {order} OFFSET ${n + 2} LIMIT ${n + 3}",
+        tenant_id,
+        *values,
+        offset,
+        limit,
     )
-    return rows, total
+    return await _with_addresses(conn, tenant_id, rows), total
 
 
-async def email_exists(conn: Conn, tenant_id: int, customer_set_id: int, email_normalized: str) -> bool:
-    return await conn.fetchval(
+async def _with_addresses(conn: Conn, tenant_id: int, rows: list[asyncpg.Record]) -> list[MagentoCustomer]:
+    """The customers of these rows with their addresses: the accounts' contacts in one query, their Magento
+    fields in one more."""
+    contacts = await contacts_repo.list_for_accounts(conn, tenant_id, [row["id"] for row in rows])
+    extras = await _address_extras(conn, tenant_id, [c.id for listed in contacts.values() for c in listed])
+    return [
+        MagentoCustomer(
+            **{name: row[name] for name in _CUSTOMER_FIELDS},
+            extras=CustomerExtras(**{name: row[name] for name in _EXTRA_FIELDS}),
+            addresses=tuple(
+                MagentoAddress(contact=contact, extras=extras.get(contact.id, AddressExtras()))
+                for contact in contacts[row["id"]]
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def _address_extras(conn: Conn, tenant_id: int, contact_ids: list[int]) -> dict[int, AddressExtras]:
+    rows = await conn.fetch(
+        f"""SELECT contact_id, {", ".join(_ADDRESS_EXTRA_FIELDS)} FROM magento_addresses
+            WHERE tenant_id = $1 AND contact_id = ANY($2::int[])""",
+        tenant_id,
+        contact_ids,
+    )
+    return {row["contact_id"]: AddressExtras(**{name: row[name] for name in _ADDRESS_EXTRA_FIELDS}) for row in rows}
+
+
+async def email_exists(conn: Conn, tenant_id: int, website_id: int, email_normalized: str) -> bool:
+    exists: bool = await conn.fetchval(
         """SELECT EXISTS (SELECT 1 FROM customer_accounts
                           WHERE tenant_id = $1 AND customer_set_id = $2 AND email_normalized = $3)""",
-        tenant_id, customer_set_id, email_normalized,
+        tenant_id,
+        website_id,
+        email_normalized,
     )
+    return exists
 
 
-async def save_extras(conn: Conn, tenant_id: int, account_id: int, extras: dict[str, Any]) -> None:
+async def save_extras(conn: Conn, tenant_id: int, account_id: int, extras: CustomerExtras) -> None:
+    # `created_in` is written once, when the customer is made: Magento keeps the store view's name of that time.
     await conn.execute(
-        """INSERT INTO magento_customers (tenant_id, account_id, store_id, created_in, group_id,
-               disable_auto_group_change, prefix, middlename, suffix, dob, gender)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (tenant_id, account_id) DO UPDATE SET store_id = EXCLUDED.store_id,
-               group_id = EXCLUDED.group_id, disable_auto_group_change = EXCLUDED.disable_auto_group_change,
-               prefix = EXCLUDED.prefix, middlename = EXCLUDED.middlename, suffix = EXCLUDED.suffix,
-               dob = EXCLUDED.dob, gender = EXCLUDED.gender""",
-        tenant_id, account_id, *(extras[name] for name in EXTRA_FIELDS),
+        f"""INSERT INTO magento_customers (tenant_id, account_id, {", ".join(_EXTRA_FIELDS)})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            ON CONFLICT (tenant_id, account_id) DO UPDATE SET store_id = EXCLUDED.store_id,
+                group_id = EXCLUDED.group_id, disable_auto_group_change = EXCLUDED.disable_auto_group_change,
+                prefix = EXCLUDED.prefix, middlename = EXCLUDED.middlename, suffix = EXCLUDED.suffix,
+                dob = EXCLUDED.dob, gender = EXCLUDED.gender""",
+        tenant_id,
+        account_id,
+        *(getattr(extras, name) for name in _EXTRA_FIELDS),
     )
 
 
-# --- addresses --------------------------------------------------------------------------------------
-
-
-async def addresses_of(conn: Conn, tenant_id: int, account_ids: list[int]) -> list[asyncpg.Record]:
-    """The contacts of these accounts with their types and Magento fields, by account and id."""
-    return await conn.fetch(
-        """SELECT c.*, x.region_id, x.region, x.prefix, x.suffix, x.vat_id, coalesce(
-                  (SELECT jsonb_agg(jsonb_build_object('name', t.name, 'is_primary', t.is_primary) ORDER BY t.name)
-                   FROM customer_contact_types t WHERE t.tenant_id = c.tenant_id AND t.contact_id = c.id),
-                  '[]'::jsonb) AS types
-           FROM customer_contacts c
-           LEFT JOIN magento_addresses x ON x.tenant_id = c.tenant_id AND x.contact_id = c.id
-           WHERE c.tenant_id = $1 AND c.account_id = ANY($2::int[])
-           ORDER BY c.account_id, c.id""",
-        tenant_id, account_ids,
-    )
-
-
-async def save_address_extras(conn: Conn, tenant_id: int, account_id: int, contact_id: int, extras: dict[str, Any]) -> None:
+async def save_address_extras(
+    conn: Conn, tenant_id: int, account_id: int, contact_id: int, extras: AddressExtras
+) -> None:
     await conn.execute(
-        """INSERT INTO magento_addresses (tenant_id, account_id, contact_id, region_id, region, prefix, suffix, vat_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (tenant_id, contact_id) DO UPDATE SET region_id = EXCLUDED.region_id,
-               region = EXCLUDED.region, prefix = EXCLUDED.prefix, suffix = EXCLUDED.suffix, vat_id = EXCLUDED.vat_id""",
-        tenant_id, account_id, contact_id, *(extras[name] for name in ADDRESS_EXTRA_FIELDS),
+        f"""INSERT INTO magento_addresses (tenant_id, account_id, contact_id, {", ".join(_ADDRESS_EXTRA_FIELDS)})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (tenant_id, contact_id) DO UPDATE SET region_id = EXCLUDED.region_id,
+                region = EXCLUDED.region, prefix = EXCLUDED.prefix, suffix = EXCLUDED.suffix,
+                vat_id = EXCLUDED.vat_id""",
+        tenant_id,
+        account_id,
+        contact_id,
+        *(getattr(extras, name) for name in _ADDRESS_EXTRA_FIELDS),
     )

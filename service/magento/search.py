@@ -1,35 +1,21 @@
-"""Magento's searchCriteria for GET /V1/customers/search, compiled to parameterised SQL.
-
-    searchCriteria[filter_groups][i][filters][j][field|value|condition_type]
-    searchCriteria[sortOrders][k][field|direction]
-    searchCriteria[pageSize], searchCriteria[currentPage]   (camelCase or snake_case, as Magento reads them)
+"""Magento's search criteria for customers (GET /V1/customers/search), compiled to parameterised SQL.
 
 Filters within a group are OR'ed, groups are AND'ed. Field names go through a fixed table to column
 names and condition types through a fixed table to SQL fragments; every value is a bind parameter.
-Nothing from the query string is ever pasted into SQL.
+Nothing a caller sends is ever pasted into SQL.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 from service.accounts.filters import SqlFilter
-from service.magento.errors import invalid_request, invalid_value, required
+from service.magento.errors import invalid_value, required
 
 MAX_PAGE_SIZE = 1000  # PyMagento pages by 1000; without pageSize Magento returns everything, we return this many
-MAX_FILTERS = 50
-MAX_SORT_ORDERS = 5
-MAX_INDEX = 99
-
-_FILTER_KEY = re.compile(
-    r"^searchCriteria\[(?:filter_groups|filterGroups)\]\[(\d+)\]\[filters\]\[(\d+)\]\[(field|value|condition_type|conditionType)\]$"
-)
-_SORT_KEY = re.compile(r"^searchCriteria\[(?:sort_orders|sortOrders)\]\[(\d+)\]\[(field|direction)\]$")
-_PAGE_SIZE_KEYS = ("searchCriteria[pageSize]", "searchCriteria[page_size]")
-_CURRENT_PAGE_KEYS = ("searchCriteria[currentPage]", "searchCriteria[current_page]")
 
 
 def _int(raw: str) -> int:
@@ -40,8 +26,8 @@ def _int(raw: str) -> int:
 
 
 def _time(raw: str) -> datetime:
-    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = datetime.fromisoformat(raw.strip())
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _date(raw: str) -> date:
@@ -81,24 +67,33 @@ FIELDS: dict[str, Column] = {
     "updated_at": Column("c.updated_at", _time, "timestamptz[]"),
     "dob": Column("c.dob", _date, "date[]"),
 }
-_COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gteq": ">=", "moreq": ">=", "from": ">=", "lt": "<", "lteq": "<=",
-                "to": "<="}
+_COMPARISONS = {
+    "eq": "=",
+    "neq": "<>",
+    "gt": ">",
+    "gteq": ">=",
+    "moreq": ">=",
+    "from": ">=",
+    "lt": "<",
+    "lteq": "<=",
+    "to": "<=",
+}
 CONDITION_TYPES = frozenset({*_COMPARISONS, "like", "nlike", "in", "nin", "null", "notnull", "finset", "nfinset"})
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Filter:
-    field: str | None = None
+    field: str | None = None  # a name of FIELDS, checked when compiled
     value: str | None = None
-    condition_type: str | None = None
+    condition_type: str | None = None  # one of CONDITION_TYPES (checked when compiled); None: eq
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SearchCriteria:
-    filter_groups: list[list[Filter]] = field(default_factory=list)
-    sort_orders: list[tuple[str, str]] = field(default_factory=list)
-    page_size: int | None = None
-    current_page: int | None = None
+    filter_groups: tuple[tuple[Filter, ...], ...] = ()  # filters in a group are OR'ed, groups AND'ed
+    sort_orders: tuple[tuple[str, str], ...] = ()  # (field, ASC|DESC)
+    page_size: int | None = None  # None: MAX_PAGE_SIZE
+    current_page: int | None = None  # 1-based
 
     @property
     def limit(self) -> int:
@@ -107,75 +102,6 @@ class SearchCriteria:
     @property
     def offset(self) -> int:
         return ((self.current_page or 1) - 1) * self.limit
-
-    def echo(self) -> dict[str, Any]:
-        """The criteria as Magento repeats them in `search_criteria`."""
-        body: dict[str, Any] = {
-            "filter_groups": [
-                {"filters": [
-                    {k: v for k, v in (("field", f.field), ("value", f.value), ("condition_type", f.condition_type)) if v is not None}
-                    for f in group
-                ]}
-                for group in self.filter_groups
-            ]
-        }
-        if self.sort_orders:
-            body["sort_orders"] = [{"field": f, "direction": d} for f, d in self.sort_orders]
-        if self.page_size is not None:
-            body["page_size"] = self.page_size
-        if self.current_page is not None:
-            body["current_page"] = self.current_page
-        return body
-
-
-def _index(raw: str) -> int:
-    index = int(raw)
-    if index > MAX_INDEX:
-        raise invalid_request(f"searchCriteria indexes go up to {MAX_INDEX}")
-    return index
-
-
-def _positive(name: str, raw: str, maximum: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid_value(name, raw) from None
-    if not 1 <= value <= maximum:
-        raise invalid_value(name, raw)
-    return value
-
-
-def parse(params: Iterable[tuple[str, str]]) -> SearchCriteria:
-    """searchCriteria from the query string's (name, value) pairs; other parameters are left alone."""
-    groups: dict[int, dict[int, Filter]] = {}
-    sorts: dict[int, dict[str, str]] = {}
-    criteria = SearchCriteria()
-    seen = False
-    for name, value in params:
-        if not name.startswith("searchCriteria"):
-            continue
-        seen = True
-        if match := _FILTER_KEY.match(name):
-            group, position, part = _index(match[1]), _index(match[2]), match[3]
-            target = groups.setdefault(group, {}).setdefault(position, Filter())
-            setattr(target, "condition_type" if part == "conditionType" else part, value)
-        elif match := _SORT_KEY.match(name):
-            sorts.setdefault(_index(match[1]), {})[match[2]] = value
-        elif name in _PAGE_SIZE_KEYS:
-            criteria.page_size = _positive("pageSize", value, MAX_PAGE_SIZE)
-        elif name in _CURRENT_PAGE_KEYS:
-            criteria.current_page = _positive("currentPage", value, 2**31 - 1)
-        elif name != "searchCriteria":
-            raise invalid_request(f"unknown search parameter {name[:80]}")
-    if not seen:
-        raise required("searchCriteria")
-    criteria.filter_groups = [[groups[g][f] for f in sorted(groups[g])] for g in sorted(groups)]
-    if sum(len(g) for g in criteria.filter_groups) > MAX_FILTERS:
-        raise invalid_request(f"at most {MAX_FILTERS} filters")
-    if len(sorts) > MAX_SORT_ORDERS:
-        raise invalid_request(f"at most {MAX_SORT_ORDERS} sort orders")
-    criteria.sort_orders = [(s.get("field", ""), s.get("direction", "ASC")) for _, s in sorted(sorts.items())]
-    return criteria
 
 
 def _column(name: str | None) -> Column:

@@ -8,6 +8,9 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
+# Every id is a PostgreSQL integer: larger numbers name nothing, and binding them would fail.
+MAX_ID = 2**31 - 1
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")

@@ -43,12 +43,13 @@ def provide_admin(request: Request[Any, Any, Any]) -> AdminPrincipal:
     return admin
 
 
-def provide_admin_actor(request: Request[Any, Any, Any], admin: AdminPrincipal) -> Actor:
+Admin = NamedDependency[AdminPrincipal]
+
+
+def provide_admin_actor(request: Request[Any, Any, Any], admin: Admin) -> Actor:
     """The admin as the audit trail names them, with this request's address and id."""
     return actor(request, admin.actor_name)
 
-
-Admin = NamedDependency[AdminPrincipal]
 # Who a write is recorded as: `who: AdminActor`.
 AdminActor = Annotated[Actor, SkipValidationMarker()]
 

@@ -16,7 +16,7 @@ from service.applications.behaviors import Behavior
 from service.audit import Actor
 from service.http.common import Id, Injected, PageSize, StartIndex, actor
 from service.http.kibo.auth import Customer, provide_app, provide_scope
-from service.http.kibo.conventions import collection, kibo_response
+from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import account_changes, new_account
 from service.http.kibo.models import (
     ConfirmationInfo,
@@ -25,7 +25,7 @@ from service.http.kibo.models import (
     CustomerPasswordInfo,
     CustomerResetPasswordInfo,
 )
-from service.http.kibo.render import account_body, login_state_body
+from service.http.kibo.render import account_body, collection, login_state_body
 from service.tenants.scope import CustomerScope
 
 Text = Annotated[str | None, QueryParameter(max_length=1000)]

@@ -15,7 +15,7 @@ from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRe
 from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected
-from service.http.kibo.conventions import kibo_datetime
+from service.http.kibo.render import kibo_datetime
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -17,8 +17,9 @@ from litestar.di import NamedDependency
 
 from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
 from service.errors import ErrorCode, Forbidden, InvalidInput, Unauthenticated
-from service.http.common import MAX_ID, Injected, bearer_token
+from service.http.common import Injected, bearer_token
 from service.platform.crypto import token_digest
+from service.platform.db import MAX_ID
 from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
 from service.tokens.resolver import CUSTOMER_KINDS, CustomerPrincipal, TokenKind, TokenResolver, kind_of

@@ -13,10 +13,10 @@ from service.contacts.service import Contacts
 from service.http.common import Id, Injected, PageSize, StartIndex
 from service.http.kibo.accounts import KiboController, app_actor
 from service.http.kibo.auth import Customer
-from service.http.kibo.conventions import collection, kibo_response
+from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import new_contact
 from service.http.kibo.models import CustomerContact
-from service.http.kibo.render import contact_body
+from service.http.kibo.render import collection, contact_body
 
 
 class ContactController(KiboController):

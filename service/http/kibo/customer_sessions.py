@@ -11,7 +11,7 @@ from service.errors import ErrorCode, NotFound
 from service.http.common import Injected
 from service.http.kibo.accounts import KiboController
 from service.http.kibo.auth import Shopper, provide_shopper
-from service.http.kibo.conventions import kibo_datetime_ms
+from service.http.kibo.render import kibo_datetime_ms
 from service.sessions.store import Sessions
 
 

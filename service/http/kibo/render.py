@@ -1,12 +1,41 @@
-"""Gatehouse's accounts, contacts and login state in Kibo's wire shapes (camelCase, Kibo's dates)."""
+"""Gatehouse's records in Kibo's wire shapes: camelCase, Kibo's dates, Kibo's collection envelope."""
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from datetime import UTC, datetime
+from typing import Any, overload
 
 from service.accounts.records import Account, Audited, Contact, LoginState
-from service.http.kibo.conventions import kibo_datetime, kibo_datetime_ms
 from service.sessions.issuer import CustomerTicket
+
+
+@overload
+def kibo_datetime(moment: datetime) -> str: ...
+@overload
+def kibo_datetime(moment: None) -> None: ...
+@overload
+def kibo_datetime(moment: datetime | None) -> str | None: ...
+def kibo_datetime(moment: datetime | None) -> str | None:
+    """Kibo's format; its older SDKs parse exactly `%Y-%m-%dT%H:%M:%S.%fZ`."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def kibo_datetime_ms(epoch_ms: int) -> str:
+    return kibo_datetime(datetime.fromtimestamp(epoch_ms / 1000, UTC))
+
+
+def collection(items: list[Any], start_index: int, page_size: int, total_count: int) -> dict[str, Any]:
+    return {
+        "startIndex": start_index,
+        "pageSize": page_size,
+        "pageCount": math.ceil(total_count / page_size) if page_size else 0,
+        "totalCount": total_count,
+        "items": items,
+    }
+
 
 _NO_COMMERCE = {
     "totalOrderAmount": {"currencyCode": None, "amount": 0},

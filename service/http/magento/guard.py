@@ -18,11 +18,12 @@ from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
 from service.admins.service import AdminPrincipal, Admins
-from service.errors import NotFound, Unauthenticated
-from service.http.common import MAX_ID, bearer_token
+from service.errors import ErrorCode, NotFound, Unauthenticated
+from service.http.common import bearer_token
 from service.magento.context import MagentoContext
 from service.magento.errors import invalid_value, not_authorized
-from service.magento.service import MagentoCustomers
+from service.magento.stores import MagentoStores
+from service.platform.db import MAX_ID
 from service.tokens.resolver import CustomerPrincipal, TokenKind, TokenResolver, kind_of
 
 # Magento ACL resources (webapi.xml) that the routes name.
@@ -34,6 +35,8 @@ STORES = "Magento_Backend::store"
 _READ_ONLY = frozenset({CUSTOMER_READ, STORES})  # what a tenant `viewer` admin may call
 
 _HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
+
+
 def _host_name(header: str | None) -> str | None:
     if not header:
         return None
@@ -51,18 +54,20 @@ class MagentoGuard:
     before the body is read.
     """
 
-    def __init__(self, *, magento: MagentoCustomers, admins: Admins, tokens: TokenResolver, default_tenant_id: int | None) -> None:
-        self._magento = magento
+    def __init__(
+        self, *, stores: MagentoStores, admins: Admins, tokens: TokenResolver, default_tenant_id: int | None
+    ) -> None:
+        self._stores = stores
         self._admins = admins
         self._tokens = tokens
         self._default_tenant_id = default_tenant_id
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "MagentoGuard":
+    def __deepcopy__(self, memo: dict[int, Any]) -> MagentoGuard:
         return self  # Litestar deep-copies a router when registering it; the capabilities are the process's own
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         tenant_id = await self._tenant_id(connection)
-        settings, store, default = await self._magento.storefront(tenant_id, connection.path_params.get("store_code"))
+        settings, store, default = await self._stores.storefront(tenant_id, connection.path_params.get("store_code"))
         resource = handler.opt.get("magento_acl", ANONYMOUS)
         admin, customer = await self._caller(bearer_token(connection), tenant_id, resource)  # type: ignore[arg-type]
         _authorize(resource, admin, customer)
@@ -70,7 +75,7 @@ class MagentoGuard:
 
     async def _tenant_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> int:
         host = _host_name(connection.headers.get("host"))
-        if host is not None and (tenant_id := await self._magento.tenant_for_host(host)) is not None:
+        if host is not None and (tenant_id := await self._stores.tenant_for_host(host)) is not None:
             return tenant_id
         raw = (connection.headers.get("x-vol-tenant") or "").strip()
         if raw:
@@ -79,11 +84,14 @@ class MagentoGuard:
             return int(raw)
         if self._default_tenant_id is not None:
             return self._default_tenant_id
-        raise NotFound("No tenant serves this host: send x-vol-tenant, or list the host in the tenant's hostNames.",
-                       code="TENANT_NOT_FOUND")
+        raise NotFound(
+            "No tenant serves this host: send x-vol-tenant, or list the host in the tenant's hostNames.",
+            code=ErrorCode.TENANT_NOT_FOUND,
+        )
 
-    async def _caller(self, token: str | None, tenant_id: int,
-                      resource: str) -> tuple[AdminPrincipal | None, CustomerPrincipal | None]:
+    async def _caller(
+        self, token: str | None, tenant_id: int, resource: str
+    ) -> tuple[AdminPrincipal | None, CustomerPrincipal | None]:
         """The admin or customer behind the bearer token. A bad token is refused, except on anonymous routes,
         which (like Magento's) treat it as no token."""
         if token is None:

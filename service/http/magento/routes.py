@@ -7,180 +7,20 @@ resource (`opt["magento_acl"]`); bodies are read in camelCase or snake_case; ans
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-import msgspec
-
-from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
-from litestar.params import Body, PathParameter
 
-from service.errors import InvalidInput
-from service.http.kibo.conventions import parse_response_fields, trim
-from service.http.magento import guard as acl
-from service.magento.errors import invalid_value
-from service.magento.models import (
-    Credentials, CustomerCreate, CustomerSave, EmailAvailability, PasswordChange, PasswordReset,
-    PasswordResetRequest, convert,
-)
-from service.http.magento.guard import Magento, provide_context
-from service.magento.search import parse as parse_search
-from service.magento.service import MagentoCustomers
-from service.http.common import Injected, MAX_ID, actor
-
-Json = Annotated[dict[str, Any], Body(description="A Magento request body; keys in camelCase or snake_case.")]
-CustomerId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-ADMIN_SECURITY = [{"adminBearer": []}]
+from service.http.magento.access_routes import AccessRoutes
+from service.http.magento.customer_routes import CustomerRoutes
+from service.http.magento.guard import provide_context
+from service.http.magento.store_routes import StoreRoutes
 
 
-def _bare_string(token: str) -> Response[str]:
-    """Magento answers tokens as a bare JSON string: `"abc..."`."""
-    return Response(msgspec.json.encode(token), media_type="application/json", headers=NO_STORE)  # type: ignore[arg-type]
-
-
-def _selected(request: Request[Any, Any, Any], body: Any) -> Any:
-    """Magento's `fields` filter: `?fields=items[id,email,addresses[city]],total_count`."""
-    fields = request.query_params.get("fields")
-    if not fields:
-        return body
-    try:
-        selection = parse_response_fields(fields.replace("[", "(").replace("]", ")"))
-    except InvalidInput:
-        raise invalid_value("fields", fields) from None
-    return trim(body, selection)
-
-
-def _actor(request: Request[Any, Any, Any], magento: Any) -> Any:
-    return actor(request, magento.actor_name)
-
-
-class _MagentoRoutes(Controller):
+class _MagentoRoutes(AccessRoutes, StoreRoutes, CustomerRoutes):
     """Every route once; the two controllers below serve them without and with a store code. The Magento router's
     guard has resolved tenant, store and caller."""
 
     tags = ["Magento REST"]
     dependencies = {"magento": Provide(provide_context, sync_to_thread=False)}
-
-    # --- tokens ---------------------------------------------------------------------------------
-
-    @post("/V1/integration/admin/token", status_code=200, summary="Admin token (a tenant admin user)",
-          description="Answers the token as a bare JSON string. It is a Gatehouse admin token "
-          "(GATEHOUSE_ADMIN_TOKEN_MINUTES); use it as `Authorization: Bearer`.", opt={"magento_acl": acl.ANONYMOUS})
-    async def admin_token(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> Response[str]:
-        body = convert(data, Credentials)
-        token = await customers.admin_token(magento, _actor(request, magento), body.username, body.password)
-        return _bare_string(token)
-
-    @post("/V1/integration/customer/token", status_code=200, summary="Customer token",
-          description="Answers the token as a bare JSON string: the access token of a new Gatehouse session in "
-          "the store's website, living the tenant's accessTokenMinutes. Failures, lockouts and unknown users "
-          "all answer the same 401.", opt={"magento_acl": acl.ANONYMOUS})
-    async def customer_token(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> Response[str]:
-        body = convert(data, Credentials)
-        token = await customers.customer_token(magento, _actor(request, magento), body.username, body.password)
-        return _bare_string(token)
-
-    @post("/V1/integration/customer/revoke-customer-token", status_code=200,
-          summary="End every session of the calling customer", opt={"magento_acl": acl.SELF})
-    async def revoke_customer_token(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> bool:
-        return await customers.revoke_customer_tokens(magento)
-
-    # --- stores ---------------------------------------------------------------------------------
-
-    @get("/V1/store/storeViews", summary="Store views (the tenant's sites, and the admin store)",
-         security=ADMIN_SECURITY, opt={"magento_acl": acl.STORES})
-    async def store_views(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await customers.store_views(magento))
-
-    @get("/V1/store/websites", summary="Websites (the tenant's customer sets)", security=ADMIN_SECURITY,
-         opt={"magento_acl": acl.STORES})
-    async def websites(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await customers.websites(magento))
-
-    @get("/V1/store/storeGroups", summary="Store groups (one per customer set)", security=ADMIN_SECURITY,
-         opt={"magento_acl": acl.STORES})
-    async def store_groups(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> list[dict[str, Any]]:
-        return _selected(request, await customers.store_groups(magento))
-
-    # --- customers ------------------------------------------------------------------------------
-
-    @post("/V1/customers", status_code=200, summary="Create a customer",
-          description="Anyone may register, as in Magento; with an admin token the body's group_id and "
-          "disable_auto_group_change are honoured. The customer lands in store_id / website_id, else in the "
-          "call's store.", opt={"magento_acl": acl.ANONYMOUS})
-    async def create_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
-        body = convert(data, CustomerCreate)
-        return await customers.create_customer(magento, _actor(request, magento), body.customer, body.password)
-
-    @get("/V1/customers/me", summary="The calling customer", opt={"magento_acl": acl.SELF})
-    async def get_me(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
-        return _selected(request, await customers.current_customer(magento))
-
-    @put("/V1/customers/me", summary="Change the calling customer", opt={"magento_acl": acl.SELF})
-    async def put_me(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> dict[str, Any]:
-        body = convert(data, CustomerSave)
-        assert magento.customer is not None
-        return await customers.update_customer(
-            magento, _actor(request, magento), magento.customer.account_id, body.customer
-        )
-
-    @put("/V1/customers/me/password", summary="Change the calling customer's password",
-         description="Every session of the customer ends, the calling token's included.", opt={"magento_acl": acl.SELF})
-    async def change_my_password(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
-        body = convert(data, PasswordChange)
-        return await customers.change_password(
-            magento, _actor(request, magento), body.current_password, body.new_password
-        )
-
-    @get("/V1/customers/search", summary="Search customers with searchCriteria", security=ADMIN_SECURITY,
-         description="searchCriteria[filter_groups][i][filters][j][field|value|condition_type], "
-         "searchCriteria[sortOrders][k][field|direction], searchCriteria[pageSize] (at most 1000), "
-         "searchCriteria[currentPage].", opt={"magento_acl": acl.CUSTOMER_READ})
-    async def search_customers(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento) -> dict[str, Any]:
-        criteria = parse_search(request.query_params.multi_items())
-        return _selected(request, await customers.search(magento, criteria))
-
-    @post("/V1/customers/isEmailAvailable", status_code=200, summary="Is this email free in the website?",
-          opt={"magento_acl": acl.ANONYMOUS})
-    async def is_email_available(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
-        body = convert(data, EmailAvailability)
-        return await customers.email_available(magento, body.customer_email, body.website_id)
-
-    @put("/V1/customers/password", summary="Mail a password-reset token",
-         description="Answers true whether or not the address has an account.", opt={"magento_acl": acl.ANONYMOUS})
-    async def request_password_reset(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
-        body = convert(data, PasswordResetRequest)
-        return await customers.request_password_reset(
-            magento, _actor(request, magento), body.email, body.template, body.website_id
-        )
-
-    @post("/V1/customers/resetPassword", status_code=200, summary="Set a new password with a reset token",
-          opt={"magento_acl": acl.ANONYMOUS})
-    async def reset_password(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, data: Json) -> bool:
-        body = convert(data, PasswordReset)
-        return await customers.reset_password(
-            magento, _actor(request, magento), body.email, body.reset_token, body.new_password
-        )
-
-    @get("/V1/customers/{customer_id:int}", summary="A customer", security=ADMIN_SECURITY,
-         opt={"magento_acl": acl.CUSTOMER_READ})
-    async def get_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId) -> dict[str, Any]:
-        return _selected(request, await customers.get_customer(magento, customer_id))
-
-    @put("/V1/customers/{customer_id:int}", summary="Change a customer", security=ADMIN_SECURITY,
-         description="Fields left out keep their values; `addresses`, when sent, is the whole address list "
-         "(addresses with an id are changed, without one added, left out deleted).",
-         opt={"magento_acl": acl.CUSTOMER_MANAGE})
-    async def put_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId,
-                           data: Json) -> dict[str, Any]:
-        body = convert(data, CustomerSave)
-        return await customers.update_customer(magento, _actor(request, magento), customer_id, body.customer)
-
-    @delete("/V1/customers/{customer_id:int}", status_code=200, summary="Delete a customer",
-            security=ADMIN_SECURITY, opt={"magento_acl": acl.CUSTOMER_MANAGE})
-    async def delete_customer(self, request: Request[Any, Any, Any], customers: Injected[MagentoCustomers], magento: Magento, customer_id: CustomerId) -> bool:
-        return await customers.delete_customer(magento, _actor(request, magento), customer_id)
 
 
 class MagentoController(_MagentoRoutes):

@@ -1,15 +1,14 @@
-"""Magento's request bodies and response shapes.
+"""Magento's request bodies.
 
 Magento reads body keys in camelCase or snake_case alike (`defaultBilling` and `default_billing`
 both call setDefaultBilling), so bodies are decoded by hand: keys are folded to snake_case, then the
-result is checked against these structs. Unknown keys and wrong types are a 400. Responses are
-snake_case, leave out what is null, and write times as `YYYY-MM-DD HH:MM:SS` in UTC, as Magento does.
+result is checked against these structs. Unknown keys and wrong types are a 400.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -23,7 +22,7 @@ Password = Annotated[str, msgspec.Meta(max_length=1024)]
 IntId = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 SmallInt = Annotated[int, msgspec.Meta(ge=0, le=32767)]
 
-T = TypeVar("T")
+T = TypeVar("T", bound=msgspec.Struct)
 
 
 class _In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -172,103 +171,3 @@ def parse_dob(value: str | None) -> date | None:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         raise invalid_value("dob", value) from None
-
-
-# --- responses ------------------------------------------------------------------------------------
-
-
-def magento_time(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def telephone(home: str | None, mobile: str | None, work: str | None) -> str | None:
-    """Magento has one telephone: a contact's home phone, else its mobile, else its work phone."""
-    return home or mobile or work
-
-
-def address_body(row: Any) -> dict[str, Any]:
-    """A contact as Magento's AddressInterface. Defaults are marked only where true, as Magento does."""
-    types = {t["name"]: t["is_primary"] for t in row["types"]}
-    region_code = row["state_or_province"]
-    region_id = row["region_id"] or 0
-    street = [line for line in (row["address1"], row["address2"], row["address3"], row["address4"]) if line is not None]
-    return _without_nulls({
-        "id": row["id"],
-        "customer_id": row["account_id"],
-        "region": {"region_code": region_code, "region": row["region"] or region_code, "region_id": region_id},
-        "region_id": region_id,
-        "country_id": row["country_code"],
-        "street": street,
-        "company": row["company_or_organization"],
-        "telephone": telephone(row["phone_home"], row["phone_mobile"], row["phone_work"]),
-        "fax": row["fax_number"],
-        "postcode": row["postal_or_zip_code"],
-        "city": row["city_or_town"],
-        "firstname": row["first_name"],
-        "lastname": row["last_name_or_surname"],
-        "middlename": row["middle_name_or_initial"],
-        "prefix": row["prefix"],
-        "suffix": row["suffix"],
-        "vat_id": row["vat_id"],
-        "default_shipping": True if types.get("Shipping") else None,
-        "default_billing": True if types.get("Billing") else None,
-    })
-
-
-def customer_body(row: Any, addresses: list[dict[str, Any]]) -> dict[str, Any]:
-    """A customer account as Magento's CustomerInterface."""
-    return _without_nulls({
-        "id": row["id"],
-        "group_id": row["group_id"],
-        "default_billing": str(row["default_billing"]) if row["default_billing"] is not None else None,
-        "default_shipping": str(row["default_shipping"]) if row["default_shipping"] is not None else None,
-        "created_at": magento_time(row["created_at"]),
-        "updated_at": magento_time(row["updated_at"]),
-        "created_in": row["created_in"],
-        "dob": row["dob"].isoformat() if row["dob"] is not None else None,
-        "email": row["email"],
-        "firstname": row["firstname"],
-        "lastname": row["lastname"],
-        "middlename": row["middlename"],
-        "prefix": row["prefix"],
-        "suffix": row["suffix"],
-        "gender": row["gender"],
-        "store_id": row["store_id"],
-        "taxvat": row["taxvat"],
-        "website_id": row["website_id"],
-        "addresses": addresses,
-        "disable_auto_group_change": row["disable_auto_group_change"],
-        "extension_attributes": {"is_subscribed": row["is_subscribed"]},
-    })
-
-
-ADMIN_STORE = {"id": 0, "code": "admin", "name": "Admin", "website_id": 0, "store_group_id": 0, "is_active": 1}
-ADMIN_WEBSITE = {"id": 0, "code": "admin", "name": "Admin", "default_group_id": 0}
-ADMIN_GROUP = {"id": 0, "website_id": 0, "root_category_id": 0, "default_store_id": 0, "name": "Default", "code": "default"}
-ROOT_CATEGORY_ID = 2  # Magento's "Default Category"; Gatehouse has no catalog, so every group names it
-
-
-def store_view_body(site: Any) -> dict[str, Any]:
-    """A site as a store view. Its customer set is both its website and its (only) store group."""
-    return {
-        "id": site["id"], "code": site["code"], "name": site["name"], "website_id": site["customer_set_id"],
-        "store_group_id": site["customer_set_id"], "is_active": 1,
-    }
-
-
-def website_body(customer_set: Any) -> dict[str, Any]:
-    return {"id": customer_set["id"], "code": customer_set["code"], "name": customer_set["name"],
-            "default_group_id": customer_set["id"]}
-
-
-def store_group_body(customer_set: Any, default_store_id: int) -> dict[str, Any]:
-    return {
-        "id": customer_set["id"], "website_id": customer_set["id"], "root_category_id": ROOT_CATEGORY_ID,
-        "default_store_id": default_store_id, "name": customer_set["name"], "code": customer_set["code"],
-    }
