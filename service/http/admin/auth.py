@@ -50,6 +50,7 @@ def provide_admin_actor(request: Request[Any, Any, Any], admin: Admin) -> Actor:
     """The admin as the audit trail names them, with this request's address and id."""
     return actor(request, admin.actor_name)
 
+
 # Who a write is recorded as: `who: AdminActor`.
 AdminActor = Annotated[Actor, SkipValidationMarker()]
 
