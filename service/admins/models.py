@@ -51,3 +51,13 @@ class AdminUser(msgspec.Struct, rename="camel", kw_only=True):
     is_enabled: bool
     created_at: datetime
     updated_at: datetime
+
+
+class AdminCredentials(msgspec.Struct, frozen=True, kw_only=True):
+    """What an admin sign-in checks; the hash never leaves the admins capability."""
+
+    id: int
+    tenant_id: int | None
+    role: str
+    password_hash: str
+    is_enabled: bool

@@ -86,18 +86,18 @@ class Admins:
             )
         row = await repo.find_for_login(self.db, tenant_id, username)
         # Verify even when there is no such user, so both cases cost the same Argon2 time.
-        valid = await self.passwords.verify(row["password_hash"] if row else None, password)
-        if not valid or row is None or not row["is_enabled"]:
+        valid = await self.passwords.verify(row.password_hash if row else None, password)
+        if not valid or row is None or not row.is_enabled:
             await self.attempts.failed(attempt_keys, attempt.number, SIGN_IN_LIMIT)
             raise Unauthenticated("The username or password is wrong.", code=ErrorCode.INVALID_CREDENTIALS)
         await self.attempts.succeeded(attempt_keys)
         token = new_token(ADMIN_TOKEN_PREFIX)
         digest = token_digest(token)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(admin_token_key(digest), str(row["id"]), ex=token_minutes * 60)
+            pipe.set(admin_token_key(digest), str(row.id), ex=token_minutes * 60)
             # Remembered per admin, so a password change or disabling ends every token at once.
-            pipe.sadd(admin_tokens_key(row["id"]), digest)
-            pipe.expire(admin_tokens_key(row["id"]), token_minutes * 60)
+            pipe.sadd(admin_tokens_key(row.id), digest)
+            pipe.expire(admin_tokens_key(row.id), token_minutes * 60)
             await pipe.execute()
         return AdminToken(
             access_token=token,
@@ -121,7 +121,7 @@ class Admins:
         row = await repo.get_active(self.db, int(admin_id)) if admin_id else None
         if row is None:
             raise Unauthenticated("A valid admin bearer token is required.", code=ErrorCode.INVALID_TOKEN)
-        return AdminPrincipal(admin_id=row["id"], tenant_id=row["tenant_id"], role=row["role"])
+        return AdminPrincipal(admin_id=row.id, tenant_id=row.tenant_id, role=row.role)
 
     async def platform_admin_exists(self) -> bool:
         return await repo.platform_admin_exists(self.db)
@@ -137,10 +137,8 @@ class Admins:
                 raise Conflict(
                     f"A platform admin named '{username}' exists.", code=ErrorCode.ADMIN_USER_EXISTS
                 ) from None
-            await audit.record(
-                conn, actor, None, "admin_user.created", "admin_user", row["id"], {"role": PLATFORM_ADMIN}
-            )
-            return AdminUser(**dict(row))
+            await audit.record(conn, actor, None, "admin_user.created", "admin_user", row.id, {"role": PLATFORM_ADMIN})
+            return row
 
     async def create_tenant_admin(self, actor: Actor, tenant_id: int, data: AdminUserCreate) -> AdminUser:
         password_hash = await self.passwords.hash(data.password)
@@ -154,18 +152,18 @@ class Admins:
                     f"An admin user named '{data.username}' exists.", code=ErrorCode.ADMIN_USER_EXISTS
                 ) from None
             await audit.record(
-                conn, actor, tenant_id, "admin_user.created", "admin_user", row["id"], {"role": data.role.value}
+                conn, actor, tenant_id, "admin_user.created", "admin_user", row.id, {"role": data.role.value}
             )
-            return AdminUser(**dict(row))
+            return row
 
     async def list_tenant_admins(self, tenant_id: int) -> list[AdminUser]:
-        return [AdminUser(**dict(row)) for row in await repo.list_for_tenant(self.db, tenant_id)]
+        return await repo.list_for_tenant(self.db, tenant_id)
 
     async def get_tenant_admin(self, tenant_id: int, admin_id: int) -> AdminUser:
         row = await repo.get_for_tenant(self.db, tenant_id, admin_id)
         if row is None:
             raise admin_user_not_found()
-        return AdminUser(**dict(row))
+        return row
 
     async def update_tenant_admin(
         self, actor: Actor, tenant_id: int, admin_id: int, data: AdminUserUpdate
@@ -187,7 +185,7 @@ class Admins:
             )
         if password_hash is not None or is_enabled is False:
             await self.end_tokens_of(admin_id)
-        return AdminUser(**dict(row))
+        return row
 
     async def delete_tenant_admin(self, actor: Actor, tenant_id: int, admin_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():

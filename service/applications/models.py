@@ -35,6 +35,24 @@ class Application(msgspec.Struct, rename="camel", kw_only=True):
     updated_at: datetime
 
 
+class ClientSecret(msgspec.Struct, frozen=True, kw_only=True):
+    """What checking an application's client credentials needs; the secret only as its digest."""
+
+    id: int
+    tenant_id: int
+    secret_hash: str
+    is_enabled: bool
+    generation: int  # bumped by disabling or rotating the secret: tickets of older generations stop working
+
+
+class StoredApplicationState(msgspec.Struct, frozen=True, kw_only=True):
+    tenant_id: int
+    client_id: str
+    behaviors: list[str]
+    is_enabled: bool
+    generation: int
+
+
 class ApplicationWithSecret(Application, kw_only=True):
     client_secret: str  # returned once, at creation and at rotation
 

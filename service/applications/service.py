@@ -44,18 +44,18 @@ class Applications:
                 conn, tenant_id, _new_client_id(tenant_id), data.name, token_digest(secret), behaviors
             )
             await audit.record(
-                conn, actor, tenant_id, "application.created", "application", row["id"], {"behaviors": behaviors}
+                conn, actor, tenant_id, "application.created", "application", row.id, {"behaviors": behaviors}
             )
-        return ApplicationWithSecret(**dict(row), client_secret=secret)
+        return ApplicationWithSecret(**msgspec.structs.asdict(row), client_secret=secret)
 
     async def list_applications(self, tenant_id: int) -> list[Application]:
-        return [Application(**dict(row)) for row in await repo.list_for_tenant(self.db, tenant_id)]
+        return await repo.list_for_tenant(self.db, tenant_id)
 
     async def get_application(self, tenant_id: int, application_id: int) -> Application:
         row = await repo.get(self.db, tenant_id, application_id)
         if row is None:
             raise application_not_found()
-        return Application(**dict(row))
+        return row
 
     async def update_application(
         self, actor: Actor, tenant_id: int, application_id: int, data: ApplicationUpdate
@@ -81,7 +81,7 @@ class Applications:
                 },
             )
         await self.tickets.forget(application_id)
-        return Application(**dict(row))
+        return row
 
     async def rotate_secret(self, actor: Actor, tenant_id: int, application_id: int) -> ApplicationWithSecret:
         secret = new_token(SECRET_PREFIX)
@@ -91,7 +91,7 @@ class Applications:
                 raise application_not_found()
             await audit.record(conn, actor, tenant_id, "application.secret_rotated", "application", application_id)
         await self.tickets.forget(application_id)
-        return ApplicationWithSecret(**dict(row), client_secret=secret)
+        return ApplicationWithSecret(**msgspec.structs.asdict(row), client_secret=secret)
 
     async def delete_application(self, actor: Actor, tenant_id: int, application_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():

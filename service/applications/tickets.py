@@ -141,10 +141,10 @@ class AppTickets:
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
         row = await repo.find_by_client_id(self.db, client_id)
-        stored = row["secret_hash"] if row else _NO_SUCH_SECRET
-        if not constant_time_equals(stored, token_digest(client_secret)) or row is None or not row["is_enabled"]:
+        stored = row.secret_hash if row else _NO_SUCH_SECRET
+        if not constant_time_equals(stored, token_digest(client_secret)) or row is None or not row.is_enabled:
             raise invalid_client()
-        return await self._issue(row["id"], row["tenant_id"], row["generation"])
+        return await self._issue(row.id, row.tenant_id, row.generation)
 
     async def refresh(self, refresh_token: str) -> IssuedTicket:
         raw = await self.redis.getdel(app_refresh_token_key(token_digest(refresh_token)))
@@ -205,10 +205,10 @@ class AppTickets:
         remembered = self._verified_clients.get(client_id)
         if remembered is None or not constant_time_equals(remembered[0], digest):
             row = await repo.find_by_client_id(self.db, client_id)
-            stored = row["secret_hash"] if row else _NO_SUCH_SECRET
+            stored = row.secret_hash if row else _NO_SUCH_SECRET
             if not constant_time_equals(stored, digest) or row is None:
                 raise invalid_client()
-            remembered = (digest, row["id"], row["generation"])
+            remembered = (digest, row.id, row.generation)
             self._verified_clients[client_id] = remembered
         state = await self.state(remembered[1])
         if state is None or not state.is_enabled or state.generation != remembered[2]:
@@ -237,11 +237,11 @@ class AppTickets:
         if row is None:
             return None
         data = {
-            "tenant": row["tenant_id"],
-            "client": row["client_id"],
-            "behaviors": list(row["behaviors"]),
-            "enabled": row["is_enabled"],
-            "gen": row["generation"],
+            "tenant": row.tenant_id,
+            "client": row.client_id,
+            "behaviors": list(row.behaviors),
+            "enabled": row.is_enabled,
+            "gen": row.generation,
         }
         await self.redis.set(key, json.dumps(data), ex=STATE_CACHE_SECONDS)
         return self._state_from(data)

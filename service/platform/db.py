@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
+
+R = TypeVar("R")
 
 # Every id is a PostgreSQL integer: larger numbers name nothing, and binding them would fail.
 MAX_ID = 2**31 - 1
@@ -85,8 +87,9 @@ class Database:
         await self.pool.executemany(query, args)
 
 
-def returned_row(row: asyncpg.Record | None) -> asyncpg.Record:
-    """The row of an INSERT or UPDATE ... RETURNING that cannot miss (asyncpg types every fetchrow as optional)."""
+def returned_row(row: R | None) -> R:
+    """The row of an INSERT or UPDATE ... RETURNING, or of a read inside the transaction that wrote it: it cannot
+    miss, though asyncpg types every fetchrow as optional."""
     if row is None:
         raise RuntimeError("a statement that always returns a row returned none")
     return row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -80,3 +80,12 @@ class Site(_Out):
     is_default: bool
     created_at: datetime
     updated_at: datetime
+
+
+class SiteScope(msgspec.Struct, frozen=True, kw_only=True):
+    """A site as a customer-facing call works in it: its customer set, and the tenant's stored settings."""
+
+    site_id: int
+    customer_set_id: int
+    customer_set_code: str
+    settings: dict[str, Any]

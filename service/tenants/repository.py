@@ -7,12 +7,18 @@ from typing import Any
 import asyncpg
 
 from service.platform.db import Conn, Connection, returned_row
+from service.tenants.models import CustomerSet, Site, SiteScope, Tenant
 
 _TENANT = """SELECT t.id, t.name, t.created_at, t.updated_at, s.id AS default_site_id
              FROM tenants t JOIN sites s ON s.tenant_id = t.id AND s.is_default"""
 _SITE = """SELECT s.id, s.tenant_id, s.code, s.name, s.customer_set_id, c.code AS customer_set_code,
                   s.is_default, s.created_at, s.updated_at
            FROM sites s JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id"""
+_CUSTOMER_SET = "id, tenant_id, code, name, created_at, updated_at"
+
+
+def _site(row: asyncpg.Record | None) -> Site | None:
+    return Site(**dict(row)) if row is not None else None
 
 
 async def insert_tenant(conn: Conn, name: str, settings: dict[str, Any]) -> int:
@@ -22,16 +28,17 @@ async def insert_tenant(conn: Conn, name: str, settings: dict[str, Any]) -> int:
     return value
 
 
-async def get_tenant(conn: Conn, tenant_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{_TENANT} WHERE t.id = $1", tenant_id)
+async def get_tenant(conn: Conn, tenant_id: int) -> Tenant | None:
+    row = await conn.fetchrow(f"{_TENANT} WHERE t.id = $1", tenant_id)
+    return Tenant(**dict(row)) if row is not None else None
 
 
-async def list_tenants(conn: Conn, only_id: int | None, offset: int, limit: int) -> tuple[list[asyncpg.Record], int]:
+async def list_tenants(conn: Conn, only_id: int | None, offset: int, limit: int) -> tuple[list[Tenant], int]:
     rows = await conn.fetch(
         f"{_TENANT} WHERE ($1::int IS NULL OR t.id = $1) ORDER BY t.id OFFSET $2 LIMIT $3", only_id, offset, limit
     )
-    total = await conn.fetchval("SELECT count(*) FROM tenants WHERE ($1::int IS NULL OR id = $1)", only_id)
-    return rows, total
+    total: int = await conn.fetchval("SELECT count(*) FROM tenants WHERE ($1::int IS NULL OR id = $1)", only_id)
+    return [Tenant(**dict(row)) for row in rows], total
 
 
 async def rename_tenant(conn: Conn, tenant_id: int, name: str) -> bool:
@@ -68,42 +75,37 @@ async def host_names_of_others(conn: Connection, tenant_id: int, host_names: lis
     return [row["name"] for row in rows]
 
 
-async def insert_customer_set(conn: Conn, tenant_id: int, code: str, name: str) -> asyncpg.Record:
-    return returned_row(
-        await conn.fetchrow(
-            """INSERT INTO customer_sets (tenant_id, code, name) VALUES ($1, $2, $3)
-           RETURNING id, tenant_id, code, name, created_at, updated_at""",
-            tenant_id,
-            code,
-            name,
-        )
-    )
-
-
-async def list_customer_sets(conn: Conn, tenant_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT id, tenant_id, code, name, created_at, updated_at FROM customer_sets WHERE tenant_id = $1 ORDER BY id",
-        tenant_id,
-    )
-
-
-async def get_customer_set_by_code(conn: Conn, tenant_id: int, code: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """SELECT id, tenant_id, code, name, created_at, updated_at FROM customer_sets
-           WHERE tenant_id = $1 AND code = $2""",
-        tenant_id,
-        code,
-    )
-
-
-async def rename_customer_set(conn: Conn, tenant_id: int, code: str, name: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """UPDATE customer_sets SET name = $3, updated_at = now() WHERE tenant_id = $1 AND code = $2
-           RETURNING id, tenant_id, code, name, created_at, updated_at""",
+async def insert_customer_set(conn: Conn, tenant_id: int, code: str, name: str) -> CustomerSet:
+    row = await conn.fetchrow(
+        f"INSERT INTO customer_sets (tenant_id, code, name) VALUES ($1, $2, $3) RETURNING {_CUSTOMER_SET}",
         tenant_id,
         code,
         name,
     )
+    return CustomerSet(**dict(returned_row(row)))
+
+
+async def list_customer_sets(conn: Conn, tenant_id: int) -> list[CustomerSet]:
+    rows = await conn.fetch(f"SELECT {_CUSTOMER_SET} FROM customer_sets WHERE tenant_id = $1 ORDER BY id", tenant_id)
+    return [CustomerSet(**dict(row)) for row in rows]
+
+
+async def get_customer_set_by_code(conn: Conn, tenant_id: int, code: str) -> CustomerSet | None:
+    row = await conn.fetchrow(
+        f"SELECT {_CUSTOMER_SET} FROM customer_sets WHERE tenant_id = $1 AND code = $2", tenant_id, code
+    )
+    return CustomerSet(**dict(row)) if row is not None else None
+
+
+async def rename_customer_set(conn: Conn, tenant_id: int, code: str, name: str) -> CustomerSet | None:
+    row = await conn.fetchrow(
+        f"""UPDATE customer_sets SET name = $3, updated_at = now() WHERE tenant_id = $1 AND code = $2
+            RETURNING {_CUSTOMER_SET}""",
+        tenant_id,
+        code,
+        name,
+    )
+    return CustomerSet(**dict(row)) if row is not None else None
 
 
 async def delete_customer_set(conn: Conn, tenant_id: int, code: str) -> bool:
@@ -137,16 +139,16 @@ async def insert_site(conn: Conn, tenant_id: int, code: str, name: str, customer
     return value
 
 
-async def get_site(conn: Conn, tenant_id: int, site_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{_SITE} WHERE s.tenant_id = $1 AND s.id = $2", tenant_id, site_id)
+async def get_site(conn: Conn, tenant_id: int, site_id: int) -> Site | None:
+    return _site(await conn.fetchrow(f"{_SITE} WHERE s.tenant_id = $1 AND s.id = $2", tenant_id, site_id))
 
 
-async def get_default_site(conn: Conn, tenant_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{_SITE} WHERE s.tenant_id = $1 AND s.is_default", tenant_id)
+async def get_default_site(conn: Conn, tenant_id: int) -> Site | None:
+    return _site(await conn.fetchrow(f"{_SITE} WHERE s.tenant_id = $1 AND s.is_default", tenant_id))
 
 
-async def list_sites(conn: Conn, tenant_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(f"{_SITE} WHERE s.tenant_id = $1 ORDER BY s.id", tenant_id)
+async def list_sites(conn: Conn, tenant_id: int) -> list[Site]:
+    return [Site(**dict(row)) for row in await conn.fetch(f"{_SITE} WHERE s.tenant_id = $1 ORDER BY s.id", tenant_id)]
 
 
 async def rename_site(conn: Conn, tenant_id: int, site_id: int, name: str) -> None:
@@ -173,16 +175,17 @@ async def delete_site(conn: Conn, tenant_id: int, site_id: int) -> bool:
     )
 
 
-async def get_scope(conn: Conn, tenant_id: int, site_id: int | None) -> asyncpg.Record | None:
+async def get_scope(conn: Conn, tenant_id: int, site_id: int | None) -> SiteScope | None:
     """A site (the default one when `site_id` is None) with its customer set's code and the tenant's settings."""
-    return await conn.fetchrow(
-        """SELECT s.id, s.customer_set_id, c.code, t.settings FROM sites s
+    row = await conn.fetchrow(
+        """SELECT s.id AS site_id, s.customer_set_id, c.code AS customer_set_code, t.settings FROM sites s
            JOIN customer_sets c ON c.tenant_id = s.tenant_id AND c.id = s.customer_set_id
            JOIN tenants t ON t.id = s.tenant_id
            WHERE s.tenant_id = $1 AND (s.id = $2 OR ($2::int IS NULL AND s.is_default))""",
         tenant_id,
         site_id,
     )
+    return SiteScope(**dict(row)) if row is not None else None
 
 
 async def any_tenant_exists(conn: Conn) -> bool:

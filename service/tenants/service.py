@@ -54,9 +54,9 @@ class Tenants:
         async with self.db.acquire() as conn, conn.transaction():
             tenant_id = await repo.insert_tenant(conn, name, settings_to_row(default_settings(self.caps)))
             customer_set = await repo.insert_customer_set(conn, tenant_id, DEFAULT_CODE, "Default customer set")
-            await repo.insert_site(conn, tenant_id, DEFAULT_CODE, "Default site", customer_set["id"], True)
+            await repo.insert_site(conn, tenant_id, DEFAULT_CODE, "Default site", customer_set.id, True)
             await audit.record(conn, actor, tenant_id, "tenant.created", "tenant", tenant_id, {"name": name})
-            return _tenant(returned_row(await repo.get_tenant(conn, tenant_id)))
+            return returned_row(await repo.get_tenant(conn, tenant_id))
 
     async def any_exists(self) -> bool:
         return await repo.any_tenant_exists(self.db)
@@ -65,18 +65,18 @@ class Tenants:
         row = await repo.get_tenant(self.db, tenant_id)
         if row is None:
             raise tenant_not_found()
-        return _tenant(row)
+        return row
 
     async def list_tenants(self, only_id: int | None, offset: int, limit: int) -> tuple[list[Tenant], int]:
         rows, total = await repo.list_tenants(self.db, only_id, offset, limit)
-        return [_tenant(row) for row in rows], total
+        return rows, total
 
     async def rename_tenant(self, actor: Actor, tenant_id: int, name: str) -> Tenant:
         async with self.db.acquire() as conn, conn.transaction():
             if not await repo.rename_tenant(conn, tenant_id, name):
                 raise tenant_not_found()
             await audit.record(conn, actor, tenant_id, "tenant.renamed", "tenant", tenant_id, {"name": name})
-            return _tenant(returned_row(await repo.get_tenant(conn, tenant_id)))
+            return returned_row(await repo.get_tenant(conn, tenant_id))
 
     async def delete_tenant(self, actor: Actor, tenant_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():
@@ -94,7 +94,7 @@ class Tenants:
         if row is None:
             raise site_not_found()
         return CustomerScope(
-            app, app.tenant_id, row["id"], row["customer_set_id"], row["code"], settings_from_row(row["settings"])
+            app, app.tenant_id, row.site_id, row.customer_set_id, row.customer_set_code, settings_from_row(row.settings)
         )
 
     async def has_site(self, tenant_id: int, site_id: int) -> bool:
@@ -129,17 +129,17 @@ class Tenants:
                     f"A customer set with code '{data.code}' exists.", code=ErrorCode.CUSTOMER_SET_EXISTS
                 ) from None
             await audit.record(conn, actor, tenant_id, "customer_set.created", "customer_set", data.code)
-            return _customer_set(row)
+            return row
 
     async def list_customer_sets(self, tenant_id: int) -> list[CustomerSet]:
         await self.get_tenant(tenant_id)
-        return [_customer_set(row) for row in await repo.list_customer_sets(self.db, tenant_id)]
+        return await repo.list_customer_sets(self.db, tenant_id)
 
     async def get_customer_set(self, tenant_id: int, code: str) -> CustomerSet:
         row = await repo.get_customer_set_by_code(self.db, tenant_id, code)
         if row is None:
             raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)
-        return _customer_set(row)
+        return row
 
     async def update_customer_set(
         self, actor: Actor, tenant_id: int, code: str, data: CustomerSetUpdate
@@ -151,7 +151,7 @@ class Tenants:
             await audit.record(
                 conn, actor, tenant_id, "customer_set.renamed", "customer_set", code, {"name": data.name}
             )
-            return _customer_set(row)
+            return row
 
     async def delete_customer_set(self, actor: Actor, tenant_id: int, code: str) -> None:
         async with self.db.acquire() as conn, conn.transaction():
@@ -179,23 +179,23 @@ class Tenants:
                     f"There is no customer set '{data.customer_set_code}'.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND
                 )
             try:
-                site_id = await repo.insert_site(conn, tenant_id, data.code, data.name, customer_set["id"], False)
+                site_id = await repo.insert_site(conn, tenant_id, data.code, data.name, customer_set.id, False)
             except asyncpg.UniqueViolationError:
                 raise Conflict(f"A site with code '{data.code}' exists.", code=ErrorCode.SITE_EXISTS) from None
             if data.is_default:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.created", "site", site_id, {"code": data.code})
-            return _site(returned_row(await repo.get_site(conn, tenant_id, site_id)))
+            return returned_row(await repo.get_site(conn, tenant_id, site_id))
 
     async def list_sites(self, tenant_id: int) -> list[Site]:
         await self.get_tenant(tenant_id)
-        return [_site(row) for row in await repo.list_sites(self.db, tenant_id)]
+        return await repo.list_sites(self.db, tenant_id)
 
     async def get_site(self, tenant_id: int, site_id: int) -> Site:
         row = await repo.get_site(self.db, tenant_id, site_id)
         if row is None:
             raise site_not_found()
-        return _site(row)
+        return row
 
     async def update_site(self, actor: Actor, tenant_id: int, site_id: int, data: SiteUpdate) -> Site:
         async with self.db.acquire() as conn, conn.transaction():
@@ -211,7 +211,7 @@ class Tenants:
             if data.is_default is True:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.updated", "site", site_id, msgspec.to_builtins(data))
-            return _site(returned_row(await repo.get_site(conn, tenant_id, site_id)))
+            return returned_row(await repo.get_site(conn, tenant_id, site_id))
 
     async def delete_site(self, actor: Actor, tenant_id: int, site_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():
@@ -220,15 +220,3 @@ class Tenants:
             if not await repo.delete_site(conn, tenant_id, site_id):
                 raise Conflict("The default site cannot be deleted.", code=ErrorCode.DEFAULT_SITE_REQUIRED)
             await audit.record(conn, actor, tenant_id, "site.deleted", "site", site_id)
-
-
-def _tenant(row: asyncpg.Record) -> Tenant:
-    return Tenant(**dict(row))
-
-
-def _customer_set(row: asyncpg.Record) -> CustomerSet:
-    return CustomerSet(**dict(row))
-
-
-def _site(row: asyncpg.Record) -> Site:
-    return Site(**dict(row))

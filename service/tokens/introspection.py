@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+import msgspec
 
 from service.platform.crypto import token_digest
 from service.sessions.record import SessionRecord
@@ -16,7 +17,28 @@ from service.sessions.store import Sessions
 from service.tokens import jwt_tokens
 from service.tokens.resolver import TokenKind, TokenResolver, kind_of
 
-INACTIVE = {"active": False}
+
+class TokenInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """RFC 7662's answer. An inactive token is exactly `{"active": false}`: every other member is left out."""
+
+    active: bool
+    token_type: str | None = None
+    scope: str | None = None
+    client_id: str | None = None
+    username: str | None = None
+    sub: str | None = None
+    aud: str | None = None
+    iss: str | None = None
+    tid: int | None = None
+    sid: str | None = None
+    account_id: int | None = None
+    customer_set: str | None = None
+    iat: int | None = None
+    exp: int | None = None
+    jti: str | None = None
+
+
+INACTIVE = TokenInfo(active=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -25,44 +47,39 @@ class TokenIntrospection:
     resolver: TokenResolver
     issuer_for: Callable[[int], str]
 
-    async def introspect(self, tenant_id: int, token: str) -> dict[str, Any]:
+    async def introspect(self, tenant_id: int, token: str) -> TokenInfo:
         if kind_of(token) is TokenKind.CUSTOMER_REFRESH:
             session = await self.sessions.session_for_refresh(token, current_only=True)
             if session is None or session.tenant_id != tenant_id:
                 return INACTIVE
+            expires_ms = await self.sessions.expires_at_ms(session.session_id)
             return self._active(
-                session,
-                "refresh_token",
-                {
-                    "iat": session.created_ms // 1000,
-                    "exp": await self.sessions.expires_at_ms(session.session_id) // 1000,
-                    "jti": token_digest(token)[:22],
-                },
+                session, "refresh_token", session.created_ms // 1000, expires_ms // 1000, token_digest(token)[:22]
             )
         access = await self.resolver.access(token)
         if access is None or access.session.tenant_id != tenant_id:
             return INACTIVE
-        return self._active(
-            access.session, "access_token", {"iat": access.issued_at, "exp": access.expires_at, "jti": access.jti}
-        )
+        return self._active(access.session, "access_token", access.issued_at, access.expires_at, access.jti)
 
-    def _active(self, session: SessionRecord, token_type: str, times: dict[str, Any]) -> dict[str, Any]:
+    def _active(self, session: SessionRecord, token_type: str, issued_at: int, expires_at: int, jti: str) -> TokenInfo:
         issuer = self.issuer_for(session.tenant_id)
-        return {
-            "active": True,
-            "token_type": token_type,
-            "scope": "customer",
-            "client_id": session.client_id,
-            "username": session.login_name,
-            "sub": session.user_id,
-            "aud": jwt_tokens.audience_for(issuer),
-            "iss": issuer,
-            "tid": session.tenant_id,
-            "sid": session.session_id,
-            "account_id": session.account_id,
-            "customer_set": session.customer_set_code,
-            **times,
-        }
+        return TokenInfo(
+            active=True,
+            token_type=token_type,
+            scope="customer",
+            client_id=session.client_id,
+            username=session.login_name,
+            sub=session.user_id,
+            aud=jwt_tokens.audience_for(issuer),
+            iss=issuer,
+            tid=session.tenant_id,
+            sid=session.session_id,
+            account_id=session.account_id,
+            customer_set=session.customer_set_code,
+            iat=issued_at,
+            exp=expires_at,
+            jti=jti,
+        )
 
     async def revoke(self, tenant_id: int, token: str) -> None:
         """A refresh token ends its session; an active access token ends that session's access tokens."""

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
@@ -78,19 +77,19 @@ def _pem(private_key: Any) -> str:
     return raw.decode()
 
 
-def _tenant_keys(rows: list[asyncpg.Record], box: SecretBox) -> TenantKeys:
+def _tenant_keys(rows: list[repo.StoredKey], box: SecretBox) -> TenantKeys:
     keys = {}
     current = None
     for row in rows:
-        pem = box.open(row["private_pem"], f"signing_key:{row['kid']}")
+        pem = box.open(row.private_pem, f"signing_key:{row.kid}")
         private_key = serialization.load_pem_private_key(pem.encode(), password=None)
-        key = SigningKey(row["kid"], row["algorithm"], private_key, private_key.public_key())
+        key = SigningKey(row.kid, row.algorithm, private_key, private_key.public_key())
         keys[key.kid] = key
-        if row["status"] == "current":
+        if row.status == "current":
             current = key
     if current is None:
         raise RuntimeError(f"tenant keys without a current one: {sorted(keys)}")
-    jwks = [row["public_jwk"] for row in sorted(rows, key=lambda r: r["status"])]  # current first
+    jwks = [row.public_jwk for row in sorted(rows, key=lambda r: r.status)]  # current first
     return TenantKeys(current, keys, jwks, time.monotonic())
 
 
@@ -145,7 +144,7 @@ class KeyCache:
 
     async def _load(self, tenant_id: int) -> TenantKeys:
         rows = await repo.verification_keys(self.db, tenant_id)
-        if not any(row["status"] == "current" for row in rows):
+        if not any(row.status == "current" for row in rows):
             async with self.db.acquire() as conn, conn.transaction():
                 algorithm = await repo.lock_tenant_algorithm(conn, tenant_id)  # one creator at a time
                 if not await repo.has_current(conn, tenant_id):

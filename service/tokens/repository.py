@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
+import msgspec
 
 from service.errors import ErrorCode, NotFound
 from service.platform.db import Conn, Connection
+
+
+class StoredKey(msgspec.Struct, frozen=True, kw_only=True):
+    kid: str
+    algorithm: str
+    private_pem: str  # sealed with the secrets key
+    public_jwk: dict[str, Any]
+    status: str  # "current" or "previous"
 
 
 async def lock_tenant_algorithm(conn: Connection, tenant_id: int) -> str:
@@ -51,10 +59,11 @@ async def has_current(conn: Conn, tenant_id: int) -> bool:
     return value
 
 
-async def verification_keys(conn: Conn, tenant_id: int) -> list[asyncpg.Record]:
+async def verification_keys(conn: Conn, tenant_id: int) -> list[StoredKey]:
     """The current key and, after a rotation, the previous one."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT kid, algorithm, private_pem, public_jwk, status FROM signing_keys
            WHERE tenant_id = $1 AND status IN ('current', 'previous')""",
         tenant_id,
     )
+    return [StoredKey(**dict(row)) for row in rows]

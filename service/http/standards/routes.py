@@ -11,7 +11,7 @@ from service.applications.tickets import AppTickets
 from service.http.common import Id, Injected
 from service.http.standards.caller import authenticate_caller, read_token_form
 from service.platform.config import Settings
-from service.tokens.introspection import TokenIntrospection
+from service.tokens.introspection import TokenInfo, TokenIntrospection
 from service.tokens.keys import KeyCache
 
 ALGORITHMS = ["ES256", "RS256", "EdDSA"]
@@ -69,7 +69,7 @@ class TenantStandardsController(Controller):
         app_tickets: Injected[AppTickets],
         introspection: Injected[TokenIntrospection],
         tenant_id: Id,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[TokenInfo]:
         form = await read_token_form(request)
         await authenticate_caller(request, app_tickets, tenant_id, form)
         body = await introspection.introspect(tenant_id, form.get("token", ""))
