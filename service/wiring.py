@@ -194,7 +194,12 @@ class _Builder:
 
     @cached_property
     def introspection(self) -> TokenIntrospection:
-        return TokenIntrospection(sessions=self.sessions, resolver=self.tokens, issuer_for=self.settings.issuer_for)
+        return TokenIntrospection(
+            app_tickets=self.app_tickets,
+            sessions=self.sessions,
+            resolver=self.tokens,
+            issuer_for=self.settings.issuer_for,
+        )
 
     @cached_property
     def magento_stores(self) -> MagentoStores:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import msgspec
 
+from service.applications.behaviors import Behavior
+from service.applications.tickets import AppPrincipal, AppTickets
+from service.errors import ErrorCode, Unauthenticated
 from service.platform.crypto import token_digest
 from service.sessions.record import SessionRecord
 from service.sessions.store import Sessions
@@ -42,10 +45,40 @@ INACTIVE = TokenInfo(active=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CallerCredentials:
+    """What an introspection or revocation caller presented: client credentials, or its app token."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    bearer: str | None = None
+
+
+def invalid_introspection_client() -> Unauthenticated:
+    return Unauthenticated(
+        "Authenticate as an application of this tenant with the behavior tokens:introspect.",
+        code=ErrorCode.INVALID_CLIENT,
+        oauth_error="invalid_client",
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TokenIntrospection:
+    app_tickets: AppTickets
     sessions: Sessions
     resolver: TokenResolver
     issuer_for: Callable[[int], str]
+
+    async def authorize(self, tenant_id: int, credentials: CallerCredentials) -> AppPrincipal:
+        """The calling application, when it is the tenant's and holds `tokens:introspect`."""
+        if credentials.client_id is not None and credentials.client_secret is not None:
+            principal = await self.app_tickets.verify_client(credentials.client_id, credentials.client_secret)
+        elif credentials.bearer:
+            principal = await self.app_tickets.authenticate(credentials.bearer)
+        else:
+            raise invalid_introspection_client()
+        if principal.tenant_id != tenant_id or Behavior.TOKENS_INTROSPECT.value not in principal.behaviors:
+            raise invalid_introspection_client()
+        return principal
 
     async def introspect(self, tenant_id: int, token: str) -> TokenInfo:
         if kind_of(token) is TokenKind.CUSTOMER_REFRESH:

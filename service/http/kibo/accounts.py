@@ -15,7 +15,7 @@ from service.accounts.service import Accounts
 from service.applications.behaviors import Behavior
 from service.audit import Actor
 from service.http.common import Id, Injected, PageSize, StartIndex, actor
-from service.http.kibo.auth import Customer, provide_app, provide_scope
+from service.http.kibo.auth import Customer, provide_scope
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import account_changes, new_account
 from service.http.kibo.models import (
@@ -47,7 +47,7 @@ def _with_contacts(response_groups: str | None) -> bool:
 class KiboController(Controller):
     """Base of Kibo commerce routes: the router has authenticated the application; its scope is injected."""
 
-    dependencies = {"app": Provide(provide_app, sync_to_thread=False), "customer": Provide(provide_scope)}
+    dependencies = {"customer": Provide(provide_scope)}
     security = [{"appBearer": []}, {"appClaims": []}]
 
 

@@ -14,7 +14,7 @@ from service.applications.behaviors import Behavior
 from service.errors import ErrorCode, InvalidInput, Unauthenticated
 from service.http.common import Injected, actor, bearer_token
 from service.http.kibo.accounts import KiboController, app_actor
-from service.http.kibo.auth import App, Customer, provide_shopper
+from service.http.kibo.auth import Customer, app_of, provide_shopper
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.models import (
     AuthTicket2FAInfo,
@@ -117,23 +117,24 @@ class AuthTicketController(KiboController):
         self,
         request: Request[Any, Any, Any],
         logins: Injected[Logins],
-        app: App,
         refresh_token: RefreshTokenParam,
         account_id: Annotated[int | None, QueryParameter(name="accountId", ge=1, le=2**31 - 1)] = None,
     ) -> Response[CustomerAuthTicket]:
         # No customer scope here: refresh must not touch PostgreSQL, and the session knows its scope.
-        app.principal.require(Behavior.AUTHTICKETS)
-        ticket = await logins.refresh(app.principal.tenant_id, refresh_token)
+        app = app_of(request).principal
+        app.require(Behavior.AUTHTICKETS)
+        ticket = await logins.refresh(app.tenant_id, refresh_token)
         return ticket_response(request, ticket)
 
     @delete(
         "/", summary="Log out: end the session of a refresh token", description="Answers 204 for unknown tokens too."
     )
     async def delete_user_auth_ticket(
-        self, request: Request[Any, Any, Any], logins: Injected[Logins], app: App, refresh_token: RefreshTokenParam
+        self, request: Request[Any, Any, Any], logins: Injected[Logins], refresh_token: RefreshTokenParam
     ) -> None:
-        app.principal.require(Behavior.AUTHTICKETS)
-        await logins.logout(app.principal.tenant_id, refresh_token)
+        app = app_of(request).principal
+        app.require(Behavior.AUTHTICKETS)
+        await logins.logout(app.tenant_id, refresh_token)
 
     @post(
         "/2fa/request",
@@ -143,12 +144,12 @@ class AuthTicketController(KiboController):
         "`x-vol-user-claims`: nobody can have codes sent without passing the password step first.",
     )
     async def generate_and_send_2fa_otp(
-        self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps], app: App
+        self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps]
     ) -> None:
         pending = request.state.pending
         if pending is None:
             raise Unauthenticated("The pending-login token is required.", code=ErrorCode.MISSING_PENDING_LOGIN)
-        await second_steps.send_two_factor_code(app.principal.tenant_id, pending.digest)
+        await second_steps.send_two_factor_code(app_of(request).principal.tenant_id, pending.digest)
 
     @post(
         "/2fa/auth",
@@ -161,18 +162,18 @@ class AuthTicketController(KiboController):
         self,
         request: Request[Any, Any, Any],
         second_steps: Injected[SecondSteps],
-        app: App,
         data: JSONBody[AuthTicket2FAInfo],
     ) -> Response[CustomerAuthTicket]:
         pending = request.state.pending
+        app = app_of(request).principal
         if pending is None:
-            app.principal.require(Behavior.AUTHTICKETS)
+            app.require(Behavior.AUTHTICKETS)
         if not data.otp_code or (pending is None and not data.user_id):
             raise InvalidInput("userId and otpCode are required.", code=ErrorCode.VALIDATION_FAILED)
         pending_token = _pending_token(request) if pending is not None else None
         ticket = await second_steps.complete_two_factor(
-            app.principal.tenant_id,
-            actor(request, app.principal.actor_name),
+            app.tenant_id,
+            actor(request, app.actor_name),
             pending_token,
             data.user_id,
             data.otp_code,

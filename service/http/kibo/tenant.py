@@ -6,12 +6,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Controller, get
-from litestar.di import Provide
+from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from service.http.common import Id, Injected
-from service.http.kibo.auth import App, provide_app
+from service.http.kibo.auth import app_of
 from service.platform.config import Settings
 from service.tenants.service import Tenants, tenant_not_found
 
@@ -37,14 +36,13 @@ class KiboTenant(msgspec.Struct, rename="camel", kw_only=True):
 class KiboTenantController(Controller):
     path = "/api/platform/tenants"
     tags = ["Kibo: tenant"]
-    dependencies = {"app": Provide(provide_app, sync_to_thread=False)}
     security = [{"appBearer": []}, {"appClaims": []}]
 
     @get("/{tenant_id:int}", summary="The calling application's tenant, in Kibo's shape")
     async def get_tenant(
-        self, tenants: Injected[Tenants], settings: Injected[Settings], app: App, tenant_id: Id
+        self, request: Request[Any, Any, Any], tenants: Injected[Tenants], settings: Injected[Settings], tenant_id: Id
     ) -> KiboTenant:
-        if tenant_id != app.principal.tenant_id:
+        if tenant_id != app_of(request).principal.tenant_id:
             raise tenant_not_found()
         tenant = await tenants.get_tenant(tenant_id)
         domain = urlsplit(settings.public_url).netloc

@@ -9,10 +9,9 @@ from urllib.parse import parse_qsl
 
 from litestar import Request
 
-from service.applications.behaviors import Behavior
-from service.applications.tickets import AppPrincipal, AppTickets
-from service.errors import ErrorCode, InvalidInput, Unauthenticated
+from service.errors import ErrorCode, InvalidInput
 from service.http.common import bearer_token
+from service.tokens.introspection import CallerCredentials, invalid_introspection_client
 
 MAX_TOKEN_LENGTH = 8192
 
@@ -38,32 +37,16 @@ async def read_token_form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return form
 
 
-def _invalid_client() -> Unauthenticated:
-    return Unauthenticated(
-        "Authenticate as an application of this tenant with the behavior tokens:introspect.",
-        code=ErrorCode.INVALID_CLIENT,
-        oauth_error="invalid_client",
-    )
-
-
-async def authenticate_caller(
-    request: Request[Any, Any, Any], app_tickets: AppTickets, tenant_id: int, form: dict[str, str]
-) -> AppPrincipal:
-    """An application of the tenant holding `tokens:introspect`: by Basic credentials, form credentials or bearer."""
+def caller_credentials(request: Request[Any, Any, Any], form: dict[str, str]) -> CallerCredentials:
+    """How the caller says who it is: HTTP Basic client credentials, client_id/client_secret in the form, or its
+    app token as bearer (RFC 7662 §2.1 leaves the method to the server)."""
     header = request.headers.get("authorization", "")
-    bearer = bearer_token(request)
     if header.lower().startswith("basic "):
         try:
             client_id, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise _invalid_client() from None
-        principal = await app_tickets.verify_client(client_id, secret)
-    elif form.get("client_id") and form.get("client_secret"):
-        principal = await app_tickets.verify_client(form["client_id"], form["client_secret"])
-    elif bearer:
-        principal = await app_tickets.authenticate(bearer)
-    else:
-        raise _invalid_client()
-    if principal.tenant_id != tenant_id or Behavior.TOKENS_INTROSPECT.value not in principal.behaviors:
-        raise _invalid_client()
-    return principal
+            raise invalid_introspection_client() from None
+        return CallerCredentials(client_id=client_id, client_secret=secret)
+    if form.get("client_id") and form.get("client_secret"):
+        return CallerCredentials(client_id=form["client_id"], client_secret=form["client_secret"])
+    return CallerCredentials(bearer=bearer_token(request))

@@ -7,9 +7,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
-from service.applications.tickets import AppTickets
 from service.http.common import Id, Injected
-from service.http.standards.caller import authenticate_caller, read_token_form
+from service.http.standards.caller import caller_credentials, read_token_form
 from service.platform.config import Settings
 from service.tokens.introspection import TokenInfo, TokenIntrospection
 from service.tokens.keys import KeyCache
@@ -66,12 +65,11 @@ class TenantStandardsController(Controller):
     async def introspect(
         self,
         request: Request[Any, Any, Any],
-        app_tickets: Injected[AppTickets],
         introspection: Injected[TokenIntrospection],
         tenant_id: Id,
     ) -> Response[TokenInfo]:
         form = await read_token_form(request)
-        await authenticate_caller(request, app_tickets, tenant_id, form)
+        await introspection.authorize(tenant_id, caller_credentials(request, form))
         body = await introspection.introspect(tenant_id, form.get("token", ""))
         return Response(body, headers={"Cache-Control": "no-store"})
 
@@ -85,11 +83,10 @@ class TenantStandardsController(Controller):
     async def revoke(
         self,
         request: Request[Any, Any, Any],
-        app_tickets: Injected[AppTickets],
         introspection: Injected[TokenIntrospection],
         tenant_id: Id,
     ) -> Response[None]:
         form = await read_token_form(request)
-        await authenticate_caller(request, app_tickets, tenant_id, form)
+        await introspection.authorize(tenant_id, caller_credentials(request, form))
         await introspection.revoke(tenant_id, form.get("token", ""))
         return Response(None, status_code=200, headers={"Cache-Control": "no-store"})
