@@ -118,7 +118,7 @@ def _routers(c: Capabilities) -> list[Router]:
         stores=c.magento_stores, admins=c.admins, tokens=c.tokens, default_tenant_id=c.settings.default_tenant_id
     )
     return [
-        Router("/", route_handlers=ADMIN_ROUTES, before_request=AdminAuthentication(c.admins)),
+        Router("/", route_handlers=ADMIN_ROUTES, before_request=AdminAuthentication(admins=c.admins)),
         Router("/", route_handlers=KIBO_ROUTES, before_request=kibo_auth),
         Router("/", route_handlers=MAGENTO_ROUTES, guards=[magento_guard]),
     ]

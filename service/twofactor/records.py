@@ -27,3 +27,10 @@ class TrustedDevice(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
+
+
+class PendingLogin(msgspec.Struct, frozen=True, kw_only=True):
+    """A login between its password and its second factor, known by its token's digest."""
+
+    digest: str
+    tenant_id: int

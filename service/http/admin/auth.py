@@ -25,7 +25,7 @@ def missing_admin_token() -> Unauthenticated:
 
 
 class AdminAuthentication:
-    def __init__(self, admins: Admins) -> None:
+    def __init__(self, *, admins: Admins) -> None:
         self._admins = admins
 
     def __deepcopy__(self, memo: dict[int, Any]) -> AdminAuthentication:

@@ -15,6 +15,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 
+from service.applications.context import AppContext
 from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
 from service.errors import ErrorCode, Forbidden, InvalidInput, Unauthenticated
 from service.http.common import Injected, bearer_token
@@ -24,18 +25,7 @@ from service.tenants.scope import CustomerScope
 from service.tenants.service import Tenants
 from service.tokens.resolver import CUSTOMER_KINDS, CustomerPrincipal, TokenKind, TokenResolver, kind_of
 from service.twofactor.challenges import Challenges
-
-
-@dataclass(frozen=True, slots=True)
-class PendingLogin:
-    digest: str
-    tenant_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class AppContext:
-    principal: AppPrincipal
-    site_id: int | None  # from x-vol-site, checked to be a site of the tenant; None: the default site
+from service.twofactor.records import PendingLogin
 
 
 def _header_id(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> int | None:
@@ -119,7 +109,7 @@ class KiboAuthentication:
                 raise Unauthenticated(
                     "The pending login is unknown or expired; log in again.", code=ErrorCode.INVALID_PENDING_LOGIN
                 )
-            return _Caller(pending=PendingLogin(digest, record["tid"]), session_app=record["app"])
+            return _Caller(pending=PendingLogin(digest=digest, tenant_id=record["tid"]), session_app=record["app"])
         shopper = await self._tokens.customer(user_token)
         if shopper is None:
             raise Unauthenticated("The customer's access token is not active.", code=ErrorCode.INVALID_USER_TOKEN)
