@@ -3,23 +3,31 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test migrate openapi bench clean
 
+# The service's own dependencies (requirements.lock) are all `make run` and the image install; the test tools
+# (requirements-test.lock) come on top for `make test`.
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> creating virtual environment in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing pinned dependencies (requirements.lock)"
+	@echo "==> installing the service's pinned dependencies (requirements.lock)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.lock
+	@echo "==> installing the pinned test tools (requirements-test.lock)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-test.lock
+	@touch $(TEST_STAMP)
 
 run: $(STAMP)
 	@$(BIN)/gatehouse serve --demo-if-empty
 
 # Static checks first, cheapest first, each stopping the run when it fails; then the test suite
 # (tests/test_structure.py among it). Configuration for every tool is in pyproject.toml.
-test: $(STAMP)
+test: $(TEST_STAMP)
 	@echo "==> ruff check"
 	@$(BIN)/ruff check
 	@echo "==> ruff format --check"
