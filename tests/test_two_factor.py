@@ -347,6 +347,8 @@ async def test_lockout_cannot_be_raced_and_reveals_nothing(client: httpx.AsyncCl
 
     state = (await client.get(f"{ACCOUNTS}/{account['id']}/loginstate", headers=tenant.app_headers)).json()
     assert state["isLocked"] is True and state["remainingLoginAttempts"] == 0 and state["lastLockedOn"]
+    # Until it is unlocked or the lock expires, the login state shows the failures that locked it.
+    assert state["failedLoginAttemptCount"] == 3 and state["firstFailedLoginAttemptOn"], state
     assert (
         await client.post(f"{ACCOUNTS}/{account['id']}/Set-Login-Locked", json=False, headers=tenant.app_headers)
     ).status_code == 204

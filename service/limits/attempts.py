@@ -28,6 +28,17 @@ return {count, 0}
 """
 
 
+# KEYS: failures, lock. ARGV: now (ms), window (ms), lock (s). The lock keeps when the window's first failure
+# was (the value), so a locked key still tells how many failures locked it and since when.
+_LOCK = """
+local window_left = redis.call('PTTL', KEYS[1])
+local first = tonumber(ARGV[1]) - (tonumber(ARGV[2]) - math.max(window_left, 0))
+redis.call('SET', KEYS[2], first, 'EX', ARGV[3])
+redis.call('DEL', KEYS[1])
+return first
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptPolicy:
     max_attempts: int
@@ -60,6 +71,7 @@ class AttemptLimiter:
     def __init__(self, *, redis: Redis) -> None:
         self.redis = redis
         self._reserve = redis.register_script(_RESERVE)
+        self._lock = redis.register_script(_LOCK)
 
     async def reserve(self, keys: AttemptKeys, policy: AttemptPolicy) -> Reservation:
         """Take the attempt's slot; call before the password check, then `failed` or `succeeded`."""
@@ -72,10 +84,8 @@ class AttemptLimiter:
         """Record that attempt number `attempt` failed; True when it reached the limit and locked the key."""
         if attempt < policy.max_attempts:
             return False
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(keys.lock, "1", ex=policy.lock_seconds)
-            pipe.delete(keys.failures)
-            await pipe.execute()
+        now = int(time.time() * 1000)
+        await self._lock(keys=[keys.failures, keys.lock], args=[now, policy.window_seconds * 1000, policy.lock_seconds])
         return True
 
     async def succeeded(self, keys: AttemptKeys) -> None:
@@ -88,8 +98,13 @@ class AttemptLimiter:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(keys.failures)
             pipe.pttl(keys.failures)
+            pipe.get(keys.lock)
             pipe.ttl(keys.lock)
-            failures, failures_ttl_ms, lock_ttl = await pipe.execute()
+            failures, failures_ttl_ms, locked_since, lock_ttl = await pipe.execute()
+        if locked_since is not None:
+            # Locked by failures: as many as the limit, the first of them when the lock recorded it.
+            first = int(locked_since) if str(locked_since).isdigit() and int(locked_since) > 1 else None
+            return AttemptCounters(policy.max_attempts, first, max(int(lock_ttl), 1))
         # The window started at the first failure, so its remaining time tells when that was.
         first = int(time.time() * 1000) - (policy.window_seconds * 1000 - failures_ttl_ms) if failures else None
-        return AttemptCounters(int(failures or 0), first, max(int(lock_ttl), 0))
+        return AttemptCounters(int(failures or 0), first, 0)
