@@ -389,3 +389,26 @@ async def test_account_audit_trail(
     assert events[0]["actor"] == f"app:{tenant.client_id}" and events[0]["details"] == {"changed": ["last_name"]}
     assert events[0]["clientIp"] == "127.0.0.1" and events[0]["requestId"]
     assert_problem(await client.get(url, headers=other_tenant.admin_headers), 404)
+
+
+async def test_customer_since_date_given_at_creation_is_kept_and_filters(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Imports bring the date the shop first knew a customer: it is stored, returned and filtered on."""
+    email = f"{unique('since')}@example.com"
+    created = await client.post(
+        ACCOUNTS,
+        json={"emailAddress": email, "customerSinceDate": "2019-05-01T10:00:00.000Z"},
+        headers=tenant.app_headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["customerSinceDate"] == "2019-05-01T10:00:00.000Z"
+    found = await client.get(
+        ACCOUNTS, params={"filter": "customerSinceDate lt 2020-01-01T00:00:00Z"}, headers=tenant.app_headers
+    )
+    assert [a["emailAddress"] for a in found.json()["items"]] == [email]
+    # An update that leaves the date out keeps it.
+    updated = await client.put(
+        f"{ACCOUNTS}/{created.json()['id']}", json={"firstName": "Ada"}, headers=tenant.app_headers
+    )
+    assert updated.json()["customerSinceDate"] == "2019-05-01T10:00:00.000Z"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -21,6 +22,11 @@ def normalize_user_name(user_name: str) -> str:
 
 def _looks_like_email(email: str) -> bool:
     return email.count("@") == 1 and "." in email.rsplit("@", 1)[1] and " " not in email and len(email) <= 254
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC, as Kibo writes its times."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _clean(value: str | None) -> str | None:
@@ -60,6 +66,7 @@ def account_columns(changes: AccountChanges, current: Account | None) -> dict[st
         "external_id": pick(changes.external_id, "external_id"),
         "accepts_marketing": pick(changes.accepts_marketing, "accepts_marketing", False),
         "account_type": pick(changes.account_type, "account_type"),
+        "customer_since_date": pick(_aware(changes.customer_since_date), "customer_since_date"),
     }
 
 
