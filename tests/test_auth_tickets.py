@@ -575,3 +575,24 @@ async def test_refresh_answers_with_the_account_as_it_is_now(client: httpx.Async
     )
     assert renewed.json()["customerAccount"]["firstName"] == "Renamed"
     assert renewed.json()["customerAccount"]["contacts"] == []
+
+
+@pytest.mark.parametrize("kind", ["opaque", "jwt"])
+async def test_a_presented_customer_token_that_is_not_active_is_refused(
+    client: httpx.AsyncClient, tenant: TenantFixture, other_tenant: TenantFixture, kind: str
+) -> None:
+    """An ended or foreign customer token beside a valid app token answers 401: it is never ignored, even where
+    the application could have acted on its own authority."""
+    key = "accessToken" if kind == "opaque" else "jwtAccessToken"
+    ended = await signup(client, tenant)
+    end = await client.delete(TICKETS, params={"refreshToken": ended["refreshToken"]}, headers=tenant.app_headers)
+    assert end.status_code == 204
+    foreign = await signup(client, other_tenant)
+    change = {"oldPassword": PASSWORD, "newPassword": "a different good passphrase"}
+    for token in (ended[key], foreign[key], "gh_cat_" + "x" * 43):
+        claims = {**tenant.app_headers, "x-vol-user-claims": token}
+        url = f"{ACCOUNTS}/{ended['customerAccount']['id']}/Change-Password"
+        assert_kibo_error(await client.post(url, json=change, headers=claims), 401, "INVALID_USER_TOKEN")
+        assert_kibo_error(await client.get(ACCOUNTS, headers=claims), 401, "INVALID_USER_TOKEN")
+    # The password did not change on the application's authority.
+    assert (await login(client, tenant, ended["customerAccount"]["emailAddress"])).status_code == 200

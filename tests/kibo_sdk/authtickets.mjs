@@ -117,7 +117,7 @@ async function twoFactorStart() {
   const sent = await call(asPending, 'generateAndSend2faOtp', {});
   equal(sent, undefined, 'generateAndSend2faOtp answers nothing');
   // The pending token opens nothing else.
-  await call(new CustomerAccountApi(configuration(pending.accessToken)), 'getCurrentAccount', {}, { status: 401, errorCode: 'MISSING_USER_TOKEN' });
+  await call(new CustomerAccountApi(configuration(pending.accessToken)), 'getCurrentAccount', {}, { status: 401, errorCode: 'INVALID_USER_TOKEN' });
   return { userId: pending.userId, pendingToken: pending.accessToken };
 }
 

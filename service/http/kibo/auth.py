@@ -27,6 +27,9 @@ from service.tokens.resolver import CUSTOMER_KINDS, CustomerPrincipal, TokenKind
 from service.twofactor.challenges import Challenges
 from service.twofactor.records import PendingLogin
 
+# Route option of the routes that finish a pending login, the only ones a pending-login token opens.
+SECOND_STEP = "second_step"
+
 
 def _header_id(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> int | None:
     raw = connection.headers.get(name)
@@ -87,6 +90,9 @@ class KiboAuthentication:
         elif bearer:
             app_token = bearer
         caller = await self._caller(user_token.strip()) if user_token else _Caller()
+        if caller.pending is not None and not connection.route_handler.opt.get(SECOND_STEP):
+            # A presented credential is never ignored: a pending login opens its second step and nothing else.
+            raise Unauthenticated("A pending login opens only its second step.", code=ErrorCode.INVALID_USER_TOKEN)
         principal = await self._application(app_token, caller)
         if caller.tenant_id not in (None, principal.tenant_id):
             raise Unauthenticated("The customer's access token is not active.", code=ErrorCode.INVALID_USER_TOKEN)

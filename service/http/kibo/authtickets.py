@@ -14,7 +14,7 @@ from service.applications.behaviors import Behavior
 from service.errors import ErrorCode, InvalidInput, Unauthenticated
 from service.http.common import Injected, actor, bearer_token
 from service.http.kibo.accounts import KiboController, app_actor
-from service.http.kibo.auth import Customer, app_of, provide_shopper
+from service.http.kibo.auth import SECOND_STEP, Customer, app_of, provide_shopper
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.models import (
     AuthTicket2FAInfo,
@@ -142,6 +142,7 @@ class AuthTicketController(KiboController):
         summary="Mail a fresh 6-digit code for a pending login (A5)",
         description="Needs the pending-login token (from a login that answered `requires2FA: true`) as bearer or "
         "`x-vol-user-claims`: nobody can have codes sent without passing the password step first.",
+        opt={SECOND_STEP: True},
     )
     async def generate_and_send_2fa_otp(
         self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps]
@@ -157,6 +158,7 @@ class AuthTicketController(KiboController):
         summary="Complete a pending login with a second factor (A6)",
         description="Accepts the mailed code, a code of an enrolled authenticator app, or a recovery code. Three wrong "
         "codes end the pending login.",
+        opt={SECOND_STEP: True},
     )
     async def validate_2fa_and_create_auth_ticket(
         self,
