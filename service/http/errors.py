@@ -112,6 +112,9 @@ def _http_error(exc: HTTPException) -> ErrorDescription:
 
 def _unexpected(exc: Exception) -> ErrorDescription:
     """What no handler raised on purpose: hostile input, races, outages, bugs."""
+    if isinstance(exc, UnicodeDecodeError):
+        # A body that is not UTF-8 fails in the JSON decoder, before any handler: hostile input, not our bug.
+        return ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body is not valid UTF-8.")
     if isinstance(exc, RecursionError):
         # msgspec refuses JSON nested deeper than Python's recursion limit: hostile input, not our bug.
         return ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body nests too deeply.")

@@ -1,0 +1,144 @@
+"""Hostile request bodies on every route that reads one: a 4xx in the surface's own error shape, never a 500.
+
+The routes come from openapi.yaml (every operation with a request body) plus the three that read their
+form or JSON themselves (the OAuth token endpoint, introspection, revocation), so a new route is covered
+the day it is added. Each call carries valid credentials for its surface, so the body is what is judged.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import ROOT, TenantFixture, unique
+
+DEEP = b"[" * 10_000 + b"]" * 10_000
+HOSTILE_JSON = {
+    "not UTF-8": b'{"name": "\xff\xfe caf\xe9"}',
+    "lone surrogate": b'{"name": "\\ud800"}',
+    "NUL": b'{"name": "a\\u0000b", "username": "a\\u0000b"}',
+    "number too large": b'{"name": 1e400, "id": 123456789012345678901234567890}',
+    "nested ten thousand deep": DEEP,
+    "truncated": b'{"name": ',
+    "empty": b"",
+}
+SELF_READ = [("POST", "/api/platform/applications/authtickets/oauth"),
+             ("POST", "/tenants/{tenant_id}/oauth2/introspect"),
+             ("POST", "/tenants/{tenant_id}/oauth2/revoke")]  # fmt: skip
+
+
+def _body_routes() -> list[tuple[str, str]]:
+    schema = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    routes = [
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    return routes + SELF_READ
+
+
+ROUTES = _body_routes()
+
+
+@pytest.fixture
+async def credentials(client: httpx.AsyncClient, tenant: TenantFixture, platform_headers: dict[str, str]) -> dict:
+    """Headers for each surface, and ids for the path parameters."""
+    email = f"{unique('hostile')}@example.com"
+    signup = await client.post(
+        "/api/commerce/customer/accounts/Add-Account-And-Login",
+        json={"account": {"emailAddress": email}, "password": "a perfectly good passphrase"},
+        headers=tenant.app_headers,
+    )
+    assert signup.status_code == 200, signup.text
+    ticket = signup.json()
+    magento = {"x-vol-tenant": str(tenant.id)}
+    customer_token = await client.post(
+        "/rest/V1/integration/customer/token",
+        json={"username": email, "password": "a perfectly good passphrase"},
+        headers=magento,
+    )
+    assert customer_token.status_code == 200, customer_token.text
+    return {
+        "tenant": tenant,
+        "account_id": ticket["customerAccount"]["id"],
+        "admin": platform_headers,
+        "app": tenant.app_headers,
+        "customer": {**tenant.app_headers, "x-vol-user-claims": ticket["accessToken"]},
+        "magento_admin": {**magento, **tenant.admin_headers},
+        "magento_customer": {**magento, "Authorization": f"Bearer {customer_token.json()}"},
+        "basic": httpx.BasicAuth(tenant.client_id, tenant.client_secret),
+    }
+
+
+def _url(path: str, c: dict) -> str:
+    values = {
+        "tenant_id": c["tenant"].id, "account_id": c["account_id"], "customer_id": c["account_id"],
+        "site_id": c["tenant"].default_site_id, "contact_id": 1, "application_id": 1, "admin_id": 1,
+        "code": "default", "store_code": "default",
+    }  # fmt: skip
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+
+
+def _headers(path: str, c: dict) -> dict[str, str]:
+    if path.startswith("/admin/"):
+        return c["admin"]
+    if path.startswith("/rest/"):
+        return c["magento_customer"] if "/customers/me" in path else c["magento_admin"]
+    if path.startswith("/api/commerce/customer/accounts/current"):
+        return c["customer"]
+    return c["app"] if path.startswith("/api/") else {}
+
+
+def _check_shape(path: str, response: httpx.Response) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    assert "Traceback" not in response.text
+    body = response.json()
+    if path.startswith("/api/"):
+        assert isinstance(body["errorCode"], str) and body["errorCode"], body
+    elif path.startswith("/rest/"):
+        assert isinstance(body["message"], str) and "parameters" in body, body
+    else:
+        assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+        assert isinstance(body["code"], str) and body["code"], body
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_JSON))
+async def test_hostile_json_bodies_get_a_4xx_on_every_route(
+    client: httpx.AsyncClient, credentials: dict, kind: str
+) -> None:
+    failures = []
+    for method, path in ROUTES:
+        auth = credentials["basic"] if "/oauth2/" in path else None
+        headers = {**_headers(path, credentials), "content-type": "application/json"}
+        response = await client.request(
+            method, _url(path, credentials), content=HOSTILE_JSON[kind], headers=headers, auth=auth
+        )
+        try:
+            _check_shape(path, response)
+        except (AssertionError, ValueError, KeyError) as problem:
+            failures.append(f"{method} {path}: {problem}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded"])
+async def test_an_unreadable_body_with_a_wrong_or_missing_content_type_gets_a_4xx(
+    client: httpx.AsyncClient, credentials: dict, content_type: str | None
+) -> None:
+    failures = []
+    for method, path in ROUTES:
+        headers = dict(_headers(path, credentials))
+        if content_type is not None:
+            headers["content-type"] = content_type
+        auth = credentials["basic"] if "/oauth2/" in path else None
+        response = await client.request(
+            method, _url(path, credentials), content=b"%zz%ff=\xff", headers=headers, auth=auth
+        )
+        try:
+            _check_shape(path, response)
+        except (AssertionError, ValueError, KeyError) as problem:
+            failures.append(f"{method} {path}: {problem}")
+    assert failures == [], "\n".join(failures)
