@@ -3,11 +3,13 @@ and recover by themselves when Redis is back."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import httpx
 
 from service.platform.embedded import _start_redis
+from service.tokens.keys import CACHE_SECONDS as KEY_CACHE_SECONDS
 from tests.conftest import Servers, make_tenant, start_service, stop_service, unique
 
 TICKETS = "/api/commerce/customer/authtickets"
@@ -105,10 +107,27 @@ async def test_login_fails_closed_while_postgres_is_down(servers: Servers, tmp_p
                     TICKETS, json={"username": email, "password": "postgres outage drill"}, headers=tenant.app_headers
                 )
 
+            ticket = created.json()
+
+            async def introspect(token: str) -> httpx.Response:
+                return await client.post(
+                    f"/tenants/{tenant.id}/oauth2/introspect",
+                    data={"token": token},
+                    auth=httpx.BasicAuth(tenant.client_id, tenant.client_secret),
+                )
+
+            assert (await introspect(ticket["jwtAccessToken"])).json()["active"] is True  # the keys are cached
+
             pg_server.cleanup()  # stops the server: nothing else uses it
             down = await login()
             assert down.status_code == 503 and "accessToken" not in down.json(), down.text
             assert (await client.get("/health/ready")).status_code == 503
+            # Longer than the worker trusts its cached signing keys: JWTs still verify, opaque tokens still resolve,
+            # both from what the process and Redis hold.
+            await asyncio.sleep(KEY_CACHE_SECONDS + 1)
+            for token in (ticket["jwtAccessToken"], ticket["accessToken"]):
+                during = await introspect(token)
+                assert during.status_code == 200 and during.json()["active"] is True, during.text
 
             again_url, pg_server = _start_postgres(pg_dir)
             assert again_url == database_url

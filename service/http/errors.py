@@ -24,6 +24,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from service.errors import ErrorCode, FieldError, GatehouseError
 from service.http.request_context import request_id_of
+from service.platform.db import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -68,16 +69,7 @@ _TITLE_BY_STATUS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
-_UNAVAILABLE = (
-    OSError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    TimeoutError,
-)
+_UNAVAILABLE = (*DATABASE_UNAVAILABLE, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,16 @@ from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
 R = TypeVar("R")
 
+# What asyncpg raises when PostgreSQL cannot be reached or answer: the service is unavailable, not wrong.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
 # Every id is a PostgreSQL integer: larger numbers name nothing, and binding them would fail.
 MAX_ID = 2**31 - 1
 

@@ -12,7 +12,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from service.platform.crypto import SecretBox
-from service.platform.db import Connection, Database
+from service.platform.db import DATABASE_UNAVAILABLE, Connection, Database
 from service.tokens import repository as repo
 
 CACHE_SECONDS = 30
@@ -114,7 +114,14 @@ class KeyCache:
             cached = self._keys.get(tenant_id)
             if cached is not None and cached is not seen:
                 return cached  # another task reloaded while we waited
-            fresh = await self._load(tenant_id)
+            try:
+                fresh = await self._load(tenant_id)
+            except DATABASE_UNAVAILABLE:
+                if seen is None:
+                    raise
+                # PostgreSQL is unreachable: keep verifying with the keys this process has (a rotation made
+                # meanwhile waits for it), and ask the database again in a second rather than on every token.
+                fresh = replace(seen, loaded_at=time.monotonic() - CACHE_SECONDS + MIN_RELOAD_SECONDS)
             self._keys[tenant_id] = fresh
             return fresh
 
