@@ -17,6 +17,7 @@ from service.platform.passwords import Passwords
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
+from service.tenants.transactions import tenant_transaction
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -83,7 +84,7 @@ class AccountPasswords:
         details: dict[str, Any] | None = None,
     ) -> None:
         """The one path that sets a password: every session of the account ends; `unlock` lifts locks too."""
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             await repo.set_password(conn, tenant_id, account_id, password_hash, unlock)
             await repo.touch_account(conn, tenant_id, account_id, actor.name)
             await audit.record(conn, actor, tenant_id, action, "customer_account", account_id, details)

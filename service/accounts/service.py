@@ -32,6 +32,7 @@ from service.platform.db import Conn, Connection, Database
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
 from service.tenants.settings import TenantSettings
+from service.tenants.transactions import tenant_transaction
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -45,7 +46,7 @@ class Accounts:
 
     async def create(self, scope: CustomerScope, actor: Actor, new: NewAccount) -> Account:
         """An account, with its contacts and (when `new` has a password hash) its login, in one transaction."""
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             account_id = await insert_account(conn, scope.tenant_id, scope.customer_set_id, actor, new)
             return await self._read(conn, scope, account_id, with_contacts=True)
 
@@ -92,7 +93,7 @@ class Accounts:
         return AccountPage(items=tuple(accounts), total_count=total)
 
     async def update(self, scope: CustomerScope, actor: Actor, account_id: int, changes: AccountChanges) -> Account:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             current = await require_account(conn, scope, account_id)
             columns = account_columns(changes, current)
             await self._write(conn, scope, actor, account_id, columns)
@@ -120,7 +121,7 @@ class Accounts:
             raise duplicate(exc) from None
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             if not await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id):
                 raise account_not_found()
             await audit.record(conn, actor, scope.tenant_id, "account.deleted", "customer_account", account_id)
@@ -137,7 +138,7 @@ class Accounts:
     ) -> Account:
         """Give an existing account its login. Create-Login may name the login: those names become the account's
         email and user name."""
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             current = await require_account(conn, scope, account_id)
             if current.user_id is not None:
                 raise _login_exists()
@@ -183,7 +184,7 @@ class Accounts:
         value: bool,
         details: dict[str, object] | None,
     ) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             await require_login(conn, scope, account_id)
             await change(conn, scope.tenant_id, account_id, value)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)

@@ -22,6 +22,7 @@ from service.platform.passwords import Passwords
 from service.platform.redis import text
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
+from service.tenants.transactions import tenant_transaction
 
 PLATFORM_ADMIN = "platform-admin"
 ADMIN_TOKEN_PREFIX = "gha_"
@@ -142,7 +143,7 @@ class Admins:
 
     async def create_tenant_admin(self, actor: Actor, tenant_id: int, data: AdminUserCreate) -> AdminUser:
         password_hash = await self.passwords.hash(data.password)
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await tenants_repo.tenant_exists(conn, tenant_id):
                 raise tenant_not_found()
             try:
@@ -171,7 +172,7 @@ class Admins:
         password_hash = await self.passwords.hash(data.password) if data.password is not msgspec.UNSET else None
         role = data.role.value if data.role is not msgspec.UNSET else None
         is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             row = await repo.update(conn, tenant_id, admin_id, password_hash, role, is_enabled)
             if row is None:
                 raise admin_user_not_found()
@@ -188,7 +189,7 @@ class Admins:
         return row
 
     async def delete_tenant_admin(self, actor: Actor, tenant_id: int, admin_id: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await repo.delete(conn, tenant_id, admin_id):
                 raise admin_user_not_found()
             await audit.record(conn, actor, tenant_id, "admin_user.deleted", "admin_user", admin_id)

@@ -17,6 +17,7 @@ from service.platform.crypto import new_token, token_digest
 from service.platform.db import Database
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
+from service.tenants.transactions import tenant_transaction
 
 SECRET_PREFIX = "ghs_"
 
@@ -37,7 +38,7 @@ class Applications:
     async def create_application(self, actor: Actor, tenant_id: int, data: ApplicationCreate) -> ApplicationWithSecret:
         secret = new_token(SECRET_PREFIX)
         behaviors = sorted({b.value for b in data.behaviors})
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await tenants_repo.tenant_exists(conn, tenant_id):
                 raise tenant_not_found()
             row = await repo.insert(
@@ -63,7 +64,7 @@ class Applications:
         behaviors = sorted({b.value for b in data.behaviors}) if data.behaviors is not msgspec.UNSET else None
         name = data.name if data.name is not msgspec.UNSET else None
         is_enabled = data.is_enabled if data.is_enabled is not msgspec.UNSET else None
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             row = await repo.update(conn, tenant_id, application_id, name, behaviors, is_enabled)
             if row is None:
                 raise application_not_found()
@@ -85,7 +86,7 @@ class Applications:
 
     async def rotate_secret(self, actor: Actor, tenant_id: int, application_id: int) -> ApplicationWithSecret:
         secret = new_token(SECRET_PREFIX)
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             row = await repo.set_secret(conn, tenant_id, application_id, token_digest(secret))
             if row is None:
                 raise application_not_found()
@@ -94,7 +95,7 @@ class Applications:
         return ApplicationWithSecret(**msgspec.structs.asdict(row), client_secret=secret)
 
     async def delete_application(self, actor: Actor, tenant_id: int, application_id: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await repo.delete(conn, tenant_id, application_id):
                 raise application_not_found()
             await audit.record(conn, actor, tenant_id, "application.deleted", "application", application_id)

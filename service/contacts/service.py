@@ -12,6 +12,7 @@ from service.contacts import repository as repo
 from service.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from service.platform.db import Conn, Connection, Database
 from service.tenants.scope import CustomerScope
+from service.tenants.transactions import tenant_transaction
 
 CONTACT_TYPES = {"billing": "Billing", "shipping": "Shipping"}
 MAX_CONTACTS_PER_ACCOUNT = 500
@@ -70,7 +71,7 @@ class Contacts:
     async def add(
         self, scope: CustomerScope, actor: Actor, account_id: int, contacts: list[NewContact]
     ) -> list[Contact]:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             await _require_account(conn, scope, account_id)
             ids = [
                 await insert_contact(conn, scope.tenant_id, account_id, c.fields, checked_types(c), actor.name)
@@ -95,7 +96,7 @@ class Contacts:
         self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int, contact: NewContact
     ) -> Contact:
         types = checked_types(contact)
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             await _require_account(conn, scope, account_id)
             if not await repo.update(conn, scope.tenant_id, account_id, contact_id, contact.fields, actor.name):
                 raise contact_not_found()
@@ -113,7 +114,7 @@ class Contacts:
             return await _contact(conn, scope.tenant_id, account_id, contact_id)
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             await _require_account(conn, scope, account_id)
             if not await repo.delete(conn, scope.tenant_id, account_id, contact_id):
                 raise contact_not_found()

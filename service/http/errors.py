@@ -69,7 +69,6 @@ _TITLE_BY_STATUS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
-_UNAVAILABLE = (*DATABASE_UNAVAILABLE, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +101,38 @@ def _http_error(exc: HTTPException) -> ErrorDescription:
     return ErrorDescription(status, code, message, headers=exc.headers)
 
 
+# What no handler raised on purpose but is still not our bug, in the order they are tried: each with its answer,
+# and whether it is worth a warning in the log.
+_KNOWN_FAILURES: tuple[tuple[tuple[type[BaseException], ...], ErrorDescription, bool], ...] = (
+    # A body that is not UTF-8 fails in the JSON decoder, before any handler.
+    ((UnicodeDecodeError,), ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body is not valid UTF-8."),
+     False),
+    # msgspec refuses JSON nested deeper than Python's recursion limit.
+    ((RecursionError,),
+     ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body nests too deeply."), False),
+    # A deadlock or serialization failure that the lock order (service.tenants.transactions) did not prevent:
+    # nothing was written, the caller may retry; logged, because it means a lock order to mend.
+    ((asyncpg.exceptions.TransactionRollbackError,),
+     ErrorDescription(409, ErrorCode.CONFLICT, "The change raced another one and was not made. Try again."), True),
+    # The database refused a change that raced another one; the invariant held, the caller may retry.
+    ((asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.ForeignKeyViolationError),
+     ErrorDescription(409, ErrorCode.CONFLICT, "The change conflicts with the current state. Reload and try again."),
+     False),
+    # A value PostgreSQL cannot hold (an id beyond int4, a NUL byte): the input's fault, not ours.
+    ((asyncpg.exceptions.DataError,),
+     ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "A value in the request is out of range or malformed."), False),
+    ((*DATABASE_UNAVAILABLE, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError),
+     ErrorDescription(503, ErrorCode.SERVICE_UNAVAILABLE, _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"}), True),
+)  # fmt: skip
+
+
 def _unexpected(exc: Exception) -> ErrorDescription:
     """What no handler raised on purpose: hostile input, races, outages, bugs."""
-    if isinstance(exc, UnicodeDecodeError):
-        # A body that is not UTF-8 fails in the JSON decoder, before any handler: hostile input, not our bug.
-        return ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body is not valid UTF-8.")
-    if isinstance(exc, RecursionError):
-        # msgspec refuses JSON nested deeper than Python's recursion limit: hostile input, not our bug.
-        return ErrorDescription(400, ErrorCode.MALFORMED_REQUEST, "The request body nests too deeply.")
-    if isinstance(exc, (asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.ForeignKeyViolationError)):
-        # The database refused a change that raced another one; the invariant held, the caller may retry.
-        return ErrorDescription(
-            409, ErrorCode.CONFLICT, "The change conflicts with the current state. Reload and try again."
-        )
-    if isinstance(exc, asyncpg.exceptions.DataError):
-        # A value PostgreSQL cannot hold (an id beyond int4, a NUL byte): the input's fault, not ours.
-        return ErrorDescription(
-            400, ErrorCode.VALIDATION_FAILED, "A value in the request is out of range or malformed."
-        )
-    if isinstance(exc, _UNAVAILABLE):
-        log.warning("backing service unavailable", extra={"error": type(exc).__name__})
-        return ErrorDescription(
-            503, ErrorCode.SERVICE_UNAVAILABLE, _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"}
-        )
+    for kinds, description, worth_a_warning in _KNOWN_FAILURES:
+        if isinstance(exc, kinds):
+            if worth_a_warning:
+                log.warning("request failed", extra={"error": type(exc).__name__, "status": description.status})
+            return description
     log.error("unhandled error", exc_info=exc)
     return ErrorDescription(500, ErrorCode.INTERNAL_ERROR, _MESSAGE_BY_STATUS[500])
 

@@ -37,6 +37,7 @@ from service.magento.records import CustomerExtras, CustomerPage, MagentoCustome
 from service.magento.search import SearchCriteria, compile_criteria
 from service.platform.db import Conn, Connection, Database
 from service.sessions.store import Sessions
+from service.tenants.transactions import tenant_transaction
 
 _NEW_CUSTOMER_GROUP = 1  # Magento's "General" group
 
@@ -146,7 +147,7 @@ class MagentoCustomers:
         # Registration is open to anyone; an admin who may manage customers also picks the group.
         as_admin = ctx.admin is not None and ctx.admin.role != "viewer"
         password_hash = None if password is None else await self.account_passwords.hash_new(password, ctx.settings)
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, ctx.tenant_id) as conn:
             store, website_id = await _placement(conn, ctx, customer)
             new = NewAccount(changes=_account_changes(customer), password_hash=password_hash)
             try:
@@ -172,7 +173,7 @@ class MagentoCustomers:
         as_admin = ctx.admin is not None
         for address in customer.addresses or ():
             check_address(address)
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, ctx.tenant_id) as conn:
             current = await _require_customer(conn, ctx.tenant_id, customer_id)
             if as_admin and customer.website_id is not None and customer.website_id != current.website_id:
                 raise InvalidInput("A customer's website cannot be changed.", code=ErrorCode.WEBSITE_CHANGE_UNSUPPORTED)

@@ -17,6 +17,7 @@ from service.sessions.record import SessionRecord, account_snapshot
 from service.sessions.store import Sessions
 from service.sessions.tokens import IssuedTokens, now_ms
 from service.tenants.scope import CustomerScope
+from service.tenants.transactions import tenant_transaction
 from service.tokens import jwt_tokens
 from service.tokens.keys import KeyCache
 from service.twofactor.challenges import Challenges
@@ -80,7 +81,7 @@ class SessionIssuer:
 
     async def finish_login(self, actor: Actor, session: SessionRecord, action: str) -> CustomerTicket:
         """Record the login (its time and region, in the audit trail too) and open the session."""
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, session.tenant_id) as conn:
             await accounts_repo.record_login(conn, session.tenant_id, session.account_id, None, session.region)
             await audit.record(
                 conn, actor, session.tenant_id, action, "customer_account", session.account_id, {"amr": session.amr}

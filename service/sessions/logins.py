@@ -27,6 +27,7 @@ from service.sessions.issuer import CustomerTicket, SessionIssuer
 from service.sessions.rotation import RefreshRotation
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
+from service.tenants.transactions import tenant_transaction
 from service.twofactor.service import TwoFactor
 
 
@@ -143,7 +144,7 @@ class Logins:
             and attempt is not None
             and await self.lockout.failed(scope.tenant_id, target, attempt, settings.lockout)
         )
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
             # The reason is for admins reading the audit trail; the caller always gets the same answer.
             await audit.record(
                 conn,

@@ -198,6 +198,11 @@ async def tenant_exists(conn: Conn, tenant_id: int) -> bool:
     return value
 
 
+async def share_tenant(conn: Connection, tenant_id: int) -> None:
+    """A key-share lock on the tenant's row, for the rest of the transaction: its deletion waits, or is waited for."""
+    await conn.execute("SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE", tenant_id)
+
+
 async def lock_tenant(conn: Connection, tenant_id: int) -> bool:
     """Serialise changes to one tenant's sites (the default-site invariant) inside a transaction."""
     return await conn.fetchval("SELECT true FROM tenants WHERE id = $1 FOR UPDATE", tenant_id) is not None

@@ -31,6 +31,7 @@ from service.tenants.settings import (
     settings_to_row,
     validate_settings,
 )
+from service.tenants.transactions import tenant_transaction
 
 DEFAULT_CODE = "default"
 
@@ -72,7 +73,7 @@ class Tenants:
         return rows, total
 
     async def rename_tenant(self, actor: Actor, tenant_id: int, name: str) -> Tenant:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await repo.rename_tenant(conn, tenant_id, name):
                 raise tenant_not_found()
             await audit.record(conn, actor, tenant_id, "tenant.renamed", "tenant", tenant_id, {"name": name})
@@ -109,7 +110,7 @@ class Tenants:
     async def put_settings(self, actor: Actor, tenant_id: int, settings: TenantSettings) -> TenantSettings:
         validate_settings(settings, self.caps)
         row = settings_to_row(settings)
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             taken = await repo.host_names_of_others(conn, tenant_id, settings.host_names) if settings.host_names else []
             if taken:
                 raise Conflict(f"Another tenant serves the host name '{taken[0]}'.", code=ErrorCode.HOST_NAME_TAKEN)
@@ -144,7 +145,7 @@ class Tenants:
     async def update_customer_set(
         self, actor: Actor, tenant_id: int, code: str, data: CustomerSetUpdate
     ) -> CustomerSet:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             row = await repo.rename_customer_set(conn, tenant_id, code, data.name)
             if row is None:
                 raise NotFound("Customer set not found.", code=ErrorCode.CUSTOMER_SET_NOT_FOUND)

@@ -17,6 +17,7 @@ from service.platform.crypto import SecretBox
 from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.tenants.settings import TenantSettings, TwoFactorMode
+from service.tenants.transactions import tenant_transaction
 from service.twofactor import repository as repo
 from service.twofactor import totp
 from service.twofactor.challenges import MAX_CODE_SENDS, Challenges, code_matches, new_code
@@ -131,7 +132,7 @@ class TwoFactor:
         return step is not None and await repo.spend_step(self.db, tenant_id, account_id, step, confirm)
 
     async def remember(self, actor: Actor, record: dict[str, Any], method: str, trusted_days: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, record["tid"]) as conn:
             await repo.record_second_factor(conn, record["tid"], record["acct"])
             if record.get("fp") and trusted_days > 0:
                 await repo.trust_device(
@@ -150,7 +151,7 @@ class TwoFactor:
 
     async def enroll(self, actor: Actor, tenant_id: int, account_id: int, account_name: str) -> Enrolment:
         secret = totp.new_secret()
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             sealed = self.box.seal(secret, f"totp:{tenant_id}:{account_id}")
             if not await repo.put_unconfirmed_authenticator(conn, tenant_id, account_id, sealed):
                 raise Conflict(
@@ -175,7 +176,7 @@ class TwoFactor:
 
     async def _new_recovery_codes(self, tenant_id: int, account_id: int) -> list[str]:
         codes = [totp.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             await repo.replace_recovery_codes(
                 conn, tenant_id, account_id, [totp.hash_recovery_code(account_id, c) for c in codes]
             )
@@ -191,7 +192,7 @@ class TwoFactor:
         return codes
 
     async def disable(self, actor: Actor, tenant_id: int, account_id: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await repo.delete_authenticator(conn, tenant_id, account_id):
                 raise NotFound("No authenticator app is enrolled.", code=ErrorCode.NO_AUTHENTICATOR)
             await audit.record(conn, actor, tenant_id, "2fa.disabled", "customer_account", account_id)
@@ -202,7 +203,7 @@ class TwoFactor:
         return await repo.list_trusted_devices(self.db, tenant_id, account_id)
 
     async def forget_device(self, actor: Actor, tenant_id: int, account_id: int, device_id: int) -> None:
-        async with self.db.acquire() as conn, conn.transaction():
+        async with tenant_transaction(self.db, tenant_id) as conn:
             if not await repo.forget_device(conn, tenant_id, account_id, device_id):
                 raise NotFound("Device not found.", code=ErrorCode.DEVICE_NOT_FOUND)
             await audit.record(
