@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import time
 
 import httpx
@@ -596,3 +597,60 @@ async def test_a_presented_customer_token_that_is_not_active_is_refused(
         assert_kibo_error(await client.get(ACCOUNTS, headers=claims), 401, "INVALID_USER_TOKEN")
     # The password did not change on the application's authority.
     assert (await login(client, tenant, ended["customerAccount"]["emailAddress"])).status_code == 200
+
+
+@pytest.mark.parametrize("stored_as", ["text", "object"])
+async def test_sessions_written_by_the_previous_version_still_refresh(
+    client: httpx.AsyncClient, tenant: TenantFixture, servers, stored_as: str
+) -> None:
+    """Before sessions kept a typed account, their `account` held Kibo's body (as JSON text, or as an object in
+    the oldest records). A session of those days, refreshed after an upgrade, answers with its account."""
+    from redis.asyncio import Redis
+
+    now = int(time.time() * 1000)
+    sid, refresh = secrets.token_urlsafe(16), "gh_crt_" + secrets.token_urlsafe(32)
+    digest = hashlib.sha256(refresh.encode()).hexdigest()
+    body = {
+        "id": 4242, "emailAddress": "then@example.com", "userName": None, "firstName": "Old", "lastName": None,
+        "localeCode": None, "userId": "u" * 32, "isAnonymous": False, "isLocked": False, "isActive": True,
+        "acceptsMarketing": False, "hasExternalPassword": False, "last2FaDate": None, "customerSet": "default",
+        "contacts": [], "taxExempt": False, "taxId": None, "externalId": None, "customerSinceDate":
+        "2026-11-20T10:00:00.000Z", "accountType": None, "auditInfo": {"createDate": "2026-11-20T10:00:00.000Z",
+        "createBy": "app:x", "updateDate": "2026-11-20T10:00:00.000Z", "updateBy": "app:x"},
+    }  # fmt: skip
+    record = {
+        "sid": sid, "tid": tenant.id, "acct": 4242, "uid": "u" * 32, "cid": tenant.client_id, "app": 1,
+        "csid": 1, "cs": "default", "fp": None, "region": None, "idle": 3600, "abs": now + 3_600_000,
+        "access": 300, "amr": ["pwd"], "grace": 5, "user": "then@example.com",
+        "account": json.dumps(body) if stored_as == "text" else body, "rt": digest, "atv": 1,
+        "created": now, "last": now,
+    }  # fmt: skip
+    redis = Redis.from_url(servers.redis_url)
+    try:
+        await redis.set(f"gh:sess:{sid}", json.dumps(record), px=3_600_000)
+        await redis.set(f"gh:crt:{digest}", json.dumps({"sid": sid, "state": "current"}), px=3_600_000)
+        await redis.sadd(f"gh:acctsess:{tenant.id}:4242", sid)
+    finally:
+        await redis.aclose()
+    refreshed = await client.put(f"{TICKETS}/refresh", params={"refreshToken": refresh}, headers=tenant.app_headers)
+    assert refreshed.status_code == 200, refreshed.text
+    account = refreshed.json()["customerAccount"]
+    assert (account["id"], account["emailAddress"], account["firstName"]) == (4242, "then@example.com", "Old")
+    assert account["auditInfo"]["createDate"] == "2026-11-20T10:00:00.000Z"
+    # The rotated session is written in today's format and refreshes again.
+    again = await client.put(
+        f"{TICKETS}/refresh", params={"refreshToken": refreshed.json()["refreshToken"]}, headers=tenant.app_headers
+    )
+    assert again.status_code == 200 and again.json()["customerAccount"]["emailAddress"] == "then@example.com"
+
+
+async def test_add_account_and_login_answers_with_the_contacts_it_created(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    contact = {"firstName": "Ada", "address": {"cityOrTown": "Lyon", "countryCode": "FR"},
+               "types": [{"name": "Billing", "isPrimary": True}]}  # fmt: skip
+    ticket = await signup(
+        client, tenant, account={"emailAddress": f"{unique('c2')}@example.com", "contacts": [contact]}
+    )
+    contacts = ticket["customerAccount"]["contacts"]
+    assert [(c["firstName"], c["address"]["cityOrTown"]) for c in contacts] == [("Ada", "Lyon")]

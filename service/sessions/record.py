@@ -6,9 +6,12 @@ and write (`s.tid`, `s.rt`, `s.atv`, ...); Python code uses the long names.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from service.accounts.records import Account
+from service.sessions.legacy import account_from_kibo_body
 
 
 class SessionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,8 +31,9 @@ class SessionRecord(msgspec.Struct, frozen=True, kw_only=True):
     amr: list[str]  # how the customer proved who they are: "pwd", "otp", "mfa"
     grace_seconds: int = msgspec.field(name="grace")  # a replayed parent refresh token gets the same successor
     login_name: str | None = msgspec.field(name="user")
-    # The account as refreshes answer it, as JSON text: Lua's cjson would turn an empty list into {}.
-    account_json: str = msgspec.field(name="account")
+    # The account as refreshes answer it, as JSON text: Lua's cjson would turn an empty list into {}. Records
+    # written by earlier versions hold Kibo's body there, as text or (older still) as an object.
+    account_json: str | dict[str, Any] = msgspec.field(name="account")
     refresh_digest: str = msgspec.field(name="rt", default="")
     access_version: int = msgspec.field(name="atv", default=1)  # bumped to end the session's access tokens
     created_ms: int = msgspec.field(name="created", default=0)
@@ -37,7 +41,13 @@ class SessionRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def account(self) -> Account:
-        return msgspec.json.decode(self.account_json, type=Account)
+        snapshot = self.account_json
+        if isinstance(snapshot, str):
+            try:
+                return msgspec.json.decode(snapshot, type=Account)
+            except msgspec.ValidationError:
+                snapshot = msgspec.json.decode(snapshot)
+        return account_from_kibo_body(snapshot)
 
 
 _decoder = msgspec.json.Decoder(SessionRecord)
@@ -52,5 +62,5 @@ def decode_session(raw: str | bytes) -> SessionRecord:
 
 
 def account_snapshot(account: Account) -> str:
-    """What a session keeps of its account: everything but the contacts, which refreshes do not carry."""
-    return msgspec.json.encode(msgspec.structs.replace(account, contacts=())).decode()
+    """What a session keeps of its account, as the login that opened it saw it."""
+    return msgspec.json.encode(account).decode()

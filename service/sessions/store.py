@@ -159,8 +159,9 @@ class Sessions:
         return [decode_session(raw) for raw in raws if raw]
 
     async def update_account(self, tenant_id: int, account: Account) -> None:
-        """An account changed: its live sessions answer refreshes with the new version."""
-        snapshot = account_snapshot(account)
+        """An account changed: its live sessions answer refreshes with the new version (without contacts, which
+        refreshes do not carry)."""
+        snapshot = account_snapshot(msgspec.structs.replace(account, contacts=()))
         for sid in await self._session_ids(tenant_id, account.id):
             await self._replace_account(keys=[session_key(sid)], args=[snapshot, account.login_name])
 
