@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from service.platform.db import DATABASE_UNAVAILABLE, Connection, Database
 from service.tokens import repository as repo
 
 CACHE_SECONDS = 30
+log = logging.getLogger("gatehouse.keys")
 MIN_RELOAD_SECONDS = 1
 
 
@@ -101,12 +103,25 @@ class KeyCache:
         self.box = box
         self._keys: dict[int, TenantKeys] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._refreshing: dict[int, asyncio.Task[TenantKeys]] = {}
 
     async def keys(self, tenant_id: int) -> TenantKeys:
         cached = self._keys.get(tenant_id)
-        if cached is not None and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
-            return cached
-        return await self._reload(tenant_id, cached)
+        if cached is None:
+            return await self._reload(tenant_id, None)
+        if time.monotonic() - cached.loaded_at >= CACHE_SECONDS and tenant_id not in self._refreshing:
+            # Refreshed in the background: tokens go on verifying with the keys this process has, so a slow or
+            # hanging database delays none of them; the calls after the refresh see the new keys.
+            task = asyncio.create_task(self._reload(tenant_id, cached))
+            self._refreshing[tenant_id] = task
+            task.add_done_callback(lambda done: self._refreshed(tenant_id, done))
+        return cached
+
+    def _refreshed(self, tenant_id: int, task: asyncio.Task[TenantKeys]) -> None:
+        self._refreshing.pop(tenant_id, None)
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            log.warning("signing keys not refreshed", extra={"tenant_id": tenant_id, "error": type(failure).__name__})
 
     async def _reload(self, tenant_id: int, seen: TenantKeys | None) -> TenantKeys:
         lock = self._locks.setdefault(tenant_id, asyncio.Lock())
