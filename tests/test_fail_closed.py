@@ -73,15 +73,19 @@ async def test_fail_closed_while_redis_is_down(servers: Servers, tmp_path, platf
         redis_process.wait(timeout=10)
 
 
-async def test_login_fails_closed_while_postgres_is_down(servers: Servers, tmp_path, platform_admin) -> None:
-    """A PostgreSQL of its own, stopped under a running service: logins answer 503, then recover."""
+async def test_login_fails_closed_while_postgres_is_down(tmp_path, platform_admin) -> None:
+    """A PostgreSQL of its own, stopped under a running service: logins answer 503, then recover.
+
+    Its Redis is its own too: a fresh database numbers its applications from 1, and another deployment's cached
+    state for the same ids would expire during the outage and send the service to PostgreSQL."""
     from service.platform.embedded import _start_postgres
 
     pg_dir = tmp_path / "pg"
     pg_dir.mkdir()
     database_url, pg_server = _start_postgres(pg_dir)
+    redis_url, redis_process = _start_redis(tmp_path / "redis")
     service = start_service(
-        Servers(database_url, servers.redis_url),
+        Servers(database_url, redis_url),
         tmp_path / "service.log",
         GATEHOUSE_ADMIN_USERNAME=platform_admin[0],
         GATEHOUSE_ADMIN_PASSWORD=platform_admin[1],
@@ -135,3 +139,5 @@ async def test_login_fails_closed_while_postgres_is_down(servers: Servers, tmp_p
     finally:
         stop_service(service)
         pg_server.cleanup()
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
