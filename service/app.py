@@ -27,6 +27,7 @@ from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 from service.http.errors import handle_error
 from service.http.health import HealthController
+from service.http.json_body import GatehouseRequest
 from service.http.kibo.account_logins import CurrentAccountController, CustomerLoginController
 from service.http.kibo.accounts import AccountController
 from service.http.kibo.apptickets import AppAuthTicketController
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={name: _provide(value) for name, value in capabilities.by_name().items()},
         lifespan=[_lifespan(capabilities)],
         exception_handlers={Exception: handle_error},
+        request_class=GatehouseRequest,
         openapi_config=openapi_config(),
         request_max_body_size=capabilities.settings.max_body_bytes,
         debug=False,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import ROOT, TenantFixture, unique
+from tests.conftest import ROOT, TenantFixture, assert_kibo_error, assert_problem, unique
 
 DEEP = b"[" * 10_000 + b"]" * 10_000
 HOSTILE_JSON = {
@@ -23,6 +23,7 @@ HOSTILE_JSON = {
     "number too large": b'{"name": 1e400, "id": 123456789012345678901234567890}',
     "nested ten thousand deep": DEEP,
     "truncated": b'{"name": ',
+    "repeated keys": b'{"name": "a", "name": "b", "username": "a", "username": "b"}',
     "empty": b"",
 }
 SELF_READ = [("POST", "/api/platform/applications/authtickets/oauth"),
@@ -142,3 +143,47 @@ async def test_an_unreadable_body_with_a_wrong_or_missing_content_type_gets_a_4x
         except (AssertionError, ValueError, KeyError) as problem:
             failures.append(f"{method} {path}: {problem}")
     assert failures == [], "\n".join(failures)
+
+
+async def test_a_body_that_repeats_a_key_is_refused_before_anything_reads_it(
+    client: httpx.AsyncClient, credentials: dict, platform_admin: tuple[str, str]
+) -> None:
+    """A filter in front that reads the first of two passwords and a service that reads the last would disagree on
+    what was sent; Gatehouse refuses such a body on every surface, also where the repeat is nested."""
+    tenant: TenantFixture = credentials["tenant"]
+    email = f"{unique('repeat')}@example.com"
+    signup = (
+        b'{"account": {"emailAddress": "%s", "emailAddress": "other-%s"}, "password": "a perfectly good passphrase"}'
+        % (email.encode(), email.encode())
+    )
+    json_headers = {"content-type": "application/json"}
+    nested = await client.post(
+        "/api/commerce/customer/accounts/Add-Account-And-Login",
+        content=signup,
+        headers={**tenant.app_headers, **json_headers},
+    )
+    assert_kibo_error(nested, 400, "MALFORMED_REQUEST")
+    assert "emailAddress" in nested.json()["message"]
+
+    kibo_login = await client.post(
+        "/api/commerce/customer/authtickets",
+        content=b'{"username": "x@example.com", "password": "wrong", "password": "a perfectly good passphrase"}',
+        headers={**tenant.app_headers, **json_headers},
+    )
+    assert_kibo_error(kibo_login, 400, "MALFORMED_REQUEST")
+
+    magento = await client.post(
+        "/rest/V1/integration/customer/token",
+        content=b'{"username": "x@example.com", "username": "y@example.com", "password": "p"}',
+        headers={"x-vol-tenant": str(tenant.id), **json_headers},
+    )
+    assert magento.status_code == 400 and "username" in magento.json()["message"], magento.text
+    assert "parameters" in magento.json()
+
+    admin = await client.post(
+        "/admin/v1/token",
+        content=b'{"username": "%s", "password": "%s", "password": "%s"}'
+        % (platform_admin[0].encode(), platform_admin[1].encode(), platform_admin[1].encode()),
+        headers=json_headers,
+    )
+    assert_problem(admin, 400, "MALFORMED_REQUEST")
