@@ -8,6 +8,7 @@ import base64
 
 import httpx
 
+from service.applications.state import FRESH_SECONDS as APP_STATE_FRESH_SECONDS
 from service.platform.embedded import _start_redis
 from service.tokens.keys import CACHE_SECONDS as KEY_CACHE_SECONDS
 from tests.conftest import Servers, make_tenant, start_service, stop_service, unique
@@ -126,12 +127,17 @@ async def test_login_fails_closed_while_postgres_is_down(tmp_path, platform_admi
             down = await login()
             assert down.status_code == 503 and "accessToken" not in down.json(), down.text
             assert (await client.get("/health/ready")).status_code == 503
-            # Longer than the worker trusts its cached signing keys: JWTs still verify, opaque tokens still resolve,
-            # both from what the process and Redis hold.
-            await asyncio.sleep(KEY_CACHE_SECONDS + 1)
+            # Longer than every cache lifetime (signing keys, application state): JWTs still verify, opaque tokens
+            # still resolve, the introspecting client and the calling application are still known, tickets still
+            # refresh — all from what the process and Redis hold.
+            await asyncio.sleep(max(KEY_CACHE_SECONDS, APP_STATE_FRESH_SECONDS) + 1)
             for token in (ticket["jwtAccessToken"], ticket["accessToken"]):
                 during = await introspect(token)
                 assert during.status_code == 200 and during.json()["active"] is True, during.text
+            refreshed = await client.put(
+                f"{TICKETS}/refresh", params={"refreshToken": ticket["refreshToken"]}, headers=tenant.app_headers
+            )
+            assert refreshed.status_code == 200 and refreshed.json()["accessToken"], refreshed.text
 
             again_url, pg_server = _start_postgres(pg_dir)
             assert again_url == database_url

@@ -5,35 +5,29 @@ digests. The refresh token is single-use: refreshing deletes it atomically (GETD
 new pair, so a stolen refresh token works at most once. Tokens carry the application's
 generation; disabling the application or rotating its secret bumps it and ends every ticket.
 
-The application's state (enabled, behaviors, generation) is cached in Redis so that
-authenticating a call costs two Redis reads and no PostgreSQL query.
+The application's state (enabled, behaviors, generation) comes from `service.applications.state`, so that
+authenticating a call costs one Redis round trip and no PostgreSQL query.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
 
 from redis.asyncio import Redis
 
 from service.applications import repository as repo
 from service.applications.behaviors import Behavior
+from service.applications.recent import RecentAnswers
+from service.applications.state import ApplicationStates
 from service.errors import ErrorCode, Forbidden, Unauthenticated
 from service.platform.crypto import constant_time_equals, new_token, token_digest
 from service.platform.db import Database
-from service.platform.keyspace import APP_STATE_KEY_PREFIX, app_refresh_token_key, app_state_key, app_token_key
+from service.platform.keyspace import APP_STATE_KEY_PREFIX, app_refresh_token_key, app_token_key
 
 ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
-STATE_CACHE_SECONDS = 60
-# How long one worker trusts an app token or app state it has read from Redis. Changes made through
-# a worker apply there at once; other workers see them within this time.
-LOCAL_TRUST_SECONDS = 1.0
-LOCAL_CACHE_ENTRIES = 10_000
 _NO_SUCH_SECRET = token_digest("no application has this secret")
 _TOKEN_AND_STATE = """
 local token = redis.call('GET', KEYS[1])
@@ -53,15 +47,6 @@ class IssuedTicket:
 
     def seconds_left(self, moment: datetime) -> int:
         return max(int((moment - datetime.now(UTC)).total_seconds()), 0)
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationState:
-    tenant_id: int
-    client_id: str
-    behaviors: frozenset[str]
-    is_enabled: bool
-    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,32 +87,6 @@ def invalid_app_token() -> Unauthenticated:
     return Unauthenticated("A valid application token is required.", code=ErrorCode.INVALID_APP_TOKEN)
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Recent(Generic[K, V]):
-    """A tiny per-process memory of recent answers, each trusted for LOCAL_TRUST_SECONDS."""
-
-    def __init__(self) -> None:
-        self._entries: dict[K, tuple[float, V]] = {}
-
-    def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: K, value: V) -> None:
-        if len(self._entries) >= LOCAL_CACHE_ENTRIES:
-            self._entries.clear()  # bounded memory; the next calls simply ask Redis again
-        self._entries[key] = (time.monotonic() + LOCAL_TRUST_SECONDS, value)
-
-    def drop(self, predicate: Callable[[K, V], bool]) -> None:
-        for key in [k for k, (_, v) in self._entries.items() if predicate(k, v)]:
-            del self._entries[key]
-
-
 class AppTickets:
     def __init__(self, *, db: Database, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
         self.db = db
@@ -136,8 +95,8 @@ class AppTickets:
         self.refresh_ttl = refresh_minutes * 60
         self._verified_clients: dict[str, tuple[str, int, int]] = {}
         self._token_and_state = redis.register_script(_TOKEN_AND_STATE)
-        self._recent_tokens: _Recent[str, AppPrincipal] = _Recent()  # by token digest
-        self._recent_states: _Recent[int, ApplicationState] = _Recent()  # by application id
+        self._recent_tokens: RecentAnswers[str, AppPrincipal] = RecentAnswers()  # by token digest
+        self.states = ApplicationStates(db=db, redis=redis)
 
     async def sign_in(self, client_id: str, client_secret: str) -> IssuedTicket:
         row = await repo.find_by_client_id(self.db, client_id)
@@ -152,7 +111,7 @@ class AppTickets:
             raise invalid_refresh_token()
         record = json.loads(raw)
         await self._end_access_token(record["at"])
-        state = await self.state(record["app"])
+        state = await self.states.get(record["app"])
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_refresh_token()
         return await self._issue(record["app"], state.tenant_id, state.generation)
@@ -171,8 +130,7 @@ class AppTickets:
         """After an application changed: drop its state from Redis and from this worker's memory."""
         if not application_ids:
             return
-        await self.redis.delete(*(app_state_key(app_id) for app_id in application_ids))
-        self._recent_states.drop(lambda app_id, _: app_id in application_ids)
+        await self.states.forget(*application_ids)
         self._recent_tokens.drop(lambda _, principal: principal.application_id in application_ids)
 
     async def authenticate(self, access_token: str) -> AppPrincipal:
@@ -187,7 +145,7 @@ class AppTickets:
         if not found:
             raise invalid_app_token()
         record = json.loads(found[0])
-        state = self._state_from(json.loads(found[1])) if len(found) > 1 else await self.state(record["app"])
+        state = await self.states.resolve(record["app"], found[1] if len(found) > 1 else None)
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_app_token()
         principal = AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
@@ -210,7 +168,7 @@ class AppTickets:
                 raise invalid_client()
             remembered = (digest, row.id, row.generation)
             self._verified_clients[client_id] = remembered
-        state = await self.state(remembered[1])
+        state = await self.states.get(remembered[1])
         if state is None or not state.is_enabled or state.generation != remembered[2]:
             self._verified_clients.pop(client_id, None)
             raise invalid_client()
@@ -218,39 +176,10 @@ class AppTickets:
 
     async def principal_for(self, application_id: int) -> AppPrincipal:
         """The application a customer session was opened through, while it stays enabled."""
-        state = await self.state(application_id)
+        state = await self.states.get(application_id)
         if state is None or not state.is_enabled:
             raise invalid_app_token()
         return AppPrincipal(application_id, state.tenant_id, state.client_id, state.behaviors)
-
-    async def state(self, application_id: int) -> ApplicationState | None:
-        recent = self._recent_states.get(application_id)
-        if recent is not None:
-            return recent
-        key = app_state_key(application_id)
-        cached = await self.redis.get(key)
-        if cached is not None:
-            state = self._state_from(json.loads(cached))
-            self._recent_states.put(application_id, state)
-            return state
-        row = await repo.get_state(self.db, application_id)
-        if row is None:
-            return None
-        data = {
-            "tenant": row.tenant_id,
-            "client": row.client_id,
-            "behaviors": list(row.behaviors),
-            "enabled": row.is_enabled,
-            "gen": row.generation,
-        }
-        await self.redis.set(key, json.dumps(data), ex=STATE_CACHE_SECONDS)
-        return self._state_from(data)
-
-    @staticmethod
-    def _state_from(data: dict[str, Any]) -> ApplicationState:
-        return ApplicationState(
-            data["tenant"], data["client"], frozenset(data["behaviors"]), data["enabled"], data["gen"]
-        )
 
     async def _issue(self, application_id: int, tenant_id: int, generation: int) -> IssuedTicket:
         now = datetime.now(UTC)
