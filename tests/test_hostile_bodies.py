@@ -107,42 +107,53 @@ def _check_shape(path: str, response: httpx.Response) -> None:
         assert isinstance(body["code"], str) and body["code"], body
 
 
-@pytest.mark.parametrize("kind", list(HOSTILE_JSON))
-async def test_hostile_json_bodies_get_a_4xx_on_every_route(
-    client: httpx.AsyncClient, credentials: dict, kind: str
+async def _send_to_every_route(
+    client: httpx.AsyncClient,
+    credentials: dict,
+    body: bytes,
+    content_type: str | None,
+    *,
+    status: int | None = None,
+    routes: list[tuple[str, str]] = ROUTES,
 ) -> None:
+    """`body` to each route with valid credentials: each answers a 4xx (or `status`) in its surface's shape."""
     failures = []
-    for method, path in ROUTES:
+    for method, path in routes:
+        headers = dict(_headers(path, credentials))
+        if content_type is not None:
+            headers["content-type"] = content_type
         auth = credentials["basic"] if "/oauth2/" in path else None
-        headers = {**_headers(path, credentials), "content-type": "application/json"}
-        response = await client.request(
-            method, _url(path, credentials), content=HOSTILE_JSON[kind], headers=headers, auth=auth
-        )
+        response = await client.request(method, _url(path, credentials), content=body, headers=headers, auth=auth)
         try:
+            assert status in (None, response.status_code), (response.status_code, response.text[:300])
             _check_shape(path, response)
         except (AssertionError, ValueError, KeyError) as problem:
             failures.append(f"{method} {path}: {problem}")
     assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_JSON))
+async def test_hostile_json_bodies_get_a_4xx_on_every_route(
+    client: httpx.AsyncClient, credentials: dict, kind: str
+) -> None:
+    await _send_to_every_route(client, credentials, HOSTILE_JSON[kind], "application/json")
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded"])
 async def test_an_unreadable_body_with_a_wrong_or_missing_content_type_gets_a_4xx(
     client: httpx.AsyncClient, credentials: dict, content_type: str | None
 ) -> None:
-    failures = []
-    for method, path in ROUTES:
-        headers = dict(_headers(path, credentials))
-        if content_type is not None:
-            headers["content-type"] = content_type
-        auth = credentials["basic"] if "/oauth2/" in path else None
-        response = await client.request(
-            method, _url(path, credentials), content=b"%zz%ff=\xff", headers=headers, auth=auth
-        )
-        try:
-            _check_shape(path, response)
-        except (AssertionError, ValueError, KeyError) as problem:
-            failures.append(f"{method} {path}: {problem}")
-    assert failures == [], "\n".join(failures)
+    await _send_to_every_route(client, credentials, b"%zz%ff=\xff", content_type)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded"])
+async def test_a_json_body_that_does_not_say_it_is_json_gets_a_415(
+    client: httpx.AsyncClient, credentials: dict, content_type: str | None
+) -> None:
+    body = b'{"emailAddress": "x@example.com", "username": "x@example.com", "password": "a passphrase"}'
+    # The self-reading routes read their bodies themselves: forms, and JSON or a form on the OAuth token route.
+    json_routes = [route for route in ROUTES if route not in SELF_READ]
+    await _send_to_every_route(client, credentials, body, content_type, status=415, routes=json_routes)
 
 
 async def test_a_body_that_repeats_a_key_is_refused_before_anything_reads_it(

@@ -1,4 +1,4 @@
-"""Request bodies read as JSON only when each object names each key once.
+"""Request bodies are read as JSON only when they say they are JSON and each object names each key once.
 
 msgspec (Litestar's decoder) keeps the last of repeated keys, as most parsers do; a proxy or a signature check
 in front of Gatehouse may keep the first. Refusing the body is the only answer on which all of them agree.
@@ -10,23 +10,42 @@ import json
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, HTTPException
 from litestar.types import Empty
+
+
+class RepeatedKey(ValueError):
+    pass
 
 
 def _object_with_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
         repeated = next(key for index, (key, _) in enumerate(pairs) if key in dict(pairs[:index]))
-        raise ClientException(detail=f"the key {json.dumps(repeated)} appears more than once in one object")
+        raise RepeatedKey(f"the key {json.dumps(repeated)} appears more than once in one object")
     return found
+
+
+def loads_with_unique_keys(body: bytes) -> Any:
+    """JSON as the standard library reads it, refusing an object that repeats a key (RepeatedKey)."""
+    return json.loads(body, object_pairs_hook=_object_with_unique_keys)
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", maxsplit=1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 class GatehouseRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         first_read = self._json is Empty and self._connection_state.json is Empty
+        if first_read and not is_json_media_type(self.headers.get("content-type", "")):
+            raise HTTPException(status_code=415, detail="Send the body as application/json.")
         decoded = await super().json()
         if first_read:
             # The body is valid JSON by now (msgspec accepted it); this pass only looks for repeated keys.
-            json.loads(await self.body() or b"null", object_pairs_hook=_object_with_unique_keys)
+            try:
+                loads_with_unique_keys(await self.body() or b"null")
+            except RepeatedKey as repeated:
+                raise ClientException(detail=str(repeated)) from None
         return decoded

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,6 +14,7 @@ from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRe
 from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected
+from service.http.json_body import loads_with_unique_keys
 from service.http.kibo.render import kibo_datetime
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -42,7 +42,7 @@ async def _oauth_parameters(request: Request[Any, Any, Any]) -> dict[str, str]:
         if media_type == "application/x-www-form-urlencoded":
             raw: Any = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
         elif media_type in ("application/json", "") and body:
-            raw = json.loads(body)
+            raw = loads_with_unique_keys(body)
         else:
             raw = {}
     except (ValueError, UnicodeDecodeError):
