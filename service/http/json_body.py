@@ -19,10 +19,11 @@ class RepeatedKey(ValueError):
 
 
 def _object_with_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        repeated = next(key for index, (key, _) in enumerate(pairs) if key in dict(pairs[:index]))
-        raise RepeatedKey(f"the key {json.dumps(repeated)} appears more than once in one object")
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise RepeatedKey(f"the key {json.dumps(key)} appears more than once in one object")
+        found[key] = value
     return found
 
 
