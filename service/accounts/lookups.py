@@ -21,6 +21,16 @@ async def require_account(conn: Conn, scope: CustomerScope, account_id: int) -> 
     return account
 
 
+async def lock_account(conn: Conn, scope: CustomerScope, account_id: int) -> None:
+    """Every write to an account or to what it owns (contacts, login) locks the account's row first. Deleting
+    the account locks that row and then cascades to its children; a write that touched a child (a contact's
+    foreign key takes a share lock on the account) before updating the account row could deadlock with it.
+    In this order a write either goes first and the delete waits, or it waits for the delete and finds
+    nothing. It also keeps two concurrent changes from both starting from the same stale account."""
+    if not await repo.lock_account(conn, scope.tenant_id, scope.customer_set_id, account_id):
+        raise account_not_found()
+
+
 async def require_login(conn: Conn, scope: CustomerScope, account_id: int) -> Login:
     await require_account(conn, scope, account_id)
     login = await repo.get_login(conn, scope.tenant_id, account_id)

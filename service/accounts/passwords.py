@@ -85,8 +85,9 @@ class AccountPasswords:
     ) -> None:
         """The one path that sets a password: every session of the account ends; `unlock` lifts locks too."""
         async with tenant_transaction(self.db, tenant_id) as conn:
-            await repo.set_password(conn, tenant_id, account_id, password_hash, unlock)
+            # The account's row first, as every write to an account takes its locks (accounts.lookups.lock_account).
             await repo.touch_account(conn, tenant_id, account_id, actor.name)
+            await repo.set_password(conn, tenant_id, account_id, password_hash, unlock)
             await audit.record(conn, actor, tenant_id, action, "customer_account", account_id, details)
         await self.sessions.end_all_for_account(tenant_id, account_id)
         if unlock:

@@ -127,6 +127,18 @@ async def get_account(conn: Conn, tenant_id: int, customer_set_id: int, account_
     return account_from(row) if row is not None else None
 
 
+async def lock_account(conn: Conn, tenant_id: int, customer_set_id: int, account_id: int) -> bool:
+    """Lock the account's row until the transaction ends; False when there is no such account."""
+    locked = await conn.fetchval(
+        """SELECT id FROM customer_accounts WHERE tenant_id = $1 AND customer_set_id = $2 AND id = $3
+           FOR NO KEY UPDATE""",
+        tenant_id,
+        customer_set_id,
+        account_id,
+    )
+    return locked is not None
+
+
 async def list_accounts(
     conn: Conn, tenant_id: int, customer_set_id: int, where: SqlFilter, order: str, offset: int, limit: int
 ) -> tuple[list[Account], int]:

@@ -20,7 +20,7 @@ from service.accounts.fields import (
     require_login_name,
 )
 from service.accounts.filters import SqlFilter, add_filter, add_quick_search, order_by
-from service.accounts.lookups import account_not_found, find_account, require_account, require_login
+from service.accounts.lookups import account_not_found, find_account, lock_account, require_account, require_login
 from service.accounts.passwords import AccountPasswords
 from service.accounts.records import Account, AccountChanges, AccountPage, Login, LoginState
 from service.audit import Actor
@@ -94,6 +94,7 @@ class Accounts:
 
     async def update(self, scope: CustomerScope, actor: Actor, account_id: int, changes: AccountChanges) -> Account:
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
+            await lock_account(conn, scope, account_id)
             current = await require_account(conn, scope, account_id)
             columns = account_columns(changes, current)
             await self._write(conn, scope, actor, account_id, columns)
@@ -139,6 +140,7 @@ class Accounts:
         """Give an existing account its login. Create-Login may name the login: those names become the account's
         email and user name."""
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
+            await lock_account(conn, scope, account_id)
             current = await require_account(conn, scope, account_id)
             if current.user_id is not None:
                 raise _login_exists()
@@ -185,6 +187,7 @@ class Accounts:
         details: dict[str, object] | None,
     ) -> None:
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
+            await lock_account(conn, scope, account_id)
             await require_login(conn, scope, account_id)
             await change(conn, scope.tenant_id, account_id, value)
             await repo.touch_account(conn, scope.tenant_id, account_id, actor.name)

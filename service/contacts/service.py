@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from service import audit
 from service.accounts import repository as accounts_repo
+from service.accounts.lookups import lock_account, require_account
 from service.accounts.records import Contact, ContactFields, NewContact
 from service.audit import Actor
 from service.contacts import repository as repo
@@ -52,11 +53,6 @@ async def insert_contact(
     return contact_id
 
 
-async def _require_account(conn: Conn, scope: CustomerScope, account_id: int) -> None:
-    if await accounts_repo.get_account(conn, scope.tenant_id, scope.customer_set_id, account_id) is None:
-        raise NotFound("Customer account not found.", code=ErrorCode.ACCOUNT_NOT_FOUND)
-
-
 async def _contact(conn: Conn, tenant_id: int, account_id: int, contact_id: int) -> Contact:
     contact = await repo.get(conn, tenant_id, account_id, contact_id)
     if contact is None:
@@ -72,7 +68,7 @@ class Contacts:
         self, scope: CustomerScope, actor: Actor, account_id: int, contacts: list[NewContact]
     ) -> list[Contact]:
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
-            await _require_account(conn, scope, account_id)
+            await lock_account(conn, scope, account_id)
             ids = [
                 await insert_contact(conn, scope.tenant_id, account_id, c.fields, checked_types(c), actor.name)
                 for c in contacts
@@ -84,12 +80,12 @@ class Contacts:
             return [await _contact(conn, scope.tenant_id, account_id, i) for i in ids]
 
     async def list(self, scope: CustomerScope, account_id: int, offset: int, limit: int) -> tuple[list[Contact], int]:
-        await _require_account(self.db, scope, account_id)
+        await require_account(self.db, scope, account_id)
         contacts = await repo.list_for_account(self.db, scope.tenant_id, account_id, offset, limit)
         return contacts, await repo.count_for_account(self.db, scope.tenant_id, account_id)
 
     async def get(self, scope: CustomerScope, account_id: int, contact_id: int) -> Contact:
-        await _require_account(self.db, scope, account_id)
+        await require_account(self.db, scope, account_id)
         return await _contact(self.db, scope.tenant_id, account_id, contact_id)
 
     async def update(
@@ -97,7 +93,7 @@ class Contacts:
     ) -> Contact:
         types = checked_types(contact)
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
-            await _require_account(conn, scope, account_id)
+            await lock_account(conn, scope, account_id)
             if not await repo.update(conn, scope.tenant_id, account_id, contact_id, contact.fields, actor.name):
                 raise contact_not_found()
             await repo.replace_types(conn, scope.tenant_id, account_id, contact_id, types)
@@ -115,7 +111,7 @@ class Contacts:
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int, contact_id: int) -> None:
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
-            await _require_account(conn, scope, account_id)
+            await lock_account(conn, scope, account_id)
             if not await repo.delete(conn, scope.tenant_id, account_id, contact_id):
                 raise contact_not_found()
             await accounts_repo.touch_account(conn, scope.tenant_id, account_id, actor.name)
