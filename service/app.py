@@ -16,7 +16,7 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.spec import Components, Server
 
 from service import __version__
 from service.http.admin.accounts import AccountAuditController
@@ -25,6 +25,7 @@ from service.http.admin.applications import ApplicationController, BehaviorContr
 from service.http.admin.auth import AdminAuthentication
 from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
+from service.http.contract import SECURITY_SCHEMES, document_answers, operation_id
 from service.http.errors import handle_error
 from service.http.health import HealthController
 from service.http.json_body import GatehouseRequest
@@ -77,29 +78,15 @@ def openapi_config() -> OpenAPIConfig:
         "tickets, Magento-compatible REST, and an admin API for tenant operators.",
         servers=[Server(url="/")],
         path="/docs",
+        operation_id_creator=operation_id,
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        components=Components(
-            security_schemes={
-                "adminBearer": SecurityScheme(
-                    type="http", scheme="bearer", description="Admin token from POST /admin/v1/token."
-                ),
-                "appBearer": SecurityScheme(
-                    type="http", scheme="bearer", description="Application token from the app auth-ticket routes."
-                ),
-                "appClaims": SecurityScheme(
-                    type="apiKey",
-                    name="x-vol-app-claims",
-                    security_scheme_in="header",
-                    description="The application token, as Kibo's legacy SDKs send it.",
-                ),
-            }
-        ),
+        components=Components(security_schemes=SECURITY_SCHEMES),
     )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     capabilities = build_capabilities(settings or load_settings())
-    return Litestar(
+    app = Litestar(
         route_handlers=[*PUBLIC_ROUTES, *_routers(capabilities)],
         dependencies={name: _provide(value) for name, value in capabilities.by_name().items()},
         lifespan=[_lifespan(capabilities)],
@@ -110,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         logging_config=None,  # service.platform.logs configures JSON logging for the whole process
     )
+    document_answers(app.openapi_schema)  # built once here, served as it is
+    return app
 
 
 def _routers(c: Capabilities) -> list[Router]:

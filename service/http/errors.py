@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import asyncpg
@@ -148,16 +149,37 @@ def _field_errors(extra: Any) -> tuple[FieldError, ...]:
     return tuple(errors)
 
 
+class ErrorShape(Enum):
+    """The error body of each surface, and its media type."""
+
+    KIBO = "kibo"  # Kibo's ApiError, under /api/
+    MAGENTO = "magento"  # Magento's {message, parameters}, under /rest/
+    PROBLEM = "problem"  # RFC 9457 problem details: admin and standards routes
+
+    @property
+    def media_type(self) -> str:
+        return "application/problem+json" if self is ErrorShape.PROBLEM else "application/json"
+
+
+def error_shape_of(path: str) -> ErrorShape:
+    if path.startswith("/api/"):
+        return ErrorShape.KIBO
+    if path.startswith("/rest/"):
+        return ErrorShape.MAGENTO
+    return ErrorShape.PROBLEM
+
+
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     error = describe(exc)
     request_id = request_id_of(request.scope)
-    path = request.scope.get("path", "")
-    if path.startswith("/api/"):
-        body, media_type = _kibo_body(error, request_id), "application/json"
-    elif path.startswith("/rest/"):
-        body, media_type = _magento_body(error), "application/json"
+    shape = error_shape_of(request.scope.get("path", ""))
+    if shape is ErrorShape.KIBO:
+        body = _kibo_body(error, request_id)
+    elif shape is ErrorShape.MAGENTO:
+        body = _magento_body(error)
     else:
-        body, media_type = _problem_body(error, request_id), "application/problem+json"
+        body = _problem_body(error, request_id)
+    media_type = shape.media_type
     headers = dict(error.headers or {})
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="gatehouse"')

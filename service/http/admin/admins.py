@@ -9,8 +9,9 @@ from litestar.params import JSONBody
 
 from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminUserUpdate, TokenRequest
 from service.admins.service import Admins
-from service.http.admin.auth import ADMIN_SECURITY, Admin, AdminActor, AdminController, missing_admin_token
+from service.http.admin.auth import Admin, AdminActor, AdminController, missing_admin_token
 from service.http.common import Id, Injected, bearer_token
+from service.http.contract import ADMIN_SECURITY
 from service.http.request_context import client_address_of
 
 

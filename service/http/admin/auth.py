@@ -16,8 +16,7 @@ from service.admins.service import AdminPrincipal, Admins
 from service.audit import Actor
 from service.errors import ErrorCode, Unauthenticated
 from service.http.common import actor, bearer_token
-
-ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminBearer": []}]
+from service.http.contract import ADMIN_SECURITY
 
 
 def missing_admin_token() -> Unauthenticated:

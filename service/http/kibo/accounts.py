@@ -15,6 +15,7 @@ from service.accounts.service import Accounts
 from service.applications.behaviors import Behavior
 from service.audit import Actor
 from service.http.common import Id, Injected, PageSize, StartIndex, actor
+from service.http.contract import APPLICATION_SECURITY
 from service.http.kibo.auth import Customer, provide_scope
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import account_changes, new_account
@@ -48,7 +49,7 @@ class KiboController(Controller):
     """Base of Kibo commerce routes: the router has authenticated the application; its scope is injected."""
 
     dependencies = {"customer": Provide(provide_scope)}
-    security = [{"appBearer": []}, {"appClaims": []}]
+    security = APPLICATION_SECURITY
 
 
 class AccountController(KiboController):

@@ -8,16 +8,34 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Controller, Request, Response, delete, post, put
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody
 
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected
+from service.http.contract import documented_body
 from service.http.json_body import loads_with_unique_keys
 from service.http.kibo.render import kibo_datetime
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_TEXT = Schema(type=OpenAPIType.STRING)
+# RFC 6749 §4.4 and §6, as JSON (what Kibo's SDKs send) or as a form.
+OAUTH_TOKEN_REQUEST = documented_body(
+    Schema(
+        type=OpenAPIType.OBJECT,
+        required=["grant_type"],
+        properties={
+            "grant_type": Schema(type=OpenAPIType.STRING, enum=["client_credentials", "refresh_token"]),
+            "client_id": _TEXT,
+            "client_secret": _TEXT,
+            "refresh_token": _TEXT,
+        },
+    ),
+    "application/json",
+    "application/x-www-form-urlencoded",
+)
 
 
 def _app_ticket(ticket: IssuedTicket) -> Response[AppAuthTicket]:
@@ -79,6 +97,7 @@ class AppAuthTicketController(Controller):
         "/oauth",
         status_code=200,
         summary="OAuth 2.0 token endpoint for applications (client_credentials, refresh_token)",
+        operation_class=OAUTH_TOKEN_REQUEST,
         description="Parameters as JSON (what Kibo's SDKs send) or as a form, client credentials in the body or as "
         "HTTP Basic. Unrecognised parameters are ignored, as RFC 6749 §3.2 requires. Errors carry RFC 6749 "
         "`error` and `error_description` next to Kibo's fields.",

@@ -9,6 +9,7 @@ from litestar.params import FromPath
 
 from service.errors import ErrorCode, NotFound
 from service.http.common import Injected
+from service.http.contract import CUSTOMER_SECURITY
 from service.http.kibo.accounts import KiboController
 from service.http.kibo.auth import Shopper, provide_shopper
 from service.http.kibo.render import kibo_datetime_ms
@@ -29,6 +30,7 @@ class CustomerSessionController(KiboController):
     path = "/api/commerce/customer/authtickets/sessions"
     tags = ["Kibo: customer auth tickets"]
     dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
+    security = CUSTOMER_SECURITY
 
     @get("/", summary="The calling customer's sessions")
     async def list_sessions(self, sessions: Injected[Sessions], shopper: Shopper) -> list[SessionInfo]:

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from service.http.common import Id, Injected
+from service.http.contract import APPLICATION_SECURITY
 from service.http.kibo.auth import app_of
 from service.platform.config import Settings
 from service.tenants.service import Tenants, tenant_not_found
@@ -36,7 +37,7 @@ class KiboTenant(msgspec.Struct, rename="camel", kw_only=True):
 class KiboTenantController(Controller):
     path = "/api/platform/tenants"
     tags = ["Kibo: tenant"]
-    security = [{"appBearer": []}, {"appClaims": []}]
+    security = APPLICATION_SECURITY
 
     @get("/{tenant_id:int}", summary="The calling application's tenant, in Kibo's shape")
     async def get_tenant(

@@ -13,6 +13,7 @@ from litestar.params import JSONBody
 from service.accounts.passwords import AccountPasswords
 from service.audit import Actor
 from service.http.common import Id, Injected, actor
+from service.http.contract import CUSTOMER_SECURITY
 from service.http.kibo.accounts import KiboController
 from service.http.kibo.auth import Customer, Shopper, provide_shopper
 from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
@@ -42,6 +43,7 @@ class CustomerFactorsController(KiboController):
     path = "/api/commerce/customer/accounts/current"
     tags = ["Customer second factors"]
     dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
+    security = CUSTOMER_SECURITY
 
     @post("/authenticator", status_code=201, summary="Start enrolling an authenticator app (TOTP, RFC 6238)")
     async def enroll_authenticator(

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, post, put
 
 from service.http.common import Injected
+from service.http.contract import MAGENTO_CUSTOMER_SECURITY
 from service.http.magento import guard as acl
 from service.http.magento.conventions import Json, bare_string, magento_actor
 from service.http.magento.guard import Magento
@@ -54,6 +55,7 @@ class AccessRoutes(Controller):
         "/V1/integration/customer/revoke-customer-token",
         status_code=200,
         summary="End every session of the calling customer",
+        security=MAGENTO_CUSTOMER_SECURITY,
         opt={"magento_acl": acl.SELF},
     )
     async def revoke_customer_token(self, magento_access: Injected[MagentoAccess], magento: Magento) -> bool:
@@ -64,6 +66,7 @@ class AccessRoutes(Controller):
         "/V1/customers/me/password",
         summary="Change the calling customer's password",
         description="Every session of the customer ends, the calling token's included.",
+        security=MAGENTO_CUSTOMER_SECURITY,
         opt={"magento_acl": acl.SELF},
     )
     async def change_my_password(

@@ -19,7 +19,6 @@ from service.platform.db import MAX_ID
 Json = Annotated[dict[str, Any], Body(description="A Magento request body; keys in camelCase or snake_case.")]
 CustomerId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminBearer": []}]
 Rendered = TypeVar("Rendered", dict[str, Any], list[dict[str, Any]])
 
 

@@ -7,9 +7,10 @@ from typing import Any
 from litestar import Controller, Request, delete, get, post, put
 
 from service.http.common import Injected
+from service.http.contract import ADMIN_SECURITY, MAGENTO_CUSTOMER_SECURITY
 from service.http.magento import guard as acl
 from service.http.magento import render
-from service.http.magento.conventions import ADMIN_SECURITY, CustomerId, Json, magento_actor, selected
+from service.http.magento.conventions import CustomerId, Json, magento_actor, selected
 from service.http.magento.criteria import parse_search_criteria
 from service.http.magento.guard import Magento
 from service.http.magento.inputs import customer_input
@@ -42,13 +43,23 @@ class CustomerRoutes(Controller):
         )
         return render.customer_body(customer)
 
-    @get("/V1/customers/me", summary="The calling customer", opt={"magento_acl": acl.SELF})
+    @get(
+        "/V1/customers/me",
+        summary="The calling customer",
+        security=MAGENTO_CUSTOMER_SECURITY,
+        opt={"magento_acl": acl.SELF},
+    )
     async def get_me(
         self, request: Request[Any, Any, Any], magento_customers: Injected[MagentoCustomers], magento: Magento
     ) -> dict[str, Any]:
         return selected(request, render.customer_body(await magento_customers.current_customer(magento)))
 
-    @put("/V1/customers/me", summary="Change the calling customer", opt={"magento_acl": acl.SELF})
+    @put(
+        "/V1/customers/me",
+        summary="Change the calling customer",
+        security=MAGENTO_CUSTOMER_SECURITY,
+        opt={"magento_acl": acl.SELF},
+    )
     async def put_me(
         self,
         request: Request[Any, Any, Any],

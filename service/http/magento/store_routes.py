@@ -7,9 +7,10 @@ from typing import Any
 from litestar import Controller, Request, get
 
 from service.http.common import Injected
+from service.http.contract import ADMIN_SECURITY
 from service.http.magento import guard as acl
 from service.http.magento import render
-from service.http.magento.conventions import ADMIN_SECURITY, selected
+from service.http.magento.conventions import selected
 from service.http.magento.guard import Magento
 from service.magento.stores import MagentoStores
 

@@ -6,14 +6,26 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import OpenAPIType, Schema
 
 from service.http.common import Id, Injected
+from service.http.contract import CLIENT_SECURITY, documented_body
 from service.http.standards.caller import caller_credentials, read_token_form
 from service.platform.config import Settings
 from service.tokens.introspection import TokenInfo, TokenIntrospection
 from service.tokens.keys import KeyCache
 
 ALGORITHMS = ["ES256", "RS256", "EdDSA"]
+_TEXT = Schema(type=OpenAPIType.STRING)
+# RFC 7662 §2.1 and RFC 7009 §2.1, with the client's credentials in the form (client_secret_post) allowed.
+TOKEN_FORM = documented_body(
+    Schema(
+        type=OpenAPIType.OBJECT,
+        required=["token"],
+        properties={"token": _TEXT, "token_type_hint": _TEXT, "client_id": _TEXT, "client_secret": _TEXT},
+    ),
+    "application/x-www-form-urlencoded",
+)
 
 
 class Jwks(msgspec.Struct):
@@ -57,6 +69,8 @@ class TenantStandardsController(Controller):
         "/oauth2/introspect",
         status_code=200,
         summary="RFC 7662 token introspection",
+        security=CLIENT_SECURITY,
+        operation_class=TOKEN_FORM,
         description="The caller is an application of this tenant with the behavior `tokens:introspect`, "
         "authenticated by HTTP Basic client credentials, client_id/client_secret in the form, or its app token "
         "as bearer. Opaque access, JWT access and refresh tokens are recognised; anything else is "
@@ -77,6 +91,8 @@ class TenantStandardsController(Controller):
         "/oauth2/revoke",
         status_code=200,
         summary="RFC 7009 token revocation",
+        security=CLIENT_SECURITY,
+        operation_class=TOKEN_FORM,
         description="A refresh token ends its session; an access token ends that session's access tokens. "
         "Unknown tokens answer 200 too.",
     )
