@@ -15,7 +15,6 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Server
 
 from service import __version__
@@ -26,6 +25,7 @@ from service.http.admin.auth import AdminAuthentication
 from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 from service.http.contract import SECURITY_SCHEMES, document_answers, operation_id
+from service.http.docs import DOCS_PATH, docs_assets, docs_plugin
 from service.http.errors import handle_error
 from service.http.health import HealthController
 from service.http.json_body import GatehouseRequest
@@ -77,9 +77,9 @@ def openapi_config() -> OpenAPIConfig:
         description="Identity and auth for commerce customers: Kibo-compatible customer accounts and auth "
         "tickets, Magento-compatible REST, and an admin API for tenant operators.",
         servers=[Server(url="/")],
-        path="/docs",
+        path=DOCS_PATH,
         operation_id_creator=operation_id,
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[docs_plugin()],
         components=Components(security_schemes=SECURITY_SCHEMES),
     )
 
@@ -87,7 +87,7 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(settings: Settings | None = None) -> Litestar:
     capabilities = build_capabilities(settings or load_settings())
     app = Litestar(
-        route_handlers=[*PUBLIC_ROUTES, *_routers(capabilities)],
+        route_handlers=[*PUBLIC_ROUTES, docs_assets(), *_routers(capabilities)],
         dependencies={name: _provide(value) for name, value in capabilities.by_name().items()},
         lifespan=[_lifespan(capabilities)],
         exception_handlers={Exception: handle_error},
