@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
@@ -175,6 +176,12 @@ def documented_body(schema: Schema, *media_types: str) -> type[Operation]:
     return OperationWithBody
 
 
+def answers(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error statuses a handler answers beyond those of every route of its kind (`_statuses`), as
+    `responses=answers(401, 429)`; `document_answers` gives each the error body of the handler's surface."""
+    return {status: ResponseSpec(data_container=None, description=HTTPStatus(status).phrase) for status in statuses}
+
+
 def operation_id(
     route_handler: HTTPRouteHandler, http_method: Method, path_components: list[str | PathParameterDefinition]
 ) -> str:
@@ -206,7 +213,7 @@ def _document(operation: Operation, path: str, method: str) -> None:
     responses = operation.responses if operation.responses is not None else {}
     for status in sorted(_statuses(operation, path, method) | {int(s) for s in responses if int(s) >= 400}):
         current = responses.get(str(status))
-        if current is None or _is_litestar_default(current):
+        if current is None or _is_litestar_default(current) or _is_bare(current):
             responses[str(status)] = _error_response(shape, status)
     operation.responses = dict(sorted(responses.items()))
 
@@ -227,6 +234,11 @@ def _statuses(operation: Operation, path: str, method: str) -> set[int]:
     if method in _WRITES:
         statuses.add(409)  # a change that raced another one (unique keys, deleted parents)
     return statuses
+
+
+def _is_bare(response: OpenAPIResponse | Reference) -> bool:
+    """A status named by `answers`: no body yet."""
+    return isinstance(response, OpenAPIResponse) and not response.content
 
 
 def _is_litestar_default(response: OpenAPIResponse | Reference) -> bool:

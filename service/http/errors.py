@@ -19,9 +19,10 @@ from enum import Enum
 from typing import Any
 
 import asyncpg
+import msgspec
 import redis.exceptions
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 
 from service.errors import ErrorCode, FieldError, GatehouseError
 from service.http.request_context import request_id_of
@@ -94,12 +95,29 @@ def describe(exc: Exception) -> ErrorDescription:
 
 def _http_error(exc: HTTPException) -> ErrorDescription:
     """Litestar's own refusals: routing, methods, sizes, content types, malformed bodies."""
+    if (misread := _body_error_taken_for_a_dependency(exc)) is not None:
+        return misread
     status = exc.status_code
+    if status >= 500:  # Litestar's own failures (serialization, configuration) are bugs of ours, never the caller's
+        log.error("unhandled error", exc_info=exc)
     message = _MESSAGE_BY_STATUS.get(status, exc.detail)
     if status == 400 and exc.detail:
         message = f"The request is malformed: {exc.detail}."
     code = _CODE_BY_STATUS.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
     return ErrorDescription(status, code, message, headers=exc.headers)
+
+
+def _body_error_taken_for_a_dependency(exc: HTTPException) -> ErrorDescription | None:
+    """Litestar blames a dependency (500) for a body field that fails validation when the field has a
+    dependency's name (the account's `contacts` and the `contacts` capability): it is still the body's fault."""
+    cause = exc.__cause__
+    if not isinstance(exc, InternalServerException) or not isinstance(cause, msgspec.ValidationError):
+        return None
+    message, found, location = str(cause).partition(" - at `$.data")
+    if not found:
+        return None
+    field = location.strip("`.") or "body"
+    return ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "The request is invalid.", (FieldError(field, message),))
 
 
 # What no handler raised on purpose but is still not our bug, in the order they are tried: each with its answer,

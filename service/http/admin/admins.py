@@ -11,7 +11,7 @@ from service.admins.models import AdminToken, AdminUser, AdminUserCreate, AdminU
 from service.admins.service import Admins
 from service.http.admin.auth import Admin, AdminActor, AdminController, missing_admin_token
 from service.http.common import Id, Injected, bearer_token
-from service.http.contract import ADMIN_SECURITY
+from service.http.contract import ADMIN_SECURITY, answers
 from service.http.request_context import client_address_of
 
 
@@ -26,6 +26,7 @@ class AdminTokenController(Controller):
         description="Without `tenantId` the username is a platform admin's. Wrong credentials, unknown users and "
         "disabled users all get the same 401. Ten failures for one username from one address in 15 minutes "
         "answer 429 until the window passes.",
+        responses=answers(401, 404, 429),
     )
     async def sign_in(
         self, request: Request[Any, Any, Any], admins: Injected[Admins], data: JSONBody[TokenRequest]

@@ -15,7 +15,7 @@ from service.accounts.service import Accounts
 from service.applications.behaviors import Behavior
 from service.audit import Actor
 from service.http.common import Id, Injected, PageSize, StartIndex, actor
-from service.http.contract import APPLICATION_SECURITY
+from service.http.contract import APPLICATION_SECURITY, answers
 from service.http.kibo.auth import Customer, provide_scope
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import account_changes, new_account
@@ -241,7 +241,7 @@ class AccountController(KiboController):
         customer.app.require(Behavior.ACCOUNTS_READ)
         return kibo_response(request, login_state_body(await accounts.login_state(customer, account_id)))
 
-    @post("/loginstatebyemailaddress", status_code=200, summary="Login state by email address")
+    @post("/loginstatebyemailaddress", status_code=200, summary="Login state by email address", responses=answers(404))
     async def get_login_state_by_email(
         self,
         request: Request[Any, Any, Any],
@@ -254,7 +254,7 @@ class AccountController(KiboController):
         state = await accounts.login_state_by(customer, email=email_address, customer_set_code=customer_set_code)
         return kibo_response(request, login_state_body(state))
 
-    @post("/loginstatebyusername", status_code=200, summary="Login state by user name")
+    @post("/loginstatebyusername", status_code=200, summary="Login state by user name", responses=answers(404))
     async def get_login_state_by_user_name(
         self,
         request: Request[Any, Any, Any],

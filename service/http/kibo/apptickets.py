@@ -15,7 +15,7 @@ from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRe
 from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected
-from service.http.contract import documented_body
+from service.http.contract import answers, documented_body
 from service.http.json_body import loads_with_unique_keys
 from service.http.kibo.render import kibo_datetime
 
@@ -101,6 +101,7 @@ class AppAuthTicketController(Controller):
         description="Parameters as JSON (what Kibo's SDKs send) or as a form, client credentials in the body or as "
         "HTTP Basic. Unrecognised parameters are ignored, as RFC 6749 §3.2 requires. Errors carry RFC 6749 "
         "`error` and `error_description` next to Kibo's fields.",
+        responses=answers(401),
     )
     async def oauth_token(
         self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets]
@@ -134,14 +135,20 @@ class AppAuthTicketController(Controller):
         )
         return Response(body, status_code=200, headers=NO_STORE)
 
-    @post("/", status_code=200, summary="Get an application auth ticket (Kibo's legacy sign-in)")
+    @post(
+        "/", status_code=200, summary="Get an application auth ticket (Kibo's legacy sign-in)", responses=answers(401)
+    )
     async def create_ticket(
         self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AppAuthInfo]
     ) -> Response[AppAuthTicket]:
         ticket = await app_tickets.sign_in(data.application_id, data.shared_secret)
         return _app_ticket(ticket)
 
-    @put("/refresh-ticket", summary="Exchange a refresh token for a new ticket; the old refresh token is spent")
+    @put(
+        "/refresh-ticket",
+        summary="Exchange a refresh token for a new ticket; the old refresh token is spent",
+        responses=answers(401),
+    )
     async def refresh_ticket(
         self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets], data: JSONBody[AuthTicketRequest]
     ) -> Response[AppAuthTicket]:
