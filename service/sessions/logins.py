@@ -209,7 +209,8 @@ class Logins:
 
     async def refresh(self, app_tenant_id: int, refresh_token: str, account_id: int | None = None) -> CustomerTicket:
         """One Redis round trip: rotation hands back the session, and the ticket is built from it. A session
-        serves one account: `account_id`, when given, must be its account (checked before the token is spent)."""
+        serves one account: `account_id`, when given, must be its account, which one more round trip checks
+        before the token is spent."""
         if account_id is not None:
             await self._require_account_of(app_tenant_id, refresh_token, account_id)
         result = await self.rotation.rotate(refresh_token, app_tenant_id)
