@@ -412,3 +412,91 @@ async def test_customer_since_date_given_at_creation_is_kept_and_filters(
         f"{ACCOUNTS}/{created.json()['id']}", json={"firstName": "Ada"}, headers=tenant.app_headers
     )
     assert updated.json()["customerSinceDate"] == "2019-05-01T10:00:00.000Z"
+
+
+def refused_field(response: httpx.Response) -> str:
+    """The field an UNSUPPORTED_FIELD answer names."""
+    error = assert_kibo_error(response, 400, "UNSUPPORTED_FIELD")
+    assert len(error["items"]) == 1 and error["items"][0]["name"] in error["message"], error
+    return error["items"][0]["name"]
+
+
+async def test_account_fields_gatehouse_would_drop_are_refused_by_name(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    h = tenant.app_headers
+    refused = {
+        "notes": [{"content": "call back"}],
+        "attributes": [{"fullyQualifiedName": "tenant~vip", "values": [True]}],
+        "segments": [{"id": 1}],
+        "customerSet": "wholesale",
+        "isLocked": True,  # a new login is unlocked
+    }
+    for field, value in refused.items():
+        response = await client.post(ACCOUNTS, json={"emailAddress": email_for(), field: value}, headers=h)
+        assert refused_field(response) == field
+    # What Gatehouse shows is accepted back.
+    await create_account(client, tenant, notes=[], attributes=[], segments=[], customerSet="default", isLocked=False)
+
+    bulk = [{"account": {"emailAddress": email_for()}, "password": "correct horse battery"}]
+    for extra, field in [
+        ({"externalPassword": "$2y$10$abc"}, "[1].externalPassword"),
+        ({"isImport": True}, "[1].isImport"),
+        ({"fingerprint": "device-1"}, "[1].fingerprint"),
+        ({"region": "eu"}, "[1].region"),
+        ({"authTicketDurationMinutes": 5}, "[1].authTicketDurationMinutes"),
+        ({"refreshTokenDurationMinutes": 60}, "[1].refreshTokenDurationMinutes"),
+        ({"account": {"emailAddress": email_for(), "segments": [{"id": 2}]}}, "[1].account.segments"),
+    ]:
+        response = await client.post(f"{ACCOUNTS}/Bulk", json=[*bulk, {**bulk[0], **extra}], headers=h)
+        assert refused_field(response) == field
+    # Every item is checked before the first is created.
+    listed = await client.get(
+        ACCOUNTS, params={"filter": f"emailAddress eq '{bulk[0]['account']['emailAddress']}'"}, headers=h
+    )
+    assert listed.json()["totalCount"] == 0
+    assert (await client.post(f"{ACCOUNTS}/Bulk", json=[{**bulk[0], "isImport": False}], headers=h)).status_code == 201
+
+    account = await create_with_login(client, tenant)
+    change = await client.post(
+        f"{ACCOUNTS}/{account['id']}/Change-Password",
+        json={"oldPassword": "correct horse battery", "newPassword": "another horse battery", "externalPassword": "x"},
+        headers=h,
+    )
+    assert refused_field(change) == "externalPassword"
+
+
+async def test_update_takes_back_what_get_shows_and_refuses_other_locks_and_contacts(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    h = tenant.app_headers
+    account = await create_with_login(
+        client, tenant, contacts=[{"firstName": "Ada", "types": [{"name": "Billing", "isPrimary": True}]}]
+    )
+    url = f"{ACCOUNTS}/{account['id']}"
+    shown = (await client.get(f"{url}?responseGroups=Contacts", headers=h)).json()
+    echoed = await client.put(url, json={**shown, "firstName": "Augusta"}, headers=h)
+    assert echoed.status_code == 200 and echoed.json()["firstName"] == "Augusta", echoed.text
+
+    contact = shown["contacts"][0]
+    for contacts in (
+        [{**contact, "address": {**contact["address"], "cityOrTown": "Paris"}}],
+        [{**contact, "types": []}],
+        [contact, {"firstName": "New"}],
+    ):
+        assert refused_field(await client.put(url, json={**shown, "contacts": contacts}, headers=h)) == "contacts"
+    assert refused_field(await client.put(url, json={"isLocked": True}, headers=h)) == "isLocked"
+    assert (await client.post(f"{url}/Set-Login-Locked", json=True, headers=h)).status_code == 204
+    assert (await client.put(url, json={"isLocked": True, "lastName": "Byron"}, headers=h)).status_code == 200
+    assert refused_field(await client.put(url, json={"isLocked": False}, headers=h)) == "isLocked"
+
+
+async def test_a_get_body_sent_back_changes_nothing(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    """customerSinceDate is shown to the millisecond and kept to the millisecond: the echo is no change."""
+    account = await create_account(client, tenant)
+    shown = (await client.get(f"{ACCOUNTS}/{account['id']}", headers=tenant.app_headers)).json()
+    echoed = await client.put(f"{ACCOUNTS}/{account['id']}", json=shown, headers=tenant.app_headers)
+    assert echoed.json()["customerSinceDate"] == shown["customerSinceDate"]
+    url = f"/admin/v1/tenants/{tenant.id}/accounts/{account['id']}/audit-events"
+    events = (await client.get(url, headers=tenant.viewer_headers)).json()
+    assert events[0]["action"] == "account.updated" and events[0]["details"] == {"changed": []}, events[0]

@@ -534,3 +534,31 @@ async def test_basic_auth_header_is_only_for_the_token_endpoint(
     response = await client.get(f"/api/platform/tenants/{tenant.id}", headers={"Authorization": f"Basic {credentials}"})
     assert_kibo_error(response, 401, "INVALID_APP_TOKEN")
     assert tenant.client_secret not in response.text
+
+
+async def test_oauth_forms_name_each_parameter_once_and_one_client(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """RFC 6749 §3.2: a parameter sent twice is refused, as are Basic credentials beside other ones in the body
+    (§2.3), on the token route and on introspection and revocation alike."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    secret = f"client_secret={tenant.client_secret}"
+    twice = f"grant_type=client_credentials&client_id={tenant.client_id}&client_id=other&{secret}".encode()
+    assert (
+        assert_kibo_error(await client.post(OAUTH, content=twice, headers=form), 400, "INVALID_REQUEST")["error"]
+        == "invalid_request"
+    )
+    basic = (tenant.client_id, tenant.client_secret)
+    other_secret = await client.post(
+        OAUTH, data={"grant_type": "client_credentials", "client_secret": "ghs_other"}, auth=basic
+    )
+    assert assert_kibo_error(other_secret, 400, "INVALID_REQUEST")["error"] == "invalid_request"
+
+    for route in ("introspect", "revoke"):
+        url = f"/tenants/{tenant.id}/oauth2/{route}"
+        repeated = await client.post(url, content=b"token=a&token=b", headers=form, auth=basic)
+        assert assert_problem(repeated, 400, "INVALID_REQUEST")["error"] == "invalid_request"
+        other_client = await client.post(url, data={"token": "a", "client_id": "gh.1.other"}, auth=basic)
+        assert assert_problem(other_client, 400, "INVALID_REQUEST")["error"] == "invalid_request"
+        same_client = await client.post(url, data={"token": "a", "client_id": tenant.client_id}, auth=basic)
+        assert same_client.status_code == 200, same_client.text

@@ -654,3 +654,78 @@ async def test_add_account_and_login_answers_with_the_contacts_it_created(
     )
     contacts = ticket["customerAccount"]["contacts"]
     assert [(c["firstName"], c["address"]["cityOrTown"]) for c in contacts] == [("Ada", "Lyon")]
+
+
+async def test_is_active_is_kept_and_an_inactive_account_cannot_log_in(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    h, email = tenant.app_headers, f"{unique('inactive')}@example.com"
+    created = await client.post(
+        f"{ACCOUNTS}/Bulk",
+        json=[{"account": {"emailAddress": email, "isActive": False}, "password": PASSWORD}],
+        headers=h,
+    )
+    account_id = created.json()["items"][0]["id"]
+    assert (await client.get(f"{ACCOUNTS}/{account_id}", headers=h)).json()["isActive"] is False
+    assert_kibo_error(await login(client, tenant, email), 401, "INVALID_CREDENTIALS")
+
+    activated = await client.put(f"{ACCOUNTS}/{account_id}", json={"isActive": True}, headers=h)
+    assert activated.json()["isActive"] is True
+    ticket = await login(client, tenant, email)
+    assert ticket.status_code == 200, ticket.text
+    # Deactivating ends the account's sessions.
+    assert (await client.put(f"{ACCOUNTS}/{account_id}", json={"isActive": False}, headers=h)).status_code == 200
+    for token in (ticket.json()["accessToken"], ticket.json()["refreshToken"]):
+        assert await introspect(client, tenant, token) == {"active": False}
+
+    # Nothing logs an inactive account in.
+    body = {"account": {"emailAddress": f"{unique('inactive')}@example.com", "isActive": False}, "password": PASSWORD}
+    refused = await client.post(f"{ACCOUNTS}/Add-Account-And-Login", json=body, headers=h)
+    assert assert_kibo_error(refused, 400, "ACCOUNT_INACTIVE")["items"][0]["name"] == "account.isActive"
+    bare = await client.post(
+        ACCOUNTS, json={"emailAddress": f"{unique('bare')}@example.com", "isActive": False}, headers=h
+    )
+    create_login = await client.post(
+        f"{ACCOUNTS}/{bare.json()['id']}/Create-Login", json={"password": PASSWORD}, headers=h
+    )
+    assert_kibo_error(create_login, 409, "ACCOUNT_INACTIVE")
+
+
+async def test_login_bodies_refuse_what_they_would_drop(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    """Password imports are refused by name; a duration sent twice must say one thing; refresh serves one account."""
+    h = tenant.app_headers
+    settings = {"refreshReuseGraceSeconds": 0}  # a spent refresh token must not pass as a replay
+    await client.put(f"/admin/v1/tenants/{tenant.id}/settings", json=settings, headers=tenant.admin_headers)
+    for extra, field in [({"externalPassword": "$2y$10$abc"}, "externalPassword"), ({"isImport": True}, "isImport")]:
+        signup_body = {"account": {"emailAddress": f"{unique('imp')}@example.com"}, "password": PASSWORD, **extra}
+        response = await client.post(f"{ACCOUNTS}/Add-Account-And-Login", json=signup_body, headers=h)
+        assert assert_kibo_error(response, 400, "UNSUPPORTED_FIELD")["items"][0]["name"] == field
+        bare = await client.post(ACCOUNTS, json={"emailAddress": f"{unique('imp')}@example.com"}, headers=h)
+        response = await client.post(
+            f"{ACCOUNTS}/{bare.json()['id']}/Create-Login", json={"password": PASSWORD, **extra}, headers=h
+        )
+        assert assert_kibo_error(response, 400, "UNSUPPORTED_FIELD")["items"][0]["name"] == field
+
+    ticket = await signup(client, tenant, authTicketDurationMinutes=5)
+    email = ticket["customerAccount"]["emailAddress"]
+    twice = await client.post(
+        f"{TICKETS}?authTicketDurationMinutes=6",
+        json={"username": email, "password": PASSWORD, "authTicketDurationMinutes": 5},
+        headers=h,
+    )
+    assert assert_kibo_error(twice, 400, "VALIDATION_FAILED")["items"][0]["name"] == "authTicketDurationMinutes"
+    same = await client.post(
+        f"{TICKETS}?refreshTokenDurationMinutes=60",
+        json={"username": email, "password": PASSWORD, "refreshTokenDurationMinutes": 60},
+        headers=h,
+    )
+    assert same.status_code == 200, same.text
+
+    refresh = {"refreshToken": ticket["refreshToken"]}
+    other = await client.put(f"{TICKETS}/refresh", params={**refresh, "accountId": 2147480000}, headers=h)
+    assert assert_kibo_error(other, 400, "VALIDATION_FAILED")["items"][0]["name"] == "accountId"
+    # The refused refresh did not spend the token.
+    own = await client.put(
+        f"{TICKETS}/refresh", params={**refresh, "accountId": ticket["customerAccount"]["id"]}, headers=h
+    )
+    assert own.status_code == 200, own.text

@@ -29,6 +29,22 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+def _to_millisecond(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _since(sent: datetime | None, current: Account | None) -> datetime | None:
+    """customerSinceDate to the millisecond, as Kibo shows it: the date shown, sent back, is no change (also of a
+    date stored to the microsecond by earlier versions)."""
+    sent = _aware(sent)
+    if sent is None:
+        return None
+    sent = _to_millisecond(sent)
+    if current is not None and _to_millisecond(current.customer_since_date) == sent:
+        return current.customer_since_date
+    return sent
+
+
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
@@ -66,7 +82,8 @@ def account_columns(changes: AccountChanges, current: Account | None) -> dict[st
         "external_id": pick(changes.external_id, "external_id"),
         "accepts_marketing": pick(changes.accepts_marketing, "accepts_marketing", False),
         "account_type": pick(changes.account_type, "account_type"),
-        "customer_since_date": pick(_aware(changes.customer_since_date), "customer_since_date"),
+        "is_active": pick(changes.is_active, "is_active", True),
+        "customer_since_date": pick(_since(changes.customer_since_date, current), "customer_since_date"),
     }
 
 

@@ -77,6 +77,7 @@ class AccountChanges(msgspec.Struct, frozen=True, kw_only=True):
     external_id: str | None = None
     accepts_marketing: bool | None = None
     account_type: str | None = None
+    is_active: bool | None = None  # an inactive account cannot log in
     customer_since_date: datetime | None = None  # imports bring the date the shop first knew the customer
 
 

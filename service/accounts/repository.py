@@ -25,6 +25,7 @@ WRITTEN_COLUMNS = (
     "external_id",
     "accepts_marketing",
     "account_type",
+    "is_active",
     "customer_since_date",
 )
 _ACCOUNT_COLUMNS = """a.id, a.email_address, a.user_name, a.first_name, a.last_name, a.locale_code,
@@ -84,11 +85,13 @@ async def find_for_login(
 
 
 async def insert_account(conn: Conn, tenant_id: int, customer_set_id: int, fields: dict[str, Any], actor: str) -> int:
+    # customerSinceDate defaults to now, to the millisecond Kibo shows: a GET→PUT round trip keeps it equal.
     account_id: int = await conn.fetchval(
         """INSERT INTO customer_accounts (tenant_id, customer_set_id, email_address, email_normalized, user_name,
                user_name_normalized, first_name, last_name, locale_code, company_or_organization, tax_exempt, tax_id,
-               external_id, accepts_marketing, account_type, customer_since_date, created_by, updated_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, now()), $17, $17)
+               external_id, accepts_marketing, account_type, is_active, customer_since_date, created_by, updated_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                   coalesce($17, date_trunc('milliseconds', now())), $18, $18)
            RETURNING id""",
         tenant_id,
         customer_set_id,
@@ -105,8 +108,8 @@ async def update_account(
         """UPDATE customer_accounts SET email_address = $4, email_normalized = $5, user_name = $6,
                user_name_normalized = $7, first_name = $8, last_name = $9, locale_code = $10,
                company_or_organization = $11, tax_exempt = $12, tax_id = $13, external_id = $14,
-               accepts_marketing = $15, account_type = $16, customer_since_date = coalesce($17, customer_since_date),
-               updated_by = $18, updated_at = now()
+               accepts_marketing = $15, account_type = $16, is_active = $17,
+               customer_since_date = coalesce($18, customer_since_date), updated_by = $19, updated_at = now()
            WHERE tenant_id = $1 AND customer_set_id = $2 AND id = $3""",
         tenant_id,
         customer_set_id,

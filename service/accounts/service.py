@@ -108,7 +108,10 @@ class Accounts:
                 {"changed": changed_columns(columns, current)},
             )
             account = await self._read(conn, scope, account_id, with_contacts=True)
-        await self.sessions.update_account(scope.tenant_id, account)
+        if current.is_active and not account.is_active:
+            await self.sessions.end_all_for_account(scope.tenant_id, account_id)  # an inactive account cannot log in
+        else:
+            await self.sessions.update_account(scope.tenant_id, account)
         return account
 
     @staticmethod
@@ -137,13 +140,15 @@ class Accounts:
         user_name: str | None,
         password_hash: str,
     ) -> Account:
-        """Give an existing account its login. Create-Login may name the login: those names become the account's
-        email and user name."""
+        """Give an existing, active account its login, for Create-Login to log it in. Create-Login may name the
+        login: those names become the account's email and user name."""
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
             await lock_account(conn, scope, account_id)
             current = await require_account(conn, scope, account_id)
             if current.user_id is not None:
                 raise _login_exists()
+            if not current.is_active:
+                raise Conflict("This account is inactive: it cannot be logged in.", code=ErrorCode.ACCOUNT_INACTIVE)
             columns = account_columns(AccountChanges(email_address=email, user_name=user_name), current)
             require_login_name(columns)
             if email is not None or user_name is not None:

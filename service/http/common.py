@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
 
 from service.audit import Actor
+from service.errors import ErrorCode, InvalidInput
 from service.http.request_context import client_address_of, request_id_of
 from service.platform.db import MAX_ID
 
@@ -37,3 +38,15 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
+
+
+def oauth_invalid_request(message: str) -> InvalidInput:
+    """RFC 6749 §5.2 `invalid_request`, as the token, introspection and revocation routes answer it."""
+    return InvalidInput(message, code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request")
+
+
+def refuse_other_body_credentials(parameters: dict[str, str], client_id: str, secret: str) -> None:
+    """HTTP Basic client credentials beside other ones in the body (RFC 6749 §2.3 allows one method per request)
+    are refused, rather than one of them preferred in silence."""
+    if parameters.get("client_id") not in (None, client_id) or parameters.get("client_secret") not in (None, secret):
+        raise oauth_invalid_request("Client credentials were sent twice and differ.")

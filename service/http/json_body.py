@@ -1,13 +1,16 @@
-"""Request bodies are read as JSON only when they say they are JSON and each object names each key once.
+"""Request bodies are read as JSON only when they say they are JSON and each object names each key once; forms
+name each parameter once.
 
-msgspec (Litestar's decoder) keeps the last of repeated keys, as most parsers do; a proxy or a signature check
-in front of Gatehouse may keep the first. Refusing the body is the only answer on which all of them agree.
+msgspec (Litestar's decoder) keeps the last of repeated keys, as most parsers do, and so does
+`dict(parse_qsl(...))`; a proxy or a signature check in front of Gatehouse may keep the first. Refusing the
+body is the only answer on which all of them agree (for forms, RFC 6749 §3.2 says so too).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Request
 from litestar.exceptions import ClientException, HTTPException
@@ -30,6 +33,16 @@ def _object_with_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads_with_unique_keys(body: bytes) -> Any:
     """JSON as the standard library reads it, refusing an object that repeats a key (RepeatedKey)."""
     return json.loads(body, object_pairs_hook=_object_with_unique_keys)
+
+
+def form_with_unique_names(text: str) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body's parameters, refusing one named twice (RepeatedKey)."""
+    form: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        if name in form:
+            raise RepeatedKey(f"the parameter {name!r} appears more than once")
+        form[name] = value
+    return form
 
 
 def is_json_media_type(content_type: str) -> bool:

@@ -105,6 +105,11 @@ async def save_addresses(
     """A customer's save: its address list when sent, then the default addresses it names."""
     if customer.addresses is not None:
         await _replace_addresses(conn, tenant_id, account_id, customer.addresses, actor)
+    await set_defaults(conn, tenant_id, account_id, customer)
+
+
+async def set_defaults(conn: Connection, tenant_id: int, account_id: int, customer: MagentoCustomerInput) -> None:
+    """The customer's `default_billing` / `default_shipping`, when it names them, among its saved addresses."""
     await _set_default(conn, tenant_id, account_id, "Billing", customer.default_billing)
     await _set_default(conn, tenant_id, account_id, "Shipping", customer.default_shipping)
 

@@ -22,7 +22,7 @@ from service.accounts.service import Accounts
 from service.audit import Actor
 from service.errors import Conflict, ErrorCode, InvalidInput
 from service.magento import repository as repo
-from service.magento.addresses import check_address, save_address, save_addresses
+from service.magento.addresses import check_address, save_address, save_addresses, set_defaults
 from service.magento.context import MagentoContext
 from service.magento.errors import (
     email_taken,
@@ -163,6 +163,7 @@ class MagentoCustomers:
             await repo.save_extras(conn, ctx.tenant_id, account_id, _extras(customer, defaults, as_admin=as_admin))
             for address in customer.addresses or ():
                 await save_address(conn, ctx.tenant_id, account_id, address, None, actor)
+            await set_defaults(conn, ctx.tenant_id, account_id, customer)
             return await _require_customer(conn, ctx.tenant_id, account_id)
 
     async def update_customer(

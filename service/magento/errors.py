@@ -40,6 +40,24 @@ def invalid_request(problem: str) -> InvalidInput:
     )
 
 
+def not_kept(field: str) -> InvalidInput:
+    """A custom or extension attribute Gatehouse has nowhere to keep: refused rather than dropped."""
+    return InvalidInput(
+        '"%fieldName" cannot be saved: this service keeps no such attribute.',
+        code=ErrorCode.UNSUPPORTED_FIELD,
+        field_errors=_parameters(fieldName=field),
+    )
+
+
+def repeated_key(field: str) -> InvalidInput:
+    """One key in camelCase and in snake_case: Magento would keep whichever it read last."""
+    return InvalidInput(
+        '"%fieldName" is sent twice in one object, in camelCase and in snake_case.',
+        code=ErrorCode.MALFORMED_REQUEST,
+        field_errors=_parameters(fieldName=field),
+    )
+
+
 def no_such_entity(field: str, value: object) -> NotFound:
     return NotFound(
         "No such entity with %fieldName = %fieldValue",

@@ -17,7 +17,7 @@ from service.accounts.passwords import AccountPasswords
 from service.accounts.records import LoginCandidate
 from service.accounts.service import Accounts
 from service.audit import Actor
-from service.errors import ErrorCode, TooManyRequests, Unauthenticated
+from service.errors import ErrorCode, FieldError, InvalidInput, TooManyRequests, Unauthenticated
 from service.limits.lockout import Lockout
 from service.platform.config import Settings
 from service.platform.db import Database
@@ -195,18 +195,37 @@ class Logins:
         device: Device,
         requested: Requested,
     ) -> CustomerTicket:
+        if new.changes.is_active is False:
+            raise InvalidInput(
+                "account.isActive is false: an inactive account cannot be logged in.",
+                code=ErrorCode.ACCOUNT_INACTIVE,
+                field_errors=(FieldError("account.isActive", "an inactive account cannot be logged in"),),
+            )
         durations = resolve_durations(scope.settings, self.settings.caps, scope.app, *requested)
         account = await self.accounts.create_with_login(scope, actor, new, password)
         return await self.issuer.start(
             self.issuer.template(scope, account, durations, device.fingerprint, device.region, ["pwd"])
         )
 
-    async def refresh(self, app_tenant_id: int, refresh_token: str) -> CustomerTicket:
-        """One Redis round trip: rotation hands back the session, and the ticket is built from it."""
+    async def refresh(self, app_tenant_id: int, refresh_token: str, account_id: int | None = None) -> CustomerTicket:
+        """One Redis round trip: rotation hands back the session, and the ticket is built from it. A session
+        serves one account: `account_id`, when given, must be its account, which one more round trip checks
+        before the token is spent."""
+        if account_id is not None:
+            await self._require_account_of(app_tenant_id, refresh_token, account_id)
         result = await self.rotation.rotate(refresh_token, app_tenant_id)
         if result.session is None or result.successor is None:
             raise invalid_refresh_token()
         return await self.issuer.ticket(result.session, result.successor)
+
+    async def _require_account_of(self, app_tenant_id: int, refresh_token: str, account_id: int) -> None:
+        session = await self.sessions.session_for_refresh(refresh_token)
+        # An unknown token, or another tenant's, is left to the rotation's one answer for every invalid token.
+        if session is not None and session.tenant_id == app_tenant_id and session.account_id != account_id:
+            raise InvalidInput(
+                "accountId is not the account of this refresh token's session.",
+                field_errors=(FieldError("accountId", "is not the account of this session"),),
+            )
 
     async def logout(self, app_tenant_id: int, refresh_token: str) -> None:
         session = await self.sessions.session_for_refresh(refresh_token)

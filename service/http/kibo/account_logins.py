@@ -30,6 +30,7 @@ from service.http.kibo.models import (
     CustomerLoginInfo,
 )
 from service.http.kibo.render import account_body
+from service.http.kibo.unstored import check_account, check_password_info
 from service.sessions.logins import Device, Logins
 
 
@@ -54,6 +55,7 @@ class CustomerLoginController(KiboController):
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
+        check_password_info(data)
         requested = requested_durations(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
         ticket = await logins.create_login(
             customer,
@@ -79,6 +81,8 @@ class CustomerLoginController(KiboController):
     ) -> Response[CustomerAuthTicket]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
+        check_password_info(data)
+        check_account(data.account or CustomerAccount(), customer, None, "account.")
         requested = requested_durations(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
         ticket = await logins.add_account_and_login(
             customer,

@@ -27,6 +27,7 @@ from service.http.kibo.models import (
     CustomerResetPasswordInfo,
 )
 from service.http.kibo.render import account_body, collection, login_state_body
+from service.http.kibo.unstored import check_account, check_bulk_item, check_password_info
 from service.tenants.scope import CustomerScope
 
 Text = Annotated[str | None, QueryParameter(max_length=1000)]
@@ -65,6 +66,7 @@ class AccountController(KiboController):
         data: JSONBody[CustomerAccount],
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
+        check_account(data, customer, None)
         account = await accounts.create(customer, app_actor(request, customer), new_account(data))
         return kibo_response(request, account_body(account), 201)
 
@@ -77,6 +79,8 @@ class AccountController(KiboController):
         data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
+        for index, item in enumerate(data):  # all checked before the first is created
+            check_bulk_item(item, customer, index)
         who = app_actor(request, customer)
         items = [
             account_body(
@@ -137,6 +141,8 @@ class AccountController(KiboController):
         data: JSONBody[CustomerAccount],
     ) -> Response[CustomerAccount]:
         customer.app.require(Behavior.ACCOUNTS_WRITE)
+        # Read apart from the update, which changes neither the lock nor the contacts this compares with.
+        check_account(data, customer, await accounts.get(customer, account_id, with_contacts=bool(data.contacts)))
         account = await accounts.update(customer, app_actor(request, customer), account_id, account_changes(data))
         return kibo_response(request, account_body(account))
 
@@ -165,6 +171,7 @@ class AccountController(KiboController):
         data: JSONBody[CustomerPasswordInfo],
         unlock_account: Annotated[bool, QueryParameter(name="unlockAccount")] = False,
     ) -> None:
+        check_password_info(data)
         shopper = request.state.shopper
         if shopper is not None and shopper.account_id == account_id and not unlock_account:
             who = actor(request, f"customer:{account_id}")

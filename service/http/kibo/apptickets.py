@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
-from urllib.parse import parse_qsl
 
 from litestar import Controller, Request, Response, delete, post, put
 from litestar.openapi.spec import OpenAPIType, Schema
@@ -14,9 +13,9 @@ from litestar.params import FromPath, JSONBody
 from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRequest, OAuthTokenResponse
 from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
-from service.http.common import Injected
+from service.http.common import Injected, oauth_invalid_request, refuse_other_body_credentials
 from service.http.contract import answers, documented_body
-from service.http.json_body import loads_with_unique_keys
+from service.http.json_body import RepeatedKey, form_with_unique_names, loads_with_unique_keys
 from service.http.kibo.render import kibo_datetime
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -48,30 +47,27 @@ def _app_ticket(ticket: IssuedTicket) -> Response[AppAuthTicket]:
     return Response(body, status_code=200, headers=NO_STORE)
 
 
-def _oauth_invalid_request(message: str) -> InvalidInput:
-    return InvalidInput(message, code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request")
-
-
 async def _oauth_parameters(request: Request[Any, Any, Any]) -> dict[str, str]:
     """Token request parameters from a JSON or form body, plus HTTP Basic client credentials."""
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if media_type == "application/x-www-form-urlencoded":
-            raw: Any = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+            raw: Any = form_with_unique_names(body.decode("utf-8"))
         elif media_type in ("application/json", "") and body:
             raw = loads_with_unique_keys(body)
         else:
             raw = {}
+    except RepeatedKey as repeated:
+        raise oauth_invalid_request(f"The body is malformed: {repeated}.") from None
     except (ValueError, UnicodeDecodeError):
-        raise _oauth_invalid_request("The body is neither valid JSON nor a valid form.") from None
+        raise oauth_invalid_request("The body is neither valid JSON nor a valid form.") from None
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values() if v is not None):
-        raise _oauth_invalid_request("Token request parameters must be strings.")
+        raise oauth_invalid_request("Token request parameters must be strings.")
     parameters = {k: v for k, v in raw.items() if isinstance(v, str)}
     basic = _basic_credentials(request.headers.get("authorization"))
     if basic is not None:
-        if parameters.get("client_id") not in (None, basic[0]):
-            raise _oauth_invalid_request("Client credentials were sent twice and differ.")
+        refuse_other_body_credentials(parameters, *basic)
         parameters["client_id"], parameters["client_secret"] = basic
     return parameters
 
@@ -82,10 +78,10 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: non-ASCII characters in the header
-        raise _oauth_invalid_request("The Basic authorization header is malformed.") from None
+        raise oauth_invalid_request("The Basic authorization header is malformed.") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise _oauth_invalid_request("The Basic authorization header is malformed.")
+        raise oauth_invalid_request("The Basic authorization header is malformed.")
     return client_id, secret
 
 
@@ -112,14 +108,14 @@ class AppAuthTicketController(Controller):
         if grant_type == "client_credentials":
             client_id, secret = parameters.get("client_id"), parameters.get("client_secret")
             if not client_id or not secret:
-                raise _oauth_invalid_request("client_id and client_secret are required.")
+                raise oauth_invalid_request("client_id and client_secret are required.")
             ticket = await tickets.sign_in(client_id, secret)
         elif grant_type == "refresh_token":
             if not parameters.get("refresh_token"):
-                raise _oauth_invalid_request("refresh_token is required.")
+                raise oauth_invalid_request("refresh_token is required.")
             ticket = await tickets.refresh(parameters["refresh_token"])
         elif not grant_type:
-            raise _oauth_invalid_request("grant_type is required.")
+            raise oauth_invalid_request("grant_type is required.")
         else:
             raise InvalidInput(
                 "grant_type must be client_credentials or refresh_token.",

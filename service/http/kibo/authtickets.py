@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
 from service.applications.behaviors import Behavior
-from service.errors import ErrorCode, InvalidInput, Unauthenticated
+from service.errors import ErrorCode, FieldError, InvalidInput, Unauthenticated
 from service.http.common import Injected, actor, bearer_token
 from service.http.kibo.accounts import KiboController, app_actor
 from service.http.kibo.auth import SECOND_STEP, Customer, app_of, provide_shopper
@@ -67,10 +67,21 @@ def _pending_token(request: Request[Any, Any, Any]) -> str:
 def requested_durations(
     body: RequestedDurations, query_access: int | None, query_refresh: int | None
 ) -> tuple[int | None, int | None]:
-    """Requested lifetimes from the body, else the query (Kibo's docs show both)."""
-    access = body.auth_ticket_duration_minutes
-    refresh = body.refresh_token_duration_minutes
-    return (access if access is not None else query_access, refresh if refresh is not None else query_refresh)
+    """Requested lifetimes from the body or the query (Kibo's docs show both); both, with different values, is
+    a 400 rather than a silent choice."""
+    return (
+        _one_request("authTicketDurationMinutes", body.auth_ticket_duration_minutes, query_access),
+        _one_request("refreshTokenDurationMinutes", body.refresh_token_duration_minutes, query_refresh),
+    )
+
+
+def _one_request(field: str, in_body: int | None, in_query: int | None) -> int | None:
+    if in_body is not None and in_query is not None and in_body != in_query:
+        raise InvalidInput(
+            f"{field} is sent in the body and in the query, with different values.",
+            field_errors=(FieldError(field, "differs between the body and the query"),),
+        )
+    return in_body if in_body is not None else in_query
 
 
 class AuthTicketController(KiboController):
@@ -118,12 +129,15 @@ class AuthTicketController(KiboController):
         request: Request[Any, Any, Any],
         logins: Injected[Logins],
         refresh_token: RefreshTokenParam,
-        account_id: Annotated[int | None, QueryParameter(name="accountId", ge=1, le=2**31 - 1)] = None,
+        account_id: Annotated[
+            int | None,
+            QueryParameter(name="accountId", ge=1, le=2**31 - 1, description="The session's account, or a 400."),
+        ] = None,
     ) -> Response[CustomerAuthTicket]:
         # No customer scope here: refresh must not touch PostgreSQL, and the session knows its scope.
         app = app_of(request).principal
         app.require(Behavior.AUTHTICKETS)
-        ticket = await logins.refresh(app.tenant_id, refresh_token)
+        ticket = await logins.refresh(app.tenant_id, refresh_token, account_id)
         return ticket_response(request, ticket)
 
     @delete(

@@ -20,6 +20,7 @@ def account_changes(account: CustomerAccount) -> AccountChanges:
         external_id=account.external_id,
         accepts_marketing=account.accepts_marketing,
         account_type=account.account_type,
+        is_active=account.is_active,
         customer_since_date=account.customer_since_date,
     )
 

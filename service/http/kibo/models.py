@@ -1,8 +1,12 @@
 """Kibo's customer-account models, as request bodies.
 
-Every field of Kibo's own models is accepted, because Kibo clients send whole objects back; the
-read-only ones (ids, auditInfo, commerceSummary, ...) are accepted and ignored. A field outside
-the model, a wrong type or an over-long value is a 400.
+Every field of Kibo's own models is accepted, because Kibo clients send whole objects back. A field
+outside the model, a wrong type or an over-long value is a 400. Every accepted field is kept, or is
+a read-only echo of what Gatehouse shows and ignored (`id`, `accountId`, `userId`, `auditInfo`,
+`commerceSummary`, `isAnonymous`, `hasExternalPassword`, `last2FaDate`, `migrationRequired`), or
+is refused with a 400 naming it when it says what Gatehouse would not keep (`service.http.kibo.unstored`:
+notes, attributes, segments, another customer set or lock state, changed contacts on an update,
+password imports, a session's fields on Bulk).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 
-from service.magento.errors import invalid_request, invalid_value, required
+from service.magento.errors import invalid_request, invalid_value, repeated_key, required
 
 Text = Annotated[str, msgspec.Meta(max_length=255)]
 Short = Annotated[str, msgspec.Meta(max_length=100)]
@@ -61,7 +61,9 @@ class AddressIn(_In):
 
 
 class CustomerIn(_In):
-    """CustomerInterface. Read-only fields (ids, times, created_in, confirmation) are accepted and ignored."""
+    """CustomerInterface. Read-only fields (ids, times, created_in, confirmation) are accepted and ignored; so are
+    group_id and disable_auto_group_change from a customer, and a customer's own store_id and website_id, as
+    Magento ignores them there. What else Gatehouse cannot keep is refused (`service.http.magento.inputs`)."""
 
     id: IntId | None = None
     group_id: IntId | None = None
@@ -84,13 +86,8 @@ class CustomerIn(_In):
     website_id: IntId | None = None
     addresses: Annotated[list[AddressIn], msgspec.Meta(max_length=100)] | None = None
     disable_auto_group_change: Annotated[int, msgspec.Meta(ge=0, le=1)] | None = None
-    extension_attributes: dict[str, Any] | None = None
-    custom_attributes: list[dict[str, Any]] | None = None
-
-    @property
-    def is_subscribed(self) -> bool | None:
-        value = (self.extension_attributes or {}).get("is_subscribed")
-        return value if isinstance(value, bool) else None
+    extension_attributes: dict[str, Any] | None = None  # is_subscribed only; any other key is refused
+    custom_attributes: list[dict[str, Any]] | None = None  # none kept: refused unless empty
 
 
 class CustomerCreate(_In):
@@ -144,7 +141,13 @@ def _snake_keys(value: Any, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise invalid_request("the body nests too deeply")
     if isinstance(value, dict):
-        return {snake_case(k): _snake_keys(v, depth + 1) for k, v in value.items()}
+        folded: dict[str, Any] = {}
+        for key, item in value.items():
+            name = snake_case(key)
+            if name in folded:  # `defaultBilling` and `default_billing`: either could be meant
+                raise repeated_key(name)
+            folded[name] = _snake_keys(item, depth + 1)
+        return folded
     if isinstance(value, list):
         return [_snake_keys(v, depth + 1) for v in value]
     return value

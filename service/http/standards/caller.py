@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
-from urllib.parse import parse_qsl
 
 from litestar import Request
 
 from service.errors import ErrorCode, InvalidInput
-from service.http.common import bearer_token
+from service.http.common import bearer_token, oauth_invalid_request, refuse_other_body_credentials
+from service.http.json_body import RepeatedKey, form_with_unique_names
 from service.tokens.introspection import CallerCredentials, invalid_introspection_client
 
 MAX_TOKEN_LENGTH = 8192
@@ -25,15 +25,13 @@ async def read_token_form(request: Request[Any, Any, Any]) -> dict[str, str]:
             oauth_error="invalid_request",
         )
     try:
-        form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+        form = form_with_unique_names((await request.body()).decode("utf-8"))
+    except RepeatedKey as repeated:
+        raise oauth_invalid_request(f"The form body is malformed: {repeated}.") from None
     except (UnicodeDecodeError, ValueError):
-        raise InvalidInput(
-            "The form body is malformed.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request"
-        ) from None
+        raise oauth_invalid_request("The form body is malformed.") from None
     if not form.get("token") or len(form["token"]) > MAX_TOKEN_LENGTH:
-        raise InvalidInput(
-            "The token parameter is required.", code=ErrorCode.INVALID_REQUEST, oauth_error="invalid_request"
-        )
+        raise oauth_invalid_request("The token parameter is required.")
     return form
 
 
@@ -46,6 +44,7 @@ def caller_credentials(request: Request[Any, Any, Any], form: dict[str, str]) ->
             client_id, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise invalid_introspection_client() from None
+        refuse_other_body_credentials(form, client_id, secret)
         return CallerCredentials(client_id=client_id, client_secret=secret)
     if form.get("client_id") and form.get("client_secret"):
         return CallerCredentials(client_id=form["client_id"], client_secret=form["client_secret"])
