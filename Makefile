@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test migrate openapi bench clean
+.PHONY: run test fuzz migrate openapi bench clean
 
 # The service's own dependencies (requirements.lock) are all `make run` and the image install; the test tools
 # (requirements-test.lock) come on top for `make test`.
@@ -38,6 +38,12 @@ test: $(TEST_STAMP)
 	@$(BIN)/lint-imports --no-cache --no-logo
 	@echo "==> pytest"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The schema fuzz of the suite (tests/test_schema_fuzz.py) with a larger budget per operation; same seed.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(TEST_STAMP)
+	@echo "==> schemathesis: $(FUZZ_EXAMPLES) examples per operation"
+	@GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_schema_fuzz.py $(PYTEST_ARGS)
 
 migrate: $(STAMP)
 	@$(BIN)/gatehouse migrate

@@ -1,8 +1,8 @@
 """Hostile request bodies on every route that reads one: a 4xx in the surface's own error shape, never a 500.
 
-The routes come from openapi.yaml (every operation with a request body) plus the three that read their
-form or JSON themselves (the OAuth token endpoint, introspection, revocation), so a new route is covered
-the day it is added. Each call carries valid credentials for its surface, so the body is what is judged.
+The routes come from openapi.yaml (every operation with a request body, the OAuth token endpoint and
+the RFC 7662/7009 forms included), so a new route is covered the day it is added. Each call carries
+valid credentials for its surface, so the body is what is judged.
 """
 
 from __future__ import annotations
@@ -26,23 +26,21 @@ HOSTILE_JSON = {
     "repeated keys": b'{"name": "a", "name": "b", "username": "a", "username": "b"}',
     "empty": b"",
 }
-SELF_READ = [("POST", "/api/platform/applications/authtickets/oauth"),
-             ("POST", "/tenants/{tenant_id}/oauth2/introspect"),
-             ("POST", "/tenants/{tenant_id}/oauth2/revoke")]  # fmt: skip
 
 
-def _body_routes() -> list[tuple[str, str]]:
+def _body_routes() -> dict[tuple[str, str], set[str]]:
+    """Every operation with a request body, with the media types it accepts."""
     schema = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-    routes = [
-        (method.upper(), path)
+    return {
+        (method.upper(), path): set(operation["requestBody"]["content"])
         for path, item in schema["paths"].items()
         for method, operation in item.items()
         if isinstance(operation, dict) and "requestBody" in operation
-    ]
-    return routes + SELF_READ
+    }
 
 
-ROUTES = _body_routes()
+MEDIA_TYPES = _body_routes()
+ROUTES = list(MEDIA_TYPES)
 
 
 @pytest.fixture
@@ -151,8 +149,8 @@ async def test_a_json_body_that_does_not_say_it_is_json_gets_a_415(
     client: httpx.AsyncClient, credentials: dict, content_type: str | None
 ) -> None:
     body = b'{"emailAddress": "x@example.com", "username": "x@example.com", "password": "a passphrase"}'
-    # The self-reading routes read their bodies themselves: forms, and JSON or a form on the OAuth token route.
-    json_routes = [route for route in ROUTES if route not in SELF_READ]
+    # Forms (RFC 7662/7009), and JSON or a form on the OAuth token route, answer in OAuth's own terms.
+    json_routes = [route for route in ROUTES if MEDIA_TYPES[route] == {"application/json"}]
     await _send_to_every_route(client, credentials, body, content_type, status=415, routes=json_routes)
 
 
@@ -198,3 +196,17 @@ async def test_a_body_that_repeats_a_key_is_refused_before_anything_reads_it(
         headers=json_headers,
     )
     assert_problem(admin, 400, "MALFORMED_REQUEST")
+
+
+async def test_a_body_field_named_like_a_capability_is_judged_as_the_body(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Litestar takes a failing body field for a failing dependency (a 500) when the two share a name, as an
+    account's `contacts` and the contacts capability do."""
+    too_many = await client.post(
+        "/api/commerce/customer/accounts",
+        json={"emailAddress": f"{unique('many')}@example.com", "contacts": [{}] * 101},
+        headers=tenant.app_headers,
+    )
+    body = assert_kibo_error(too_many, 400, "VALIDATION_FAILED")
+    assert [item["name"] for item in body["items"]] == ["contacts"], body
