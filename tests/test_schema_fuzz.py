@@ -35,8 +35,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES = int(os.environ.get("GATEHOUSE_FUZZ_EXAMPLES", "12"))
 SHOP_HOST = "fuzz-shop.example.test"
 PASSWORD = "fuzzing-password-1"
-# Operations that end the very credential they are called with get a fresh one each time, so that the
-# operations after them still run as a signed-in caller.
+# Operations that end the credential they are called with (or every session of its customer) are followed by a
+# fresh sign-in, so that the operations after them still run as a signed-in caller.
 SPENDS_ITS_CREDENTIAL = {
     "adminSignOut",
     "kiboEndAllSessions",
@@ -53,11 +53,12 @@ FIRST_ID = 700_001
 @dataclass
 class FuzzTarget:
     base_url: str
-    admin: tuple[str, str]
+    admin: tuple[str, str]  # the platform admin
+    magento_admin: tuple[str, str]  # an admin of the tenant, signing in through Magento's route
     client_id: str
     client_secret: str
     customer_email: str
-    tokens: dict[str, str]  # security scheme name -> credential
+    tokens: dict[str, str]  # security scheme name (or "magento:" and the name) -> credential
 
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=30)
@@ -78,9 +79,21 @@ def _sign_in(http: httpx.Client, target: FuzzTarget) -> dict[str, str]:
         json={"username": target.customer_email, "password": PASSWORD},
         headers={"Authorization": f"Bearer {app.json()['access_token']}"},
     )
-    for answer in (admin, app, login):
+    shop = {"Host": SHOP_HOST}
+    user, password = target.magento_admin
+    magento_admin = http.post(
+        "/rest/V1/integration/admin/token", json={"username": user, "password": password}, headers=shop
+    )
+    magento_customer = http.post(
+        "/rest/V1/integration/customer/token",
+        json={"username": target.customer_email, "password": PASSWORD},
+        headers=shop,
+    )
+    for answer in (admin, app, login, magento_admin, magento_customer):
         assert answer.status_code == 200, answer.text
     return {
+        "magento:adminBearer": magento_admin.json(),
+        "magento:customerBearer": magento_customer.json(),
         "adminBearer": admin.json()["accessToken"],
         "appBearer": app.json()["access_token"],
         "appClaims": app.json()["access_token"],
@@ -113,6 +126,10 @@ def _prepare(http: httpx.Client, target: FuzzTarget) -> None:
         f"/admin/v1/tenants/{tenant['id']}/applications", json={"name": "fuzz", "behaviors": behaviors}, headers=root
     ).json()
     target.client_id, target.client_secret = app["clientId"], app["clientSecret"]
+    user, password = target.magento_admin
+    admin_user = {"username": user, "password": password, "role": "admin"}
+    created = http.post(f"/admin/v1/tenants/{tenant['id']}/admin-users", json=admin_user, headers=root)
+    assert created.status_code == 201, created.text
     app_token = http.post(
         "/api/platform/applications/authtickets/oauth",
         json={"grant_type": "client_credentials", "client_id": target.client_id, "client_secret": target.client_secret},
@@ -143,7 +160,15 @@ def fuzz_target(mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory, run_
                 "admin", "create", "--username", admin[0], "--password-stdin", stdin=admin[1] + "\n", env=env
             )
             assert created.returncode == 0, created.stderr
-            target = FuzzTarget(service.base_url, admin, "", "", "fuzz-customer@example.com", {})
+            target = FuzzTarget(
+                service.base_url,
+                admin,
+                ("fuzz-shop-admin", secrets.token_urlsafe(16)),
+                client_id="",
+                client_secret="",
+                customer_email="fuzz-customer@example.com",
+                tokens={},
+            )
             with target.http() as http:
                 _prepare(http, target)
                 target.tokens = _sign_in(http, target)
@@ -156,10 +181,10 @@ def fuzz_target(mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory, run_
 
 def _headers(case: schemathesis.Case, target: FuzzTarget) -> dict[str, str]:
     """The credentials of the operation's first security requirement, and the Magento store's host."""
-    spends = case.operation.definition.raw.get("operationId") in SPENDS_ITS_CREDENTIAL
-    tokens = target.fresh_tokens() if spends else target.tokens
+    tokens = target.tokens
     headers: dict[str, str] = {}
     requirements = case.operation.definition.raw.get("security") or [{}]
+    surface = "magento:" if case.path.startswith("/rest/") else ""
     for scheme in requirements[0]:
         if scheme == "appClaims":
             headers["x-vol-app-claims"] = tokens[scheme]
@@ -169,7 +194,7 @@ def _headers(case: schemathesis.Case, target: FuzzTarget) -> dict[str, str]:
             basic = base64.b64encode(f"{target.client_id}:{target.client_secret}".encode()).decode()
             headers["Authorization"] = f"Basic {basic}"
         else:
-            headers["Authorization"] = f"Bearer {tokens[scheme]}"
+            headers["Authorization"] = f"Bearer {tokens.get(surface + scheme, tokens[scheme])}"
     if case.path.startswith("/rest/"):
         headers["Host"] = SHOP_HOST
     return headers
@@ -185,4 +210,6 @@ def _headers(case: schemathesis.Case, target: FuzzTarget) -> dict[str, str]:
 )
 def test_every_answer_is_in_the_contract(case: schemathesis.Case, fuzz_target: FuzzTarget) -> None:
     response = case.call(base_url=fuzz_target.base_url, headers=_headers(case, fuzz_target))
+    if case.operation.definition.raw.get("operationId") in SPENDS_ITS_CREDENTIAL:
+        fuzz_target.tokens = fuzz_target.fresh_tokens()
     case.validate_response(response, checks=CHECKS)

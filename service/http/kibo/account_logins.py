@@ -12,7 +12,7 @@ from service.accounts.service import Accounts
 from service.applications.behaviors import Behavior
 from service.errors import ErrorCode, NotFound
 from service.http.common import Id, Injected
-from service.http.contract import CUSTOMER_SECURITY
+from service.http.contract import CUSTOMER_SECURITY, answers
 from service.http.kibo.accounts import KiboController, app_actor
 from service.http.kibo.auth import Customer, Shopper, provide_shopper
 from service.http.kibo.authtickets import (
@@ -101,7 +101,7 @@ class CurrentAccountController(KiboController):
     dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
     security = CUSTOMER_SECURITY
 
-    @get("/", summary="The logged-in customer's own account (C6)")
+    @get("/", summary="The logged-in customer's own account (C6)", responses=answers(404))
     async def get_current_account(
         self,
         request: Request[Any, Any, Any],

@@ -85,6 +85,27 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     return client_id, secret
 
 
+async def _grant(tickets: AppTickets, parameters: dict[str, str]) -> IssuedTicket:
+    """The ticket an OAuth token request asks for: client credentials, or a refresh token."""
+    grant_type = parameters.get("grant_type")
+    if grant_type == "client_credentials":
+        client_id, secret = parameters.get("client_id"), parameters.get("client_secret")
+        if not client_id or not secret:
+            raise oauth_invalid_request("client_id and client_secret are required.")
+        return await tickets.sign_in(client_id, secret)
+    if grant_type == "refresh_token":
+        if not parameters.get("refresh_token"):
+            raise oauth_invalid_request("refresh_token is required.")
+        return await tickets.refresh(parameters["refresh_token"])
+    if not grant_type:
+        raise oauth_invalid_request("grant_type is required.")
+    raise InvalidInput(
+        "grant_type must be client_credentials or refresh_token.",
+        code=ErrorCode.UNSUPPORTED_GRANT_TYPE,
+        oauth_error="unsupported_grant_type",
+    )
+
+
 class AppAuthTicketController(Controller):
     path = "/api/platform/applications/authtickets"
     tags = ["Kibo: application auth tickets"]
@@ -102,26 +123,7 @@ class AppAuthTicketController(Controller):
     async def oauth_token(
         self, request: Request[Any, Any, Any], app_tickets: Injected[AppTickets]
     ) -> Response[OAuthTokenResponse]:
-        parameters = await _oauth_parameters(request)
-        tickets = app_tickets
-        grant_type = parameters.get("grant_type")
-        if grant_type == "client_credentials":
-            client_id, secret = parameters.get("client_id"), parameters.get("client_secret")
-            if not client_id or not secret:
-                raise oauth_invalid_request("client_id and client_secret are required.")
-            ticket = await tickets.sign_in(client_id, secret)
-        elif grant_type == "refresh_token":
-            if not parameters.get("refresh_token"):
-                raise oauth_invalid_request("refresh_token is required.")
-            ticket = await tickets.refresh(parameters["refresh_token"])
-        elif not grant_type:
-            raise oauth_invalid_request("grant_type is required.")
-        else:
-            raise InvalidInput(
-                "grant_type must be client_credentials or refresh_token.",
-                code=ErrorCode.UNSUPPORTED_GRANT_TYPE,
-                oauth_error="unsupported_grant_type",
-            )
+        ticket = await _grant(app_tickets, await _oauth_parameters(request))
         body = OAuthTokenResponse(
             access_token=ticket.access_token,
             token_type="Bearer",

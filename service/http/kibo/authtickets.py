@@ -13,6 +13,7 @@ from litestar.params import JSONBody, QueryParameter
 from service.applications.behaviors import Behavior
 from service.errors import ErrorCode, FieldError, InvalidInput, Unauthenticated
 from service.http.common import Injected, actor, bearer_token
+from service.http.contract import answers
 from service.http.kibo.accounts import KiboController, app_actor
 from service.http.kibo.auth import SECOND_STEP, Customer, app_of, provide_shopper
 from service.http.kibo.conventions import kibo_response
@@ -94,6 +95,7 @@ class AuthTicketController(KiboController):
         status_code=200,
         summary="Log a customer in (A1)",
         description="Unknown user, wrong password, locked and inactive accounts all answer the same 401.",
+        responses=answers(401, 429),
     )
     async def create_user_auth_ticket(
         self,
@@ -157,6 +159,7 @@ class AuthTicketController(KiboController):
         description="Needs the pending-login token (from a login that answered `requires2FA: true`) as bearer or "
         "`x-vol-user-claims`: nobody can have codes sent without passing the password step first.",
         opt={SECOND_STEP: True},
+        responses=answers(429),
     )
     async def generate_and_send_2fa_otp(
         self, request: Request[Any, Any, Any], second_steps: Injected[SecondSteps]
@@ -173,6 +176,7 @@ class AuthTicketController(KiboController):
         description="Accepts the mailed code, a code of an enrolled authenticator app, or a recovery code. Three wrong "
         "codes end the pending login.",
         opt={SECOND_STEP: True},
+        responses=answers(429),
     )
     async def validate_2fa_and_create_auth_ticket(
         self,
@@ -201,6 +205,7 @@ class AuthTicketController(KiboController):
         status_code=204,
         summary="Mail a sign-in code (passwordless, A7)",
         description="Answers 204 whether or not the address belongs to an account.",
+        responses=answers(429),
     )
     async def generate_and_send_otp(
         self,
@@ -214,7 +219,7 @@ class AuthTicketController(KiboController):
             raise InvalidInput("email is required.", code=ErrorCode.VALIDATION_FAILED)
         await second_steps.request_email_login(customer, app_actor(request, customer), data.email)
 
-    @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)")
+    @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)", responses=answers(429))
     async def validate_otp_and_create_auth_ticket(
         self,
         request: Request[Any, Any, Any],

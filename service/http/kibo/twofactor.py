@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from service.accounts.passwords import AccountPasswords
 from service.audit import Actor
 from service.http.common import Id, Injected, actor
-from service.http.contract import CUSTOMER_SECURITY
+from service.http.contract import CUSTOMER_SECURITY, answers
 from service.http.kibo.accounts import KiboController
 from service.http.kibo.auth import Customer, Shopper, provide_shopper
 from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
@@ -60,6 +60,7 @@ class CustomerFactorsController(KiboController):
         "/authenticator/confirm",
         status_code=200,
         summary="Confirm the app with a code; returns ten recovery codes once",
+        responses=answers(404),
     )
     async def confirm_authenticator(
         self,
@@ -71,7 +72,12 @@ class CustomerFactorsController(KiboController):
         codes = await twofactor.confirm(_me(request, shopper), shopper.tenant_id, shopper.account_id, data.code)
         return RecoveryCodes(recovery_codes=codes)
 
-    @post("/authenticator/disable", status_code=204, summary="Remove the authenticator app (password required)")
+    @post(
+        "/authenticator/disable",
+        status_code=204,
+        summary="Remove the authenticator app (password required)",
+        responses=answers(404),
+    )
     async def disable_authenticator(
         self,
         request: Request[Any, Any, Any],
@@ -84,7 +90,12 @@ class CustomerFactorsController(KiboController):
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         await twofactor.disable(_me(request, shopper), shopper.tenant_id, shopper.account_id)
 
-    @post("/recovery-codes", status_code=200, summary="Replace the recovery codes (password required)")
+    @post(
+        "/recovery-codes",
+        status_code=200,
+        summary="Replace the recovery codes (password required)",
+        responses=answers(404),
+    )
     async def regenerate_recovery_codes(
         self,
         request: Request[Any, Any, Any],

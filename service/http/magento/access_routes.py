@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, post, put
 
 from service.http.common import Injected
-from service.http.contract import MAGENTO_CUSTOMER_SECURITY
+from service.http.contract import MAGENTO_CUSTOMER_SECURITY, answers
 from service.http.magento import guard as acl
 from service.http.magento.conventions import Json, bare_string, magento_actor
 from service.http.magento.guard import Magento
@@ -25,6 +25,7 @@ class AccessRoutes(Controller):
         description="Answers the token as a bare JSON string. It is a Gatehouse admin token "
         "(GATEHOUSE_ADMIN_TOKEN_MINUTES); use it as `Authorization: Bearer`.",
         opt={"magento_acl": acl.ANONYMOUS},
+        responses=answers(401, 429),
     )
     async def admin_token(
         self, request: Request[Any, Any, Any], magento_access: Injected[MagentoAccess], magento: Magento, data: Json
@@ -41,6 +42,7 @@ class AccessRoutes(Controller):
         "the store's website, living the tenant's accessTokenMinutes. Failures, lockouts and unknown users "
         "all answer the same 401.",
         opt={"magento_acl": acl.ANONYMOUS},
+        responses=answers(401, 429),
     )
     async def customer_token(
         self, request: Request[Any, Any, Any], magento_access: Injected[MagentoAccess], magento: Magento, data: Json
