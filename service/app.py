@@ -8,6 +8,7 @@ which their routers run before any handler.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -126,9 +127,11 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await c.db.open()  # serve() has resolved DATABASE_URL and REDIS_URL before the app starts
+        pool_reporter = asyncio.create_task(c.db.report_pool_use())
         try:
             yield
         finally:
+            pool_reporter.cancel()
             await c.background.drain()
             await c.redis.aclose()
             await c.db.close()

@@ -10,6 +10,7 @@ import msgspec
 
 from service.audit import repository as repo
 from service.platform.db import Connection, Database
+from service.platform.metrics import metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ async def record(
     target_id: object,
     details: dict[str, Any] | None = None,
 ) -> None:
+    # Counted as written; a transaction rolled back afterwards (rare: the write failed) still counts.
+    metrics().events.labels(action).inc()
     await repo.insert(
         conn,
         tenant_id,

@@ -15,6 +15,7 @@ from service.cli.common import log, servers, with_capabilities
 from service.platform.config import Settings
 from service.platform.crypto import parse_secrets_key
 from service.platform.embedded import EmbeddedUrls, export_urls
+from service.platform.metrics import prepare_multiprocess, serve_metrics
 from service.wiring import Capabilities
 
 
@@ -26,6 +27,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # SIGTERM becomes an exception once uvicorn has drained in-flight requests and re-raised it,
     # so the embedded servers below still stop cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if settings.metrics_port is not None:
+        prepare_multiprocess()  # before any process records a sample
+        serve_metrics(settings.host, settings.metrics_port)
     try:
         with servers(settings, with_redis=True) as started:
             export_urls_from(started)

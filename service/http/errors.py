@@ -27,6 +27,7 @@ from litestar.exceptions import HTTPException, InternalServerException, Validati
 from service.errors import ErrorCode, FieldError, GatehouseError
 from service.http.request_context import request_id_of
 from service.platform.db import DATABASE_UNAVAILABLE
+from service.platform.metrics import metrics
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -149,6 +150,10 @@ def _unexpected(exc: Exception) -> ErrorDescription:
     """What no handler raised on purpose: hostile input, races, outages, bugs."""
     for kinds, description, worth_a_warning in _KNOWN_FAILURES:
         if isinstance(exc, kinds):
+            if description.status == 503:
+                metrics().backend_errors.labels(
+                    "redis" if isinstance(exc, redis.exceptions.RedisError) else "postgres"
+                ).inc()
             if worth_a_warning:
                 log.warning("request failed", extra={"error": type(exc).__name__, "status": description.status})
             return description
@@ -189,6 +194,8 @@ def error_shape_of(path: str) -> ErrorShape:
 
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     error = describe(exc)
+    if error.status == 429:
+        metrics().refusals.labels(error.code).inc()
     request_id = request_id_of(request.scope)
     shape = error_shape_of(request.scope.get("path", ""))
     if shape is ErrorShape.KIBO:

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from service.platform.metrics import metrics
 
 log = logging.getLogger("gatehouse.access")
 
@@ -104,15 +106,22 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    # The route template, never the raw path or query: both can carry tokens.
-                    "route": scope.get("path_template", "(unrouted)"),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client": state["client_address"],
-                },
-            )
+            _record(scope, request_id, status, time.perf_counter() - started)
+
+
+def _record(scope: HTTPScope, request_id: str, status: int, seconds: float) -> None:
+    """One access-log line and one latency sample per request."""
+    # The route template, never the raw path or query: both can carry tokens.
+    route = scope.get("path_template", "(unrouted)")
+    metrics().requests.labels(route, scope["method"], str(status)).observe(seconds)
+    log.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": scope["method"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client": scope["state"]["client_address"],
+        },
+    )

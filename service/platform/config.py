@@ -54,6 +54,7 @@ class Settings:
     secrets_key: bytes | None = None
     mail_from: str = "Gatehouse <no-reply@localhost>"
     default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
+    metrics_port: int | None = None  # Prometheus metrics of every worker on this port; off when unset
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL once `gatehouse serve` (or a command) has filled it in, with an embedded server's if need be."""
@@ -203,6 +204,7 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         _int_in(1, 2**31 - 1),
         "a tenant id (a positive integer)",
     ),
+    ("metrics_port", "GATEHOUSE_METRICS_PORT", None, _int_in(1, 65535), "an integer between 1 and 65535"),
 )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
+
+from service.platform.metrics import metrics
 
 R = TypeVar("R")
 
@@ -80,6 +83,14 @@ class Database:
 
     def acquire(self) -> PoolAcquireContext:
         return self.pool.acquire()
+
+    async def report_pool_use(self, every_seconds: float = 5.0) -> None:
+        """The pool's open and idle connections, for the metrics, until cancelled."""
+        gauge = metrics().postgres_pool
+        while True:
+            gauge.labels("open").set(self.pool.get_size())
+            gauge.labels("idle").set(self.pool.get_idle_size())
+            await asyncio.sleep(every_seconds)
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         return await self.pool.fetch(query, *args)

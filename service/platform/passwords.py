@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from service.platform.metrics import metrics
 
 T = TypeVar("T")
 
@@ -67,7 +70,13 @@ class Passwords:
         return await self._run(self._verify_sync, stored_hash, password)
 
     async def _run(self, work: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+        queued = time.perf_counter()
+
+        def timed() -> T:
+            metrics().argon2_queue_wait.observe(time.perf_counter() - queued)
+            return work(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, timed)
 
     def _decoy_hash(self, parameters: Argon2Parameters | None) -> str:
         parameters = parameters or self._default

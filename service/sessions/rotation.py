@@ -28,6 +28,7 @@ from service.platform.keyspace import (
     account_sessions_key_prefix,
     refresh_key,
 )
+from service.platform.metrics import metrics
 from service.sessions.record import SessionRecord, decode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms
 
@@ -145,6 +146,7 @@ class RefreshRotation:
             ],
         )
         outcome = Outcome(result[0])
+        metrics().refresh_rotations.labels(outcome.value).inc()
         if outcome is Outcome.GRACE:
             successor = _open_with(parent_token, result[4])
         elif outcome is not Outcome.ROTATED:

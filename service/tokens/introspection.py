@@ -15,6 +15,7 @@ from service.applications.behaviors import Behavior
 from service.applications.tickets import AppPrincipal, AppTickets
 from service.errors import ErrorCode, Unauthenticated
 from service.platform.crypto import token_digest
+from service.platform.metrics import metrics
 from service.sessions.record import SessionRecord
 from service.sessions.store import Sessions
 from service.tokens import jwt_tokens
@@ -81,6 +82,11 @@ class TokenIntrospection:
         return principal
 
     async def introspect(self, tenant_id: int, token: str) -> TokenInfo:
+        info = await self._introspect(tenant_id, token)
+        metrics().introspections.labels("active" if info.active else "inactive").inc()
+        return info
+
+    async def _introspect(self, tenant_id: int, token: str) -> TokenInfo:
         if kind_of(token) is TokenKind.CUSTOMER_REFRESH:
             session = await self.sessions.session_for_refresh(token, current_only=True)
             if session is None or session.tenant_id != tenant_id:
