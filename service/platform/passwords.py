@@ -79,10 +79,11 @@ class Passwords:
         `as_typed` is the password before normalisation: a hash imported from another shop was made from
         the password exactly as typed there."""
         typed = password if as_typed is None else as_typed
+        decoy = self._decoy_hash(parameters)
         if stored_hash is None:
-            await self._run(self._verify_sync, self._decoy_hash(parameters), password, typed)
+            await self._run(self._argon2_matches, decoy, password)
             return False
-        return await self._run(self._verify_sync, stored_hash, password, typed)
+        return await self._run(self._verify_sync, stored_hash, password, typed, decoy)
 
     async def _run(self, work: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
@@ -94,16 +95,27 @@ class Passwords:
             decoy = self._decoy_hashes[parameters] = self._hasher(parameters).hash(secrets.token_urlsafe(16))
         return decoy
 
-    def _verify_sync(self, stored_hash: str, password: str, typed: str) -> bool:
+    def _verify_sync(self, stored_hash: str, password: str, typed: str, decoy: str) -> bool:
         family = families.identify(stored_hash)
+        if family == "argon2":
+            return self._argon2_matches(stored_hash, password)
+        if family == "wrapped":
+            # Argon2id of the old shop's digest, which is made again from the password as typed.
+            try:
+                inner, digest = wrapped.unwrap(stored_hash, typed)
+            except ValueError:
+                return False
+            return self._argon2_matches(inner, digest)
+        # Stored as another shop made it (bcrypt, PBKDF2, Magento's Argon2 chains): the decoy's work as well, so
+        # that a format cheaper than the tenant's Argon2id never answers sooner than an unknown user does.
+        matched = families.verify(stored_hash, typed)
+        self._argon2_matches(decoy, password)
+        return matched
+
+    def _argon2_matches(self, stored_hash: str, secret: str) -> bool:
         try:
-            if family == "wrapped":
-                # Argon2id of the old shop's digest, which is made again from the password as typed.
-                stored_hash, password = wrapped.unwrap(stored_hash, typed)
-            elif family != "argon2":
-                return families.verify(stored_hash, typed)
-            return self._hasher(None).verify(stored_hash, password)  # parameters are read from the hash
-        except (VerifyMismatchError, VerificationError, InvalidHashError, ValueError):
+            return self._hasher(None).verify(stored_hash, secret)  # parameters are read from the hash
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
     def needs_rehash(self, stored_hash: str, parameters: Argon2Parameters | None = None) -> bool:
