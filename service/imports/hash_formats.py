@@ -22,7 +22,9 @@ account's first successful login. The cost limits keep an imported hash from mak
 more than about a second.
 
 `stored_form` is synchronous. It is cheap for hashes stored as they are; wrapping costs one Argon2id
-hash (about 25 ms with the default parameters), so a batch import calls it off the event loop.
+hash (about 25 ms with the default parameters), so a batch import calls it off the event loop, with the
+tenant's parameters (`accounts.password_policy.argon2_parameters`): a wrapped hash then costs a login what
+the tenant's own hashes and its decoy for unknown users cost.
 """
 
 from __future__ import annotations

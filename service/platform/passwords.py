@@ -79,11 +79,10 @@ class Passwords:
         `as_typed` is the password before normalisation: a hash imported from another shop was made from
         the password exactly as typed there."""
         typed = password if as_typed is None else as_typed
-        decoy = self._decoy_hash(parameters)
         if stored_hash is None:
-            await self._run(self._argon2_matches, decoy, password)
+            await self._run(self._decoy_check, password, parameters)
             return False
-        return await self._run(self._verify_sync, stored_hash, password, typed, decoy)
+        return await self._run(self._verify_sync, stored_hash, password, typed, parameters)
 
     async def _run(self, work: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
@@ -95,7 +94,10 @@ class Passwords:
             decoy = self._decoy_hashes[parameters] = self._hasher(parameters).hash(secrets.token_urlsafe(16))
         return decoy
 
-    def _verify_sync(self, stored_hash: str, password: str, typed: str, decoy: str) -> bool:
+    def _decoy_check(self, password: str, parameters: Argon2Parameters | None) -> None:
+        self._argon2_matches(self._decoy_hash(parameters), password)
+
+    def _verify_sync(self, stored_hash: str, password: str, typed: str, parameters: Argon2Parameters | None) -> bool:
         family = families.identify(stored_hash)
         if family == "argon2":
             return self._argon2_matches(stored_hash, password)
@@ -109,7 +111,7 @@ class Passwords:
         # Stored as another shop made it (bcrypt, PBKDF2, Magento's Argon2 chains): the decoy's work as well, so
         # that a format cheaper than the tenant's Argon2id never answers sooner than an unknown user does.
         matched = families.verify(stored_hash, typed)
-        self._argon2_matches(decoy, password)
+        self._decoy_check(password, parameters)
         return matched
 
     def _argon2_matches(self, stored_hash: str, secret: str) -> bool:

@@ -11,7 +11,7 @@ and checks a password against it with the family's well-kept library and a const
 - `phpass`: WordPress's and phpBB's portable phpass (`$P$`, `$H$`);
 - `wrapped`: Gatehouse's own `$gh-wrapped$` form, which keeps the weak ones (plain digests, phpass)
   only inside Argon2id;
-- `verify`: which of them a stored hash is.
+- `families`: which of them a stored hash is, and checking those stored as they came.
 
 Argon2 PHC strings (`$argon2id$`, `$argon2i$`) need none of this: `service.platform.passwords`
 verifies them as it verifies its own.
