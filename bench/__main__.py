@@ -13,65 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import login_formats
+from bench.harness import THROUGHPUT_MARKER, Api, HttpConnection, bench_tenant, gatehouse, log, run_loop, write_readme
+
 PASSWORD = "benchmark passphrase 1"
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-class HttpConnection:
-    """A minimal keep-alive HTTP/1.1 client: the load generator must cost far less than the server."""
-
-    # Connections are recycled like a client pool does: the kernel hands each new connection to
-    # whichever worker accepts first, so a fixed set opened at once can load workers unevenly.
-    REQUESTS_PER_CONNECTION = 100
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.used = 0
-
-    async def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
-    ) -> tuple[int, bytes]:
-        if self.writer is not None and self.used >= self.REQUESTS_PER_CONNECTION:
-            self.writer.close()
-            self.writer = None
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-            self.used = 0
-        self.used += 1
-        lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}", f"content-length: {len(body)}"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        await self.writer.drain()
-        assert self.reader is not None
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length) if length else b""
 
 
 @dataclass
@@ -145,60 +100,22 @@ def argon2_limit(seconds: float) -> float:
     return sum(counts) / seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -> dict:
-    c = HttpConnection(host, port)
-    json_headers = {"content-type": "application/json"}
-
-    async def call(method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None) -> dict:
-        status, raw = await c.request(
-            method, path, {**json_headers, **(headers or {})}, json.dumps(body).encode() if body is not None else b""
-        )
-        if status >= 300:
-            raise RuntimeError(f"{method} {path} answered {status}: {raw[:300]!r}")
-        return json.loads(raw) if raw else {}
-
-    token = (await call("POST", "/admin/v1/token", {"username": admin[0], "password": admin[1]}))["accessToken"]
-    admin_headers = {"authorization": f"Bearer {token}"}
-    tenant = await call("POST", "/admin/v1/tenants", {"name": "bench"}, admin_headers)
-    behaviors = [b["name"] for b in await call_list(c, "/admin/v1/behaviors", admin_headers)]
-    app = await call(
-        "POST",
-        f"/admin/v1/tenants/{tenant['id']}/applications",
-        {"name": "bench", "behaviors": behaviors},
-        admin_headers,
-    )
-    ticket = await call(
-        "POST",
-        "/api/platform/applications/authtickets/oauth",
-        {"client_id": app["clientId"], "client_secret": app["clientSecret"], "grant_type": "client_credentials"},
-    )
-    app_headers = {"authorization": f"Bearer {ticket['access_token']}"}
+    api = Api(host, port)
+    setup = await bench_tenant(api, admin)
     emails = []
     for i in range(accounts):
         email = f"bench-{i}-{secrets.token_hex(3)}@example.com"
-        await call(
+        await api.call(
             "POST",
             "/api/commerce/customer/accounts/Add-Account-And-Login",
             {"account": {"emailAddress": email}, "password": PASSWORD},
-            app_headers,
+            setup["app_headers"],
         )
         emails.append(email)
         if (i + 1) % 16 == 0:
             log(f"prepared {i + 1}/{accounts} accounts")
-    basic = base64.b64encode(f"{app['clientId']}:{app['clientSecret']}".encode()).decode()
-    return {"tenant": tenant["id"], "app_headers": app_headers, "emails": emails, "basic": basic}
-
-
-async def call_list(c: HttpConnection, path: str, headers: dict[str, str]) -> list:
-    status, raw = await c.request("GET", path, headers)
-    assert status == 200, raw
-    return json.loads(raw)
+    return {**setup, "emails": emails}
 
 
 async def run(args: argparse.Namespace, base_url: str) -> list[Result]:
@@ -289,95 +206,42 @@ def render(results: list[Result], argon2: float, args: argparse.Namespace) -> st
     return "\n".join(rows)
 
 
-def write_readme(table: str) -> None:
-    readme = ROOT / "bench" / "README.md"
-    marker = "<!-- latest results -->"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else f"# Benchmarks\n\n{marker}\n"
-    head = text.split(marker)[0]
-    readme.write_text(f"{head}{marker}\n{table}\n", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="throughput",
+        choices=("throughput", "login-formats"),
+        help="throughput (the default): logins, refreshes, introspections per second; login-formats: the time of "
+        "a failed login for an unknown user and for an account of each password hash format",
+    )
     parser.add_argument("--seconds", type=float, default=8, help="length of one round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per operation; the median round is reported")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--accounts", type=int, default=64)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--login-concurrency", type=int, default=8)
+    parser.add_argument("--logins", type=int, default=15, help="login-formats: failed logins per kind of account")
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
+    if args.command == "login-formats":
+        return login_formats.main(args)
 
-    from service.platform.embedded import embedded_servers
-
-    with (
-        tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
-        embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
-    ):
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": urls.database_url or "",
-            "REDIS_URL": urls.redis_url or "",
-            "PORT": str(port),
-            "GATEHOUSE_WORKERS": str(args.workers),
-            "GATEHOUSE_LOG_LEVEL": "WARNING",
-            "GATEHOUSE_ADMIN_USERNAME": args.admin_user,
-            "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
-        }
-        log(f"starting Gatehouse with {args.workers} workers on port {port}")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_ready(base_url, server)
-            results = _run_loop(run(args, base_url))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with gatehouse(args.workers, (args.admin_user, args.admin_password)) as (base_url, _):
+        results = run_loop(run(args, base_url))
     log("measuring Argon2id verifications/s on all cores")
     table = render(results, argon2_limit(min(args.seconds, 5)), args)
     print(table)
     if not args.no_readme:
-        write_readme(table)
+        write_readme(table, THROUGHPUT_MARKER)
         log("wrote bench/README.md")
     failed = [r.name for r in results if r.errors]
     if failed:
         log(f"errors during: {', '.join(failed)}")
         return 1
     return 0
-
-
-def _run_loop(coroutine):  # type: ignore[no-untyped-def]
-    """uvloop when present (it is a service dependency): the load generator must stay cheap."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
-
-
-def wait_ready(base_url: str, server: subprocess.Popen) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the service exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/health/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the service did not become ready")
 
 
 if __name__ == "__main__":

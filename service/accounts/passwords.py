@@ -42,7 +42,8 @@ class AccountPasswords:
         """The account's current password, re-entered before a sensitive change."""
         await require_login(self.db, scope, account_id)
         stored_hash = await repo.get_password_hash(self.db, scope.tenant_id, account_id)
-        if not await self.passwords.verify(stored_hash, normalize_password(password or "")):
+        typed = password or ""
+        if not await self.passwords.verify(stored_hash, normalize_password(typed), as_typed=typed):
             old = field == "oldPassword"
             raise InvalidInput(
                 f"The {'old ' if old else ''}password is wrong.",

@@ -1,4 +1,7 @@
-"""Password hashing: Argon2id on a pool of threads, with a decoy hash for users that do not exist."""
+"""Password hashing: Argon2id on a pool of threads, with a decoy hash for users that do not exist.
+
+Hashes imported from other shops are checked on the same threads (`service.platform.legacy_hashes`).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from service.platform.legacy_hashes import families, wrapped
 from service.platform.metrics import metrics
 
 T = TypeVar("T")
@@ -27,6 +32,19 @@ class Argon2Parameters:
     parallelism: int = 1
 
 
+@cache
+def argon2_hasher(parameters: Argon2Parameters) -> PasswordHasher:
+    """The Argon2id hasher for one parameter set; its `verify` reads the parameters from the hash instead."""
+    return PasswordHasher(
+        time_cost=parameters.iterations,
+        memory_cost=parameters.memory_kib,
+        parallelism=parameters.parallelism,
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
+    )
+
+
 class Passwords:
     """Argon2id hashing that never blocks the event loop.
 
@@ -39,35 +57,34 @@ class Passwords:
     def __init__(self, default: Argon2Parameters = Argon2Parameters(), *, max_parallel: int = 1) -> None:
         self._default = default
         self._executor = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="argon2")
-        self._hashers: dict[Argon2Parameters, PasswordHasher] = {}
         # Verified against when the user does not exist, so that "no such user" costs the same
         # time as "wrong password" and cannot be told apart by timing.
         self._decoy_hashes: dict[Argon2Parameters, str] = {}
         self._decoy_hash(default)
 
     def _hasher(self, parameters: Argon2Parameters | None) -> PasswordHasher:
-        parameters = parameters or self._default
-        hasher = self._hashers.get(parameters)
-        if hasher is None:
-            hasher = self._hashers[parameters] = PasswordHasher(
-                time_cost=parameters.iterations,
-                memory_cost=parameters.memory_kib,
-                parallelism=parameters.parallelism,
-                hash_len=32,
-                salt_len=16,
-                type=Type.ID,
-            )
-        return hasher
+        return argon2_hasher(parameters or self._default)
 
     async def hash(self, password: str, parameters: Argon2Parameters | None = None) -> str:
         return await self._run(self._hasher(parameters).hash, password)
 
-    async def verify(self, stored_hash: str | None, password: str, parameters: Argon2Parameters | None = None) -> bool:
-        """True when `password` matches; with no stored hash, burns the same time and says False."""
+    async def verify(
+        self,
+        stored_hash: str | None,
+        password: str,
+        parameters: Argon2Parameters | None = None,
+        *,
+        as_typed: str | None = None,
+    ) -> bool:
+        """True when `password` matches; with no stored hash, burns the same time and says False.
+
+        `as_typed` is the password before normalisation: a hash imported from another shop was made from
+        the password exactly as typed there."""
+        typed = password if as_typed is None else as_typed
         if stored_hash is None:
-            await self._run(self._verify_sync, self._decoy_hash(parameters), password)
+            await self._run(self._decoy_check, password, parameters)
             return False
-        return await self._run(self._verify_sync, stored_hash, password)
+        return await self._run(self._verify_sync, stored_hash, password, typed, parameters)
 
     async def _run(self, work: Callable[..., T], *args: Any) -> T:
         queued = time.perf_counter()
@@ -85,11 +102,36 @@ class Passwords:
             decoy = self._decoy_hashes[parameters] = self._hasher(parameters).hash(secrets.token_urlsafe(16))
         return decoy
 
-    def _verify_sync(self, stored_hash: str, password: str) -> bool:
+    def _decoy_check(self, password: str, parameters: Argon2Parameters | None) -> None:
+        self._argon2_matches(self._decoy_hash(parameters), password)
+
+    def _verify_sync(self, stored_hash: str, password: str, typed: str, parameters: Argon2Parameters | None) -> bool:
+        family = families.identify(stored_hash)
+        if family == "argon2":
+            return self._argon2_matches(stored_hash, password)
+        if family == "wrapped":
+            # Argon2id of the old shop's digest, which is made again from the password as typed.
+            try:
+                inner, digest = wrapped.unwrap(stored_hash, typed)
+            except ValueError:
+                return False
+            return self._argon2_matches(inner, digest)
+        # Stored as another shop made it (bcrypt, PBKDF2, Magento's Argon2 chains): the decoy's work as well, so
+        # that a format cheaper than the tenant's Argon2id never answers sooner than an unknown user does.
+        matched = families.verify(stored_hash, typed)
+        self._decoy_check(password, parameters)
+        return matched
+
+    def _argon2_matches(self, stored_hash: str, secret: str) -> bool:
         try:
-            return self._hasher(None).verify(stored_hash, password)  # parameters are read from the hash
+            return self._hasher(None).verify(stored_hash, secret)  # parameters are read from the hash
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
     def needs_rehash(self, stored_hash: str, parameters: Argon2Parameters | None = None) -> bool:
-        return self._hasher(parameters).check_needs_rehash(stored_hash)
+        """True unless this is Argon2id with exactly these parameters: an imported hash of any other form is
+        replaced at its first successful login, and so is one made before the tenant changed its cost."""
+        try:
+            return self._hasher(parameters).check_needs_rehash(stored_hash)
+        except InvalidHashError:
+            return True

@@ -82,7 +82,7 @@ class SessionIssuer:
     async def finish_login(self, actor: Actor, session: SessionRecord, action: str) -> CustomerTicket:
         """Record the login (its time and region, in the audit trail too) and open the session."""
         async with tenant_transaction(self.db, session.tenant_id) as conn:
-            await accounts_repo.record_login(conn, session.tenant_id, session.account_id, None, session.region)
+            await accounts_repo.record_login(conn, session.tenant_id, session.account_id, session.region)
             await audit.record(
                 conn, actor, session.tenant_id, action, "customer_account", session.account_id, {"amr": session.amr}
             )

@@ -21,7 +21,7 @@ from service.errors import ErrorCode, FieldError, InvalidInput, TooManyRequests,
 from service.limits.lockout import Lockout
 from service.platform.config import Settings
 from service.platform.db import Database
-from service.platform.passwords import Passwords
+from service.platform.passwords import Argon2Parameters, Passwords
 from service.sessions.durations import Requested, resolve_durations
 from service.sessions.issuer import CustomerTicket, SessionIssuer
 from service.sessions.rotation import RefreshRotation
@@ -86,7 +86,7 @@ class Logins:
                 login_name=normalize_user_name(login_name) if login_name else None,
                 account_id=account_id,
             )
-        account = await self._verified(scope, actor, candidate, normalize_password(password or ""))
+        account = await self._verified(scope, actor, candidate, password or "")
         template = self.issuer.template(scope, account.account, durations, device.fingerprint, device.region, ["pwd"])
         needed, has_app = await self.twofactor.required(
             settings, scope.tenant_id, account, device.fingerprint, device.region
@@ -96,18 +96,20 @@ class Logins:
         return await self.issuer.finish_login(actor, template, "login.succeeded")
 
     async def _verified(
-        self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None, password: str
+        self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None, typed: str
     ) -> LoginCandidate:
         """The candidate whose password this is, or the one failure answer. The attempt takes its lockout slot
         before the password is checked, so parallel guesses cannot get past the limit; a locked account is still
-        "verified" against a decoy, for equal timing."""
+        "verified" against a decoy, for equal timing. `typed` is the password as sent; imported hashes of other
+        shops were made from it, Gatehouse's own from its normalised form."""
         lockout = scope.settings.lockout
         attempt = (
             await self.lockout.reserve_attempt(scope.tenant_id, candidate.account.id, lockout) if candidate else None
         )
         stored_hash = candidate.password_hash if candidate is not None and attempt is not None else None
         parameters = argon2_parameters(scope.settings.password)
-        valid = await self.passwords.verify(stored_hash, password, parameters)
+        password = normalize_password(typed)
+        valid = await self.passwords.verify(stored_hash, password, parameters, as_typed=typed)
         if (
             not valid
             or candidate is None
@@ -128,9 +130,17 @@ class Logins:
             raise login_failed()
         await self.lockout.succeeded(scope.tenant_id, candidate.account.id)
         if stored_hash is not None and self.passwords.needs_rehash(stored_hash, parameters):
-            new_hash = await self.passwords.hash(password, parameters)
-            await accounts_repo.record_login(self.db, scope.tenant_id, candidate.account.id, new_hash, None)
+            await self._rehash(scope.tenant_id, candidate.account.id, stored_hash, password, parameters)
         return candidate
+
+    async def _rehash(
+        self, tenant_id: int, account_id: int, stored_hash: str, password: str, parameters: Argon2Parameters
+    ) -> None:
+        """The tenant's Argon2id in place of a hash imported from another shop, or of one made before the tenant
+        changed its cost. Only if the stored hash is still the one just verified: a parallel first login has then
+        already upgraded it (both logins succeed, one hash stays), and a password set meanwhile is never undone."""
+        new_hash = await self.passwords.hash(password, parameters)
+        await accounts_repo.replace_password_hash(self.db, tenant_id, account_id, stored_hash, new_hash)
 
     async def _login_failed(
         self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None, attempt: int | None, reason: str
