@@ -85,7 +85,7 @@ class _Builder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # Nothing here connects: the database opens with the application, Redis on first use.
-        self.db = Database(settings.database_url or "")
+        self.db = Database(settings.database_url or "", settings.db_pool)
         self.redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
         self.background = Background()
         # As many hashing threads as cores: a worker may get more than its share of logins.

@@ -6,10 +6,8 @@ import asyncio
 import json
 import secrets
 import shutil
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -17,7 +15,7 @@ import pytest
 
 from service.applications.behaviors import Behavior
 from service.platform.migrate import ADVISORY_LOCK_KEY, MIGRATIONS_DIR, MigrationError, apply_migrations, discover
-from tests.conftest import Servers, assert_problem, bearer, unique
+from tests.conftest import Servers, assert_problem, bearer, free_port, start_service, stop_service, unique
 
 
 def cli_json(result) -> dict:
@@ -169,24 +167,6 @@ def test_failures_exit_non_zero_with_a_message(run_cli) -> None:
 
 
 @pytest.fixture
-async def fresh_database(servers: Servers) -> AsyncIterator[str]:
-    """An empty database on the test PostgreSQL server, dropped afterwards."""
-    name = f"gh_migrate_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(servers.database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    parts = urlsplit(servers.database_url)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(servers.database_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
 def migrations_dir(tmp_path: Path) -> Path:
     """A snapshot of migrations/, so that files added to the project meanwhile do not change what a test sees."""
     directory = tmp_path / "migrations"
@@ -304,3 +284,30 @@ async def test_migrate_command(run_cli, fresh_database: str) -> None:
     assert cli_json(run_cli("migrate", "--json", env={"DATABASE_URL": fresh_database})) == {"applied": []}
     text = run_cli("migrate", env={"DATABASE_URL": fresh_database})
     assert text.returncode == 0 and text.stdout.strip() == "schema is up to date"
+
+
+async def test_a_start_told_not_to_migrate_applies_nothing_and_waits_for_gatehouse_migrate(
+    run_cli, servers: Servers, fresh_database: str, tmp_path: Path
+) -> None:
+    """GATEHOUSE_MIGRATE_ON_START=false, as in the Kubernetes manifests, where a Job migrates once per release."""
+    told = {"DATABASE_URL": fresh_database, "GATEHOUSE_MIGRATE_ON_START": "false", "PORT": str(free_port())}
+    refused = run_cli("serve", env=told)
+    assert refused.returncode == 1, (refused.stdout, refused.stderr)
+    assert "pending" in refused.stderr and "gatehouse migrate" in refused.stderr and "Traceback" not in refused.stderr
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        assert await conn.fetchval("SELECT to_regclass('schema_migrations')") is None  # it applied nothing
+    finally:
+        await conn.close()
+
+    assert run_cli("migrate", env={"DATABASE_URL": fresh_database}).returncode == 0  # the release's Job
+    conn = await asyncpg.connect(fresh_database)
+    try:  # a newer release's file, applied: an older replica still restarts during the rolling update
+        await conn.execute("INSERT INTO schema_migrations VALUES ('9999', '9999_newer.sql', 'x', now())")
+    finally:
+        await conn.close()
+    service = start_service(
+        Servers(fresh_database, servers.redis_url), tmp_path / "service.log", GATEHOUSE_MIGRATE_ON_START="false"
+    )
+    stop_service(service)
+    assert "applying migration" not in service.log_text()

@@ -415,6 +415,10 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_0(
         ({"GATEHOUSE_ADMIN_USERNAME": "root", "GATEHOUSE_ADMIN_PASSWORD": "pw-7Xq-k2"}, "GATEHOUSE_ADMIN_PASSWORD"),
         ({"GATEHOUSE_SECRETS_KEY": "c2hvcnQ="}, "GATEHOUSE_SECRETS_KEY"),
         ({"GATEHOUSE_SECRETS_KEY": "not base64!"}, "GATEHOUSE_SECRETS_KEY"),
+        ({"GATEHOUSE_DB_POOL_MIN_SIZE": "-1"}, "GATEHOUSE_DB_POOL_MIN_SIZE"),
+        ({"GATEHOUSE_DB_POOL_MIN_SIZE": "5", "GATEHOUSE_DB_POOL_MAX_SIZE": "4"}, "GATEHOUSE_DB_POOL_MAX_SIZE"),
+        ({"GATEHOUSE_DB_TRANSACTION_POOLING": "maybe"}, "GATEHOUSE_DB_TRANSACTION_POOLING"),
+        ({"GATEHOUSE_MIGRATE_ON_START": "sometimes"}, "GATEHOUSE_MIGRATE_ON_START"),
     ],
 )
 def test_bad_configuration_exits_2_naming_the_variable(run_cli, env: dict[str, str], named: str) -> None:

@@ -16,7 +16,7 @@ import msgspec
 from service.audit import Actor
 from service.platform.config import Settings
 from service.platform.embedded import embedded_servers
-from service.platform.migrate import apply_migrations
+from service.platform.migrate import apply_migrations, require_migrated
 from service.wiring import Capabilities, build_capabilities
 
 CLI_ACTOR = Actor("cli")
@@ -42,10 +42,13 @@ def servers(settings: Settings, *, with_redis: bool) -> Iterator[Settings]:
 
 
 def with_capabilities(settings: Settings, work: Callable[[Capabilities], Awaitable[Any]]) -> Any:
-    """Run `work(capabilities)` against a migrated database."""
+    """Run `work(capabilities)` against a migrated database: migrated here, or by `gatehouse migrate` before."""
 
     async def run() -> Any:
-        await apply_migrations(settings.resolved_database_url())
+        if settings.migrate_on_start:
+            await apply_migrations(settings.resolved_database_url())
+        else:
+            await require_migrated(settings.resolved_database_url())
         capabilities = build_capabilities(settings)
         await capabilities.db.open()
         try:

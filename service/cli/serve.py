@@ -1,4 +1,4 @@
-"""`gatehouse serve`: migrate, bootstrap, print how to start, run uvicorn."""
+"""`gatehouse serve`: migrate (unless GATEHOUSE_MIGRATE_ON_START=false), bootstrap, print how to start, run uvicorn."""
 
 from __future__ import annotations
 

@@ -32,6 +32,17 @@ class PlatformCaps:
 
 
 @dataclass(frozen=True, slots=True)
+class DatabasePool:
+    """The connections one worker process keeps to DATABASE_URL, and what sits between them and PostgreSQL."""
+
+    min_size: int = 2
+    max_size: int = 10
+    # PgBouncer in transaction-pooling mode hands each transaction whichever server connection is free, so a
+    # statement prepared on one is missing on the next: with this on, asyncpg keeps no prepared statements.
+    transaction_pooling: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     host: str
     port: int
@@ -55,6 +66,9 @@ class Settings:
     mail_from: str = "Gatehouse <no-reply@localhost>"
     default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
     metrics_port: int | None = None  # Prometheus metrics of every worker on this port; off when unset
+    db_pool: DatabasePool = field(default_factory=DatabasePool)
+    # Off where a release runs `gatehouse migrate` once (a Kubernetes Job) instead of every replica at start.
+    migrate_on_start: bool = True
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL once `gatehouse serve` (or a command) has filled it in, with an embedded server's if need be."""
@@ -133,6 +147,29 @@ def _mail_from(raw: str) -> str:
     return raw
 
 
+def _flag(raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValueError
+    return value in ("true", "1")
+
+
+def _database_pool(env: Mapping[str, str]) -> DatabasePool:
+    low = _read(env, "GATEHOUSE_DB_POOL_MIN_SIZE", 2, _int_in(0, 100), "an integer between 0 and 100")
+    floor = max(low, 1)
+    return DatabasePool(
+        min_size=low,
+        max_size=_read(
+            env,
+            "GATEHOUSE_DB_POOL_MAX_SIZE",
+            max(low, 10),
+            _int_in(floor, 100),
+            f"an integer between {floor} and 100 (not below GATEHOUSE_DB_POOL_MIN_SIZE)",
+        ),
+        transaction_pooling=_read(env, "GATEHOUSE_DB_TRANSACTION_POOLING", False, _flag, "true or false"),
+    )
+
+
 def _platform_caps(env: Mapping[str, str]) -> PlatformCaps:
     return PlatformCaps(
         max_access_token_minutes=_read(
@@ -205,6 +242,7 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         "a tenant id (a positive integer)",
     ),
     ("metrics_port", "GATEHOUSE_METRICS_PORT", None, _int_in(1, 65535), "an integer between 1 and 65535"),
+    ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, _flag, "true or false"),
 )
 
 
@@ -242,5 +280,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"minutes between 1 and {max_refresh}",
         ),
         caps=caps,
+        db_pool=_database_pool(env),
         **plain,
     )

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import asyncpg
 from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
+from service.platform.config import DatabasePool
 from service.platform.metrics import metrics
 
 R = TypeVar("R")
@@ -36,18 +37,22 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
     asyncpg's default reset sends `RESET ALL; UNLISTEN *; ...` on every release — one more round
     trip per query. Gatehouse never changes session state on pooled connections (no SET, LISTEN,
-    advisory locks or held cursors; migrations use a connection of their own), so there is
-    nothing to reset.
+    session advisory locks or held cursors; its one advisory lock is transaction-scoped; migrations
+    use connections of their own), so there is nothing to reset. That is also what lets it run
+    through PgBouncer in transaction-pooling mode, where a session is no one's to keep.
     """
 
 
-async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(database_url: str, sizes: DatabasePool) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
         database_url,
-        min_size=min_size,
-        max_size=max_size,
+        min_size=sizes.min_size,
+        max_size=sizes.max_size,
         timeout=5,  # connect timeout: fail fast and answer 503 rather than hang
         command_timeout=10,
+        # 0: asyncpg sends every statement unnamed, parsed again with its parameters in one message,
+        # which any server connection behind a transaction pooler can run.
+        statement_cache_size=0 if sizes.transaction_pooling else 100,  # 100: asyncpg's own default
         init=_init_connection,
         reset=_keep_session,
     )
@@ -62,13 +67,13 @@ class Database:
     it opens when the application starts (`open`) and closes when it stops.
     """
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(self, url: str, sizes: DatabasePool) -> None:
         self._url = url
-        self._sizes = (min_size, max_size)
+        self._sizes = sizes
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        self._pool = await create_pool(self._url, min_size=self._sizes[0], max_size=self._sizes[1])
+        self._pool = await create_pool(self._url, self._sizes)
 
     async def close(self) -> None:
         if self._pool is not None:

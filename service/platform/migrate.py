@@ -49,17 +49,50 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 async def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply pending migrations; return the names of those applied by this call."""
+    """Apply pending migrations; return the names of those applied by this call.
+
+    One connection holds the lock in a transaction while another applies each file in a transaction of
+    its own. A transaction keeps its server connection even through PgBouncer in transaction-pooling
+    mode, where a session lock could be taken on one server connection and released on another.
+    """
     migrations = discover(directory)
-    conn = await asyncpg.connect(database_url, timeout=10)
+    lock = await _connect(database_url)
     try:
-        await conn.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
-        try:
-            return await _apply_locked(conn, migrations)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
+        async with lock.transaction():
+            await lock.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK_KEY)
+            conn = await _connect(database_url)
+            try:
+                return await _apply_locked(conn, migrations)
+            finally:
+                await conn.close()
+    finally:
+        await lock.close()
+
+
+async def require_migrated(database_url: str, directory: Path = MIGRATIONS_DIR) -> None:
+    """Stop a start that does not migrate (GATEHOUSE_MIGRATE_ON_START=false) while a file is still to apply.
+
+    Only pending files stop it: a file applied by a newer release is no reason for an older replica
+    not to restart during a rolling update.
+    """
+    conn = await _connect(database_url)
+    try:
+        table = await conn.fetchval("SELECT to_regclass('schema_migrations')")
+        applied = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")} if table else set()
     finally:
         await conn.close()
+    pending = [m.name for m in discover(directory) if m.version not in applied]
+    if pending:
+        raise MigrationError(
+            f"{len(pending)} migration(s) pending, the first {pending[0]}: run `gatehouse migrate` "
+            "(GATEHOUSE_MIGRATE_ON_START is false)"
+        )
+
+
+async def _connect(database_url: str) -> asyncpg.Connection:
+    # Each statement runs once: a statement cache would buy nothing, and without one the runner also
+    # works through a transaction pooler (see DatabasePool.transaction_pooling).
+    return await asyncpg.connect(database_url, timeout=10, statement_cache_size=0)
 
 
 async def _apply_locked(conn: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
