@@ -88,8 +88,10 @@ class _Builder:
         self.db = Database(settings.database_url or "", settings.db_pool)
         self.redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
         self.background = Background()
-        # As many hashing threads as cores: a worker may get more than its share of logins.
-        self.passwords = Passwords(max_parallel=os.cpu_count() or 1)
+        # As many hashing threads as cores this process may run on (a worker may get more than its share of
+        # logins), unless set: in a container the CPU limit, not the node's cores, is what the hashes share, and
+        # each running hash holds its memory (19 MiB by default).
+        self.passwords = Passwords(max_parallel=settings.hash_threads or len(os.sched_getaffinity(0)))
         self.mailer = Mailer(
             smtp_url=settings.smtp_url,
             sender=settings.mail_from,

@@ -66,6 +66,7 @@ class Settings:
     mail_from: str = "Gatehouse <no-reply@localhost>"
     default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
     metrics_port: int | None = None  # Prometheus metrics of every worker on this port; off when unset
+    hash_threads: int | None = None  # Argon2 threads per worker; None: the cores this process may use
     db_pool: DatabasePool = field(default_factory=DatabasePool)
     # Off where a release runs `gatehouse migrate` once (a Kubernetes Job) instead of every replica at start.
     migrate_on_start: bool = True
@@ -242,6 +243,7 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         "a tenant id (a positive integer)",
     ),
     ("metrics_port", "GATEHOUSE_METRICS_PORT", None, _int_in(1, 65535), "an integer between 1 and 65535"),
+    ("hash_threads", "GATEHOUSE_HASH_THREADS", None, _int_in(1, 256), "an integer between 1 and 256"),
     ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, _flag, "true or false"),
 )
 
