@@ -36,10 +36,12 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-class _CheckedResolver(AbstractResolver):
-    def __init__(self, policy: AddressPolicy, *, plain_http: bool) -> None:
+class CheckedResolver(AbstractResolver):
+    """Every address a lookup (`inner`: the system's getaddrinfo by default) returns must pass the policy."""
+
+    def __init__(self, policy: AddressPolicy, *, plain_http: bool, inner: AbstractResolver | None = None) -> None:
         self._policy, self._plain_http = policy, plain_http
-        self._inner = ThreadedResolver()
+        self._inner = inner or ThreadedResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -65,7 +67,7 @@ class Sender:
         self._sessions = {"https": self._session(plain_http=False), "http": self._session(plain_http=True)}
 
     def _session(self, *, plain_http: bool) -> aiohttp.ClientSession:
-        resolver = _CheckedResolver(self._policy, plain_http=plain_http)
+        resolver = CheckedResolver(self._policy, plain_http=plain_http)
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(resolver=resolver, limit=self._connections),
             timeout=self._timeout,
