@@ -22,7 +22,6 @@ from aiohttp.abc import AbstractResolver
 
 from service.events.sender import CheckedResolver, Sender
 from service.events.ssrf import AddressPolicy, BlockedAddress
-from service.platform.config import load_settings
 from service.twofactor.totp import totp
 from tests.conftest import (
     Servers,
@@ -38,11 +37,25 @@ from tests.conftest import (
     unique,
 )
 from tests.magento_support import make_magento_tenant
-from tests.webhook_receiver import Receiver, once_each, verified, wait_for
+from tests.webhook_support import (
+    ACCOUNTS,
+    HOOKED,
+    PASSWORD,
+    TICKETS,
+    Receiver,
+    add_endpoint,
+    allowed_networks,
+    deliveries,
+    endpoints_of,
+    log_in,
+    of_account,
+    once_each,
+    signup,
+    verified,
+    wait_delivered,
+    wait_for,
+)
 
-ACCOUNTS = "/api/commerce/customer/accounts"
-TICKETS = "/api/commerce/customer/authtickets"
-PASSWORD = "a perfectly good passphrase"
 ALL_TYPES = [
     "customer.created",
     "customer.updated",
@@ -58,12 +71,6 @@ ALL_TYPES = [
     "second_factor.removed",
     "import.completed",
 ]
-HOOKED = {
-    "GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-    "GATEHOUSE_WEBHOOK_BACKOFF_SECONDS": "0.2",
-    "GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS": "1",
-    "GATEHOUSE_WEBHOOK_WORKERS": "1",
-}
 
 
 @pytest.fixture(scope="module")
@@ -95,46 +102,6 @@ async def root(http: httpx.AsyncClient, platform_admin: tuple[str, str]) -> dict
 @pytest.fixture
 async def shop(http: httpx.AsyncClient, root: dict[str, str]) -> TenantFixture:
     return await make_tenant(http, root)
-
-
-def allowed_networks(raw: str) -> tuple:
-    """GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS as the service reads it."""
-    return load_settings({"GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS": raw}).webhook_allowed_networks
-
-
-def endpoints_of(tenant: TenantFixture) -> str:
-    return f"/admin/v1/tenants/{tenant.id}/webhook-endpoints"
-
-
-async def add_endpoint(http: httpx.AsyncClient, tenant: TenantFixture, url: str, **body: object) -> dict:
-    created = await http.post(endpoints_of(tenant), json={"url": url, **body}, headers=tenant.admin_headers)
-    assert created.status_code == 201, created.text
-    return created.json()
-
-
-async def deliveries(http: httpx.AsyncClient, tenant: TenantFixture, endpoint: dict, **query: object) -> list[dict]:
-    listed = await http.get(
-        f"{endpoints_of(tenant)}/{endpoint['id']}/deliveries", params=query, headers=tenant.admin_headers
-    )
-    assert listed.status_code == 200, listed.text
-    return listed.json()
-
-
-async def signup(http: httpx.AsyncClient, tenant: TenantFixture, **account: object) -> dict:
-    body = {"account": {"emailAddress": f"{unique('c')}@example.com", **account}, "password": PASSWORD}
-    created = await http.post(f"{ACCOUNTS}/Add-Account-And-Login", json=body, headers=tenant.app_headers)
-    assert created.status_code == 200, created.text
-    return created.json()
-
-
-async def log_in(http: httpx.AsyncClient, tenant: TenantFixture, email: str, password: str = PASSWORD) -> dict:
-    response = await http.post(TICKETS, json={"username": email, "password": password}, headers=tenant.app_headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def of_account(events: list[dict], account_id: int) -> list[str]:
-    return [e["type"] for e in events if e["data"]["accountId"] == account_id]
 
 
 async def test_kibo_changes_arrive_signed_in_order_and_without_secrets(
@@ -271,18 +238,6 @@ async def test_rotation_signs_with_both_secrets_for_the_overlap(
     verified(last, final["secret"])
     with pytest.raises(Exception, match="signature"):
         verified(last, rotated["secret"])
-
-
-async def wait_delivered(http: httpx.AsyncClient, tenant: TenantFixture, endpoint: dict, count: int) -> list[dict]:
-    """The endpoint's deliveries once `count` of them are delivered."""
-    listed: list[dict] = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        listed = await deliveries(http, tenant, endpoint)
-        if sum(d["state"] == "delivered" for d in listed) >= count:
-            return listed
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not {count} deliveries delivered: {listed}")
 
 
 async def test_an_outage_of_the_receiver_loses_nothing_and_keeps_each_accounts_order(
