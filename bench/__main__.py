@@ -26,7 +26,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from service.platform.embedded import EmbeddedUrls
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "benchmark passphrase 1"
@@ -151,34 +155,49 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -> dict:
-    c = HttpConnection(host, port)
-    json_headers = {"content-type": "application/json"}
+class Api:
+    """JSON calls to the service for setting it up; any answer but 2xx stops the benchmark."""
 
-    async def call(method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None) -> dict:
-        status, raw = await c.request(
-            method, path, {**json_headers, **(headers or {})}, json.dumps(body).encode() if body is not None else b""
+    def __init__(self, host: str, port: int) -> None:
+        self.connection = HttpConnection(host, port)
+
+    async def call(
+        self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
+    ) -> dict:
+        payload = json.dumps(body).encode() if body is not None else b""
+        status, raw = await self.connection.request(
+            method, path, {"content-type": "application/json", **(headers or {})}, payload
         )
         if status >= 300:
             raise RuntimeError(f"{method} {path} answered {status}: {raw[:300]!r}")
         return json.loads(raw) if raw else {}
 
-    token = (await call("POST", "/admin/v1/token", {"username": admin[0], "password": admin[1]}))["accessToken"]
-    admin_headers = {"authorization": f"Bearer {token}"}
-    tenant = await call("POST", "/admin/v1/tenants", {"name": "bench"}, admin_headers)
-    behaviors = [b["name"] for b in await call_list(c, "/admin/v1/behaviors", admin_headers)]
-    app = await call(
-        "POST",
-        f"/admin/v1/tenants/{tenant['id']}/applications",
-        {"name": "bench", "behaviors": behaviors},
-        admin_headers,
-    )
-    ticket = await call(
-        "POST",
-        "/api/platform/applications/authtickets/oauth",
-        {"client_id": app["clientId"], "client_secret": app["clientSecret"], "grant_type": "client_credentials"},
-    )
-    app_headers = {"authorization": f"Bearer {ticket['access_token']}"}
+    async def admin_headers(self, admin: tuple[str, str]) -> dict[str, str]:
+        token = await self.call("POST", "/admin/v1/token", {"username": admin[0], "password": admin[1]})
+        return {"authorization": f"Bearer {token['accessToken']}"}
+
+    async def tenant_with_app(self, admin_headers: dict[str, str]) -> tuple[dict, dict, dict[str, str]]:
+        """A new tenant, an application holding every behavior, and that application's bearer header."""
+        tenant = await self.call("POST", "/admin/v1/tenants", {"name": "bench"}, admin_headers)
+        behaviors = [b["name"] for b in await call_list(self.connection, "/admin/v1/behaviors", admin_headers)]
+        app = await self.call(
+            "POST",
+            f"/admin/v1/tenants/{tenant['id']}/applications",
+            {"name": "bench", "behaviors": behaviors},
+            admin_headers,
+        )
+        ticket = await self.call(
+            "POST",
+            "/api/platform/applications/authtickets/oauth",
+            {"client_id": app["clientId"], "client_secret": app["clientSecret"], "grant_type": "client_credentials"},
+        )
+        return tenant, app, {"authorization": f"Bearer {ticket['access_token']}"}
+
+
+async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -> dict:
+    api = Api(host, port)
+    call = api.call
+    tenant, app, app_headers = await api.tenant_with_app(await api.admin_headers(admin))
     emails = []
     for i in range(accounts):
         email = f"bench-{i}-{secrets.token_hex(3)}@example.com"
@@ -315,28 +334,8 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
         embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
     ):
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": urls.database_url or "",
-            "REDIS_URL": urls.redis_url or "",
-            "PORT": str(port),
-            "GATEHOUSE_WORKERS": str(args.workers),
-            "GATEHOUSE_LOG_LEVEL": "WARNING",
-            "GATEHOUSE_ADMIN_USERNAME": args.admin_user,
-            "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
-        }
-        log(f"starting Gatehouse with {args.workers} workers on port {port}")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server, base_url = start_gatehouse(urls, args)
         try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_ready(base_url, server)
             results = _run_loop(run(args, base_url))
         finally:
             server.terminate()
@@ -352,6 +351,33 @@ def main() -> int:
         log(f"errors during: {', '.join(failed)}")
         return 1
     return 0
+
+
+def start_gatehouse(urls: EmbeddedUrls, args: argparse.Namespace, **extra_env: str) -> tuple[subprocess.Popen, str]:
+    """`gatehouse serve` with `args.workers` workers on a free port, once it is ready; its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": urls.database_url or "",
+        "REDIS_URL": urls.redis_url or "",
+        "PORT": str(port),
+        "GATEHOUSE_WORKERS": str(args.workers),
+        "GATEHOUSE_LOG_LEVEL": "WARNING",
+        "GATEHOUSE_ADMIN_USERNAME": args.admin_user,
+        "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
+        **extra_env,
+    }
+    log(f"starting Gatehouse with {args.workers} workers on port {port}")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    wait_ready(base_url, server)
+    return server, base_url
 
 
 def _run_loop(coroutine):  # type: ignore[no-untyped-def]

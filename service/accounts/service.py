@@ -143,11 +143,11 @@ class Accounts:
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int) -> None:
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
-            # Audited before the row goes, so that its event still names the account's customer set and
-            # externalId; when there is no such account, raising rolls both back.
+            # The row locked first, as every account write does (so its event follows theirs), and audited
+            # before it goes, so that the event still names the account's customer set and externalId.
+            await lock_account(conn, scope, account_id)
             await audit.record(conn, actor, scope.tenant_id, "account.deleted", "customer_account", account_id)
-            if not await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id):
-                raise account_not_found()
+            await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id)
         await self.sessions.end_all_for_account(scope.tenant_id, account_id)
 
     async def add_login(

@@ -96,7 +96,12 @@ async def rotate_secret(
     return _endpoint(row)
 
 
-async def delete_endpoint(conn: Conn, tenant_id: int, endpoint_id: int) -> bool:
+async def delete_endpoint(conn: Connection, tenant_id: int, endpoint_id: int) -> bool:
+    """The endpoint and its deliveries (no foreign key cascades to them: see the migration), in the caller's
+    transaction."""
+    await conn.execute(
+        "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2", tenant_id, endpoint_id
+    )
     status: str = await conn.execute(
         "DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2", tenant_id, endpoint_id
     )
