@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -327,13 +329,7 @@ def main() -> int:
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
-
-    from service.platform.embedded import embedded_servers
-
-    with (
-        tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
-        embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
-    ):
+    with servers() as urls:
         server, base_url = start_gatehouse(urls, args)
         try:
             results = _run_loop(run(args, base_url))
@@ -351,6 +347,18 @@ def main() -> int:
         log(f"errors during: {', '.join(failed)}")
         return 1
     return 0
+
+
+@contextmanager
+def servers() -> Iterator[EmbeddedUrls]:
+    """PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else embedded ones in a temporary directory."""
+    from service.platform.embedded import embedded_servers
+
+    with (
+        tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
+        embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
+    ):
+        yield urls
 
 
 def start_gatehouse(urls: EmbeddedUrls, args: argparse.Namespace, **extra_env: str) -> tuple[subprocess.Popen, str]:

@@ -18,13 +18,11 @@ import asyncio
 import os
 import secrets
 import sys
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.__main__ import ROOT, Api, HttpConnection, _run_loop, log, measure, start_gatehouse
+from bench.__main__ import ROOT, Api, HttpConnection, _run_loop, log, measure, servers, start_gatehouse
 
 if TYPE_CHECKING:
     from service.platform.embedded import EmbeddedUrls
@@ -220,13 +218,7 @@ def main() -> int:
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
-
-    from service.platform.embedded import embedded_servers
-
-    with (
-        tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
-        embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
-    ):
+    with servers() as urls:
         numbers = _run_loop(_bench(args, urls))
     table = render(numbers, args)
     print(table)
