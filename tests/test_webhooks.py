@@ -411,3 +411,21 @@ async def test_endpoints_are_checked_when_saved(http: httpx.AsyncClient, shop: T
     assert [t["name"] for t in catalogue if t["optIn"]] == ["customer.login_failed"]
     assert (await http.delete(f"{url}/{endpoint['id']}", headers=admin)).status_code == 204
     assert_problem(await http.get(f"{url}/{endpoint['id']}", headers=admin), 404, "WEBHOOK_ENDPOINT_NOT_FOUND")
+
+
+async def test_a_reused_refresh_token_is_told_as_a_revoked_session(
+    http: httpx.AsyncClient, shop: TenantFixture, receiver: Receiver
+) -> None:
+    no_grace = {"refreshReuseGraceSeconds": 0}
+    changed = await http.put(f"/admin/v1/tenants/{shop.id}/settings", json=no_grace, headers=shop.admin_headers)
+    assert changed.status_code == 200, changed.text
+    path = receiver.path()
+    endpoint = await add_endpoint(http, shop, receiver.url(path), eventTypes=["session.revoked"])
+    ticket = await signup(http, shop)
+    refresh = {"refreshToken": ticket["refreshToken"]}
+    assert (await http.put(f"{TICKETS}/refresh", params=refresh, headers=shop.app_headers)).status_code == 200
+    assert (await http.put(f"{TICKETS}/refresh", params=refresh, headers=shop.app_headers)).status_code == 401
+    await wait_for(lambda: len(receiver.at(path)) == 1)
+    [event] = verified(receiver.at(path), endpoint["secret"])
+    assert event["data"]["reason"] == "reuse_detected" and event["data"]["actor"] == {"type": "system", "id": "system"}
+    assert event["data"]["accountId"] == ticket["customerAccount"]["id"]
