@@ -15,6 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.platform.embedded import EmbeddedUrls
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where in bench/README.md each benchmark's latest table goes: from its marker to the next heading.
@@ -103,6 +107,7 @@ async def bench_tenant(api: Api, admin: tuple[str, str], settings: dict | None =
     basic = base64.b64encode(f"{app['clientId']}:{app['clientSecret']}".encode()).decode()
     return {
         "tenant": tenant["id"],
+        "admin_headers": admin_headers,
         "app_headers": {"authorization": f"Bearer {ticket['access_token']}"},
         "basic": basic,
     }
@@ -132,41 +137,61 @@ def wait_ready(base_url: str, server: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gatehouse(workers: int, admin: tuple[str, str]) -> Iterator[tuple[str, str]]:
-    """Gatehouse with `workers` processes on embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL), its
-    bootstrap admin `admin`: yields its base URL and the database's."""
+def servers() -> Iterator[EmbeddedUrls]:
+    """PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else embedded ones in a temporary directory."""
     from service.platform.embedded import embedded_servers
 
     with (
         tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
         embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
     ):
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": urls.database_url or "",
-            "REDIS_URL": urls.redis_url or "",
-            "PORT": str(port),
-            "GATEHOUSE_WORKERS": str(workers),
-            "GATEHOUSE_LOG_LEVEL": "WARNING",
-            "GATEHOUSE_ADMIN_USERNAME": admin[0],
-            "GATEHOUSE_ADMIN_PASSWORD": admin[1],
-        }
-        log(f"starting Gatehouse with {workers} workers on port {port}")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        yield urls
+
+
+def start_gatehouse(
+    urls: EmbeddedUrls, workers: int, admin: tuple[str, str], **extra_env: str
+) -> tuple[subprocess.Popen, str]:
+    """`gatehouse serve` with `workers` processes and the bootstrap admin `admin`, once ready; its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": urls.database_url or "",
+        "REDIS_URL": urls.redis_url or "",
+        "PORT": str(port),
+        "GATEHOUSE_WORKERS": str(workers),
+        "GATEHOUSE_LOG_LEVEL": "WARNING",
+        "GATEHOUSE_ADMIN_USERNAME": admin[0],
+        "GATEHOUSE_ADMIN_PASSWORD": admin[1],
+        **extra_env,
+    }
+    log(f"starting Gatehouse with {workers} workers on port {port}")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    wait_ready(base_url, server)
+    return server, base_url
+
+
+def stop_gatehouse(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@contextmanager
+def gatehouse(workers: int, admin: tuple[str, str]) -> Iterator[tuple[str, str]]:
+    """Gatehouse with `workers` processes on its own servers (or DATABASE_URL / REDIS_URL): yields its base URL
+    and the database's."""
+    with servers() as urls:
+        server, base_url = start_gatehouse(urls, workers, admin)
         try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_ready(base_url, server)
             yield base_url, urls.database_url or ""
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_gatehouse(server)
 
 
 def run_loop(coroutine):  # type: ignore[no-untyped-def]

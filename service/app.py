@@ -9,6 +9,7 @@ which their routers run before any handler.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,7 @@ from service.http.admin.applications import ApplicationController, BehaviorContr
 from service.http.admin.auth import AdminAuthentication
 from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
+from service.http.admin.webhooks import WebhookEndpointController, WebhookEventTypeController
 from service.http.contract import SECURITY_SCHEMES, document_answers, operation_id
 from service.http.docs import DOCS_PATH, docs_assets, docs_plugin
 from service.http.errors import handle_error
@@ -47,6 +49,8 @@ from service.http.standards.routes import TenantStandardsController
 from service.platform.config import Settings, load_settings
 from service.wiring import Capabilities, build_capabilities
 
+log = logging.getLogger("gatehouse.webhooks")
+
 PUBLIC_ROUTES = [HealthController, AdminTokenController, AppAuthTicketController, TenantStandardsController]
 ADMIN_ROUTES = [
     BehaviorController,
@@ -57,6 +61,8 @@ ADMIN_ROUTES = [
     AdminUserController,
     AccountAuditController,
     SigningKeyController,
+    WebhookEventTypeController,
+    WebhookEndpointController,
 ]
 KIBO_ROUTES = [
     KiboTenantController,
@@ -128,15 +134,45 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await c.db.open()  # serve() has resolved DATABASE_URL and REDIS_URL before the app starts
         pool_reporter = asyncio.create_task(c.db.report_pool_use())
+        delivery = await _start_delivery(c)
         try:
             yield
         finally:
             pool_reporter.cancel()
+            await _stop_delivery(c, delivery)
             await c.background.drain()
             await c.redis.aclose()
             await c.db.close()
 
     return lifespan
+
+
+async def _start_delivery(c: Capabilities) -> list[asyncio.Task[None]]:
+    """This process's webhook delivery loops (GATEHOUSE_WEBHOOK_WORKERS of them) and the outbox-depth reporter."""
+    loops = c.deliveries.policy.workers
+    if loops == 0:
+        return []
+    await c.deliveries.sender.open()
+    tasks = [asyncio.create_task(c.deliveries.run()) for _ in range(loops)]
+    tasks.append(asyncio.create_task(c.deliveries.report_depth()))
+    for task in tasks:
+        task.add_done_callback(_log_if_crashed)
+    return tasks
+
+
+async def _stop_delivery(c: Capabilities, tasks: list[asyncio.Task[None]]) -> None:
+    """Cancelled loops write what they have sent; what is still in flight goes out again when its claim lapses."""
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await c.deliveries.sender.close()
+
+
+def _log_if_crashed(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("webhook delivery stopped in this process", exc_info=task.exception())
 
 
 def asgi_app() -> RequestContextMiddleware:

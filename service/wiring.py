@@ -22,6 +22,10 @@ from service.applications.service import Applications
 from service.applications.tickets import AppTickets
 from service.audit import AuditTrail
 from service.contacts.service import Contacts
+from service.events.delivery import DeliveryPolicy, DeliveryWorker
+from service.events.endpoints import Webhooks
+from service.events.sender import Sender
+from service.events.ssrf import AddressPolicy
 from service.limits.attempts import AttemptLimiter
 from service.limits.lockout import Lockout
 from service.magento.access import MagentoAccess
@@ -36,6 +40,7 @@ from service.platform.passwords import Passwords
 from service.platform.redis import create_redis
 from service.sessions.issuer import SessionIssuer
 from service.sessions.logins import Logins
+from service.sessions.revocations import SessionRevocations
 from service.sessions.rotation import RefreshRotation
 from service.sessions.second_steps import SecondSteps
 from service.sessions.store import Sessions
@@ -63,6 +68,7 @@ class Capabilities:
     password_resets: PasswordResets
     contacts: Contacts
     sessions: Sessions
+    session_revocations: SessionRevocations
     challenges: Challenges
     twofactor: TwoFactor
     logins: Logins
@@ -73,6 +79,8 @@ class Capabilities:
     magento_stores: MagentoStores
     magento_customers: MagentoCustomers
     magento_access: MagentoAccess
+    webhooks: Webhooks
+    deliveries: DeliveryWorker
 
     def by_name(self) -> dict[str, Any]:
         """Each capability under its field name: the names handlers ask for."""
@@ -100,12 +108,14 @@ class _Builder:
         )
         self.box = SecretBox(settings.secrets_key)
         self.sessions = Sessions(redis=self.redis)
+        self.session_revocations = SessionRevocations(db=self.db, sessions=self.sessions)
         self.challenges = Challenges(redis=self.redis)
         self.attempts = AttemptLimiter(redis=self.redis)
         self.lockout = Lockout(redis=self.redis, attempts=self.attempts)
         self.keys = KeyCache(db=self.db, box=self.box)
         self.audit_trail = AuditTrail(db=self.db)
         self.contacts = Contacts(db=self.db)
+        self.address_policy = AddressPolicy(settings.webhook_allowed_networks)
 
     @cached_property
     def app_tickets(self) -> AppTickets:
@@ -172,6 +182,7 @@ class _Builder:
             account_passwords=self.account_passwords,
             accounts=self.accounts,
             sessions=self.sessions,
+            revocations=self.session_revocations,
             rotation=RefreshRotation(redis=self.redis),
             lockout=self.lockout,
             twofactor=self.twofactor,
@@ -199,6 +210,7 @@ class _Builder:
         return TokenIntrospection(
             app_tickets=self.app_tickets,
             sessions=self.sessions,
+            revocations=self.session_revocations,
             resolver=self.tokens,
             issuer_for=self.settings.issuer_for,
         )
@@ -220,10 +232,31 @@ class _Builder:
             attempts=self.attempts,
             admins=self.admins,
             logins=self.logins,
-            sessions=self.sessions,
+            revocations=self.session_revocations,
             account_passwords=self.account_passwords,
             password_resets=self.password_resets,
         )
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(db=self.db, box=self.box, policy=self.address_policy)
+
+    @cached_property
+    def deliveries(self) -> DeliveryWorker:
+        s = self.settings
+        policy = DeliveryPolicy(
+            workers=s.webhook_workers,
+            concurrency=s.webhook_concurrency,
+            timeout_seconds=s.webhook_timeout_seconds,
+            backoff_seconds=s.webhook_backoff_seconds,
+            retry_seconds=s.webhook_retry_seconds,
+        )
+        sender = Sender(
+            policy=self.address_policy,
+            timeout_seconds=s.webhook_timeout_seconds,
+            connections=max(s.webhook_workers, 1) * s.webhook_concurrency,
+        )
+        return DeliveryWorker(db=self.db, box=self.box, sender=sender, policy=policy)
 
 
 def build_capabilities(settings: Settings) -> Capabilities:

@@ -95,6 +95,8 @@ def start_service(servers: Servers, log_path: Path, **extra_env: str) -> Service
         "REDIS_URL": servers.redis_url,
         "GATEHOUSE_LOG_LEVEL": "INFO",
         "GATEHOUSE_SECRETS_KEY": SECRETS_KEY,
+        # Services share the test database: only those a webhook test starts for itself deliver webhooks.
+        "GATEHOUSE_WEBHOOK_WORKERS": "0",
         **extra_env,
     }
     log_file = log_path.open("wb")

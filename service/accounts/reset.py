@@ -20,6 +20,7 @@ from service.platform.db import Database
 from service.platform.keyspace import password_reset_key
 from service.platform.mail import Mailer
 from service.tenants.scope import CustomerScope
+from service.tenants.transactions import tenant_transaction
 
 RESET_CODE_MINUTES = 30
 # Compare the code stored for an account and delete it in one step: a code works exactly once.
@@ -66,7 +67,7 @@ class PasswordResets:
         await self.redis.set(
             password_reset_key(scope.tenant_id, account.id), token_digest(code), ex=RESET_CODE_MINUTES * 60
         )
-        async with self.db.acquire() as conn:
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:  # the audit row and its event together
             await audit.record(conn, actor, scope.tenant_id, "password.reset_requested", "customer_account", account.id)
         self.mailer.send_later(
             account.email_address,

@@ -57,6 +57,23 @@ class Accounts:
         password_hash = await self.passwords.hash_new(password, scope.settings, "password")
         return await self.create(scope, actor, msgspec.structs.replace(new, password_hash=password_hash))
 
+    async def import_accounts(
+        self, scope: CustomerScope, actor: Actor, items: list[tuple[NewAccount, str | None]]
+    ) -> list[Account]:
+        """Accounts with their logins, each in its own transaction; once all exist, the import is audited (and so
+        told as `import.completed`). A failing item stops the import there, its predecessors kept."""
+        created = [await self.create_with_login(scope, actor, new, password) for new, password in items]
+        details = {
+            "customerSet": scope.customer_set_code,
+            "created": len(created),
+            "accountIds": [a.id for a in created],
+        }
+        async with tenant_transaction(self.db, scope.tenant_id) as conn:
+            await audit.record(
+                conn, actor, scope.tenant_id, "accounts.imported", "customer_set", scope.customer_set_code, details
+            )
+        return created
+
     async def _read(self, conn: Conn, scope: CustomerScope, account_id: int, *, with_contacts: bool) -> Account:
         account = await require_account(conn, scope, account_id)
         if not with_contacts:
@@ -126,9 +143,11 @@ class Accounts:
 
     async def delete(self, scope: CustomerScope, actor: Actor, account_id: int) -> None:
         async with tenant_transaction(self.db, scope.tenant_id) as conn:
-            if not await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id):
-                raise account_not_found()
+            # The row locked first, as every account write does (so its event follows theirs), and audited
+            # before it goes, so that the event still names the account's customer set and externalId.
+            await lock_account(conn, scope, account_id)
             await audit.record(conn, actor, scope.tenant_id, "account.deleted", "customer_account", account_id)
+            await repo.delete_account(conn, scope.tenant_id, scope.customer_set_id, account_id)
         await self.sessions.end_all_for_account(scope.tenant_id, account_id)
 
     async def add_login(

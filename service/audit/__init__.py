@@ -1,4 +1,8 @@
-"""Append-only audit trail in PostgreSQL, written in the same transaction as the change it records."""
+"""Append-only audit trail in PostgreSQL, written in the same transaction as the change it records.
+
+Each audited action that is also a catalogue event (`service.events.catalogue`) goes to the outbox on the
+same connection: every change that is audited is told to the tenant's webhook endpoints, whichever surface
+made it, and only if it commits."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import msgspec
 
 from service.audit import repository as repo
+from service.events import outbox
 from service.platform.db import Connection, Database
 from service.platform.metrics import metrics
 
@@ -45,17 +50,11 @@ async def record(
 ) -> None:
     # Counted as written; a transaction rolled back afterwards (rare: the write failed) still counts.
     metrics().events.labels(action).inc()
+    target, facts = str(target_id), details or {}
     await repo.insert(
-        conn,
-        tenant_id,
-        actor.name,
-        action,
-        target_type,
-        str(target_id),
-        actor.client_address,
-        actor.request_id,
-        details or {},
+        conn, tenant_id, actor.name, action, target_type, target, actor.client_address, actor.request_id, facts
     )
+    await outbox.emit(conn, tenant_id, action, target_type, target, actor.name, facts)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

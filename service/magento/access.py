@@ -22,7 +22,7 @@ from service.magento.errors import in_magento_words, invalid_value, sign_in_fail
 from service.platform.db import Database
 from service.platform.keyspace import magento_token_attempt_keys
 from service.sessions.logins import Device, Logins
-from service.sessions.store import Sessions
+from service.sessions.revocations import SessionRevocations
 from service.tenants.scope import CustomerScope
 
 RESET_TEMPLATES = ("email_reset", "email_reminder")
@@ -34,7 +34,7 @@ class MagentoAccess:
     attempts: AttemptLimiter
     admins: Admins
     logins: Logins
-    sessions: Sessions
+    revocations: SessionRevocations
     account_passwords: AccountPasswords
     password_resets: PasswordResets
 
@@ -74,8 +74,8 @@ class MagentoAccess:
             )
         return ticket.access_token
 
-    async def revoke_customer_tokens(self, ctx: MagentoContext) -> None:
-        await self.sessions.end_all_for_account(ctx.tenant_id, ctx.calling_customer.account_id)
+    async def revoke_customer_tokens(self, ctx: MagentoContext, actor: Actor) -> None:
+        await self.revocations.end_all(actor, ctx.tenant_id, ctx.calling_customer.account_id)
 
     async def change_password(
         self, ctx: MagentoContext, actor: Actor, current_password: str, new_password: str

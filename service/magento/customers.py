@@ -15,7 +15,7 @@ import msgspec
 from service import audit
 from service.accounts import repository as accounts_repo
 from service.accounts.creation import NewAccount, insert_account
-from service.accounts.fields import account_columns, normalize_email
+from service.accounts.fields import account_columns, changed_columns, normalize_email
 from service.accounts.passwords import AccountPasswords
 from service.accounts.records import AccountChanges
 from service.accounts.service import Accounts
@@ -35,7 +35,7 @@ from service.magento.errors import (
 from service.magento.inputs import MagentoCustomerInput
 from service.magento.records import CustomerExtras, CustomerPage, MagentoCustomer, Store
 from service.magento.search import SearchCriteria, compile_criteria
-from service.platform.db import Conn, Connection, Database
+from service.platform.db import Conn, Connection, Database, returned_row
 from service.sessions.store import Sessions
 from service.tenants.transactions import tenant_transaction
 
@@ -83,6 +83,11 @@ def _extras(customer: MagentoCustomerInput, current: CustomerExtras, *, as_admin
         dob=pick("dob", customer.dob),
         gender=pick("gender", customer.gender),
     )
+
+
+def _changed_fields(before: CustomerExtras, after: CustomerExtras) -> list[str]:
+    """Names of Magento's own fields that a save changed (names only, as the audit trail keeps them)."""
+    return [name for name in before.__struct_fields__ if getattr(before, name) != getattr(after, name)]
 
 
 async def _require_customer(conn: Conn, tenant_id: int, customer_id: int) -> MagentoCustomer:
@@ -178,13 +183,15 @@ class MagentoCustomers:
             current = await _require_customer(conn, ctx.tenant_id, customer_id)
             if as_admin and customer.website_id is not None and customer.website_id != current.website_id:
                 raise InvalidInput("A customer's website cannot be changed.", code=ErrorCode.WEBSITE_CHANGE_UNSUPPORTED)
-            await self._update_account(conn, ctx.tenant_id, actor, current, customer)
+            fields = await self._update_account(conn, ctx.tenant_id, actor, current, customer)
             extras = await self._changed_extras(conn, ctx.tenant_id, current, customer, as_admin=as_admin)
             await repo.save_extras(conn, ctx.tenant_id, customer_id, extras)
             await save_addresses(conn, ctx.tenant_id, customer_id, customer, actor)
-            await audit.record(
-                conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id, {"via": "magento"}
+            fields += _changed_fields(current.extras, extras) + (
+                ["addresses"] if customer.addresses is not None else []
             )
+            details = {"via": "magento", "changed": sorted(fields)}
+            await audit.record(conn, actor, ctx.tenant_id, "account.updated", "customer_account", customer_id, details)
             changed = await _require_customer(conn, ctx.tenant_id, customer_id)
         # The customer's live sessions (Kibo or Magento) answer with the account as it is now.
         account = await accounts_repo.get_account(self.db, ctx.tenant_id, current.website_id, customer_id)
@@ -195,8 +202,9 @@ class MagentoCustomers:
     @staticmethod
     async def _update_account(
         conn: Connection, tenant_id: int, actor: Actor, current: MagentoCustomer, customer: MagentoCustomerInput
-    ) -> None:
-        account = await accounts_repo.get_account(conn, tenant_id, current.website_id, current.id)
+    ) -> list[str]:
+        """Write the account's own fields; the names of those that changed come back."""
+        account = returned_row(await accounts_repo.get_account(conn, tenant_id, current.website_id, current.id))
         try:
             columns = account_columns(_account_changes(customer), account)
         except InvalidInput as exc:
@@ -206,6 +214,7 @@ class MagentoCustomers:
                 await accounts_repo.update_account(conn, tenant_id, current.website_id, current.id, columns, actor.name)
         except asyncpg.UniqueViolationError:
             raise email_taken() from None
+        return changed_columns(columns, account)
 
     @staticmethod
     async def _changed_extras(

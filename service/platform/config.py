@@ -70,6 +70,12 @@ class Settings:
     db_pool: DatabasePool = field(default_factory=DatabasePool)
     # Off where a release runs `gatehouse migrate` once (a Kubernetes Job) instead of every replica at start.
     migrate_on_start: bool = True
+    webhook_workers: int = 1  # delivery loops in each worker process; 0: this process delivers none
+    webhook_concurrency: int = 32  # deliveries in flight per loop
+    webhook_timeout_seconds: float = 10.0
+    webhook_backoff_seconds: float = 5.0  # the first retry's delay; doubled for each further one, up to an hour
+    webhook_retry_seconds: int = 24 * 3600  # then a delivery gives up and its endpoint is marked failing
+    webhook_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL once `gatehouse serve` (or a command) has filled it in, with an embedded server's if need be."""
@@ -100,6 +106,16 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         value = int(raw)
         if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low <= value <= high:  # NaN fails both comparisons
             raise ValueError
         return value
 
@@ -245,6 +261,36 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
     ("metrics_port", "GATEHOUSE_METRICS_PORT", None, _int_in(1, 65535), "an integer between 1 and 65535"),
     ("hash_threads", "GATEHOUSE_HASH_THREADS", None, _int_in(1, 256), "an integer between 1 and 256"),
     ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, _flag, "true or false"),
+    ("webhook_workers", "GATEHOUSE_WEBHOOK_WORKERS", 1, _int_in(0, 16), "an integer between 0 and 16"),
+    ("webhook_concurrency", "GATEHOUSE_WEBHOOK_CONCURRENCY", 32, _int_in(1, 1000), "an integer between 1 and 1000"),
+    (
+        "webhook_timeout_seconds",
+        "GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS",
+        10.0,
+        _float_in(0.1, 60),
+        "seconds between 0.1 and 60",
+    ),
+    (
+        "webhook_backoff_seconds",
+        "GATEHOUSE_WEBHOOK_BACKOFF_SECONDS",
+        5.0,
+        _float_in(0.01, 3600),
+        "seconds between 0.01 and 3600",
+    ),
+    (
+        "webhook_retry_seconds",
+        "GATEHOUSE_WEBHOOK_RETRY_SECONDS",
+        24 * 3600,
+        _int_in(1, 7 * 24 * 3600),
+        "seconds between 1 and 604800",
+    ),
+    (
+        "webhook_allowed_networks",
+        "GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS",
+        (),
+        _networks,
+        "a comma-separated list of addresses or CIDR networks",
+    ),
 )
 
 

@@ -104,3 +104,40 @@ def serve_metrics(host: str, port: int) -> None:
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
     start_http_server(port, addr=host, registry=registry)
+
+
+# --- Webhooks (service.events): how far the outbox is behind, and how long an event takes to arrive -----------
+_WEBHOOK_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookMetrics:
+    outbox_depth: Gauge
+    delivery_latency: Histogram
+    attempts: Counter
+
+
+@cache
+def webhook_metrics() -> WebhookMetrics:
+    from prometheus_client import Counter, Gauge, Histogram
+
+    return WebhookMetrics(
+        outbox_depth=Gauge(
+            "gatehouse_webhook_outbox_depth",
+            "Webhook deliveries not yet delivered nor given up (due, in flight or backing off), of every tenant.",
+            multiprocess_mode="livemax",  # every delivering worker counts the same rows: one number, not a sum
+            registry=None,
+        ),
+        delivery_latency=Histogram(
+            "gatehouse_webhook_delivery_latency_seconds",
+            "From an event's commit to the 2xx answer of its delivery, retries included.",
+            buckets=_WEBHOOK_LATENCY_BUCKETS,
+            registry=None,
+        ),
+        attempts=Counter(
+            "gatehouse_webhook_attempts",
+            "Webhook delivery attempts by outcome: delivered, or failed (retried later or given up).",
+            ["outcome"],
+            registry=None,
+        ),
+    )

@@ -24,7 +24,8 @@ from service.platform.db import Database
 from service.platform.passwords import Argon2Parameters, Passwords
 from service.sessions.durations import Requested, resolve_durations
 from service.sessions.issuer import CustomerTicket, SessionIssuer
-from service.sessions.rotation import RefreshRotation
+from service.sessions.revocations import SessionRevocations
+from service.sessions.rotation import Outcome, RefreshRotation
 from service.sessions.store import Sessions
 from service.tenants.scope import CustomerScope
 from service.tenants.transactions import tenant_transaction
@@ -55,6 +56,7 @@ class Logins:
     account_passwords: AccountPasswords
     accounts: Accounts
     sessions: Sessions
+    revocations: SessionRevocations
     rotation: RefreshRotation
     lockout: Lockout
     twofactor: TwoFactor
@@ -224,6 +226,8 @@ class Logins:
         if account_id is not None:
             await self._require_account_of(app_tenant_id, refresh_token, account_id)
         result = await self.rotation.rotate(refresh_token, app_tenant_id)
+        if result.outcome is Outcome.REUSE and result.session is not None:
+            await self.revocations.reused(result.session)
         if result.session is None or result.successor is None:
             raise invalid_refresh_token()
         return await self.issuer.ticket(result.session, result.successor)
@@ -237,7 +241,7 @@ class Logins:
                 field_errors=(FieldError("accountId", "is not the account of this session"),),
             )
 
-    async def logout(self, app_tenant_id: int, refresh_token: str) -> None:
+    async def logout(self, actor: Actor, app_tenant_id: int, refresh_token: str) -> None:
         session = await self.sessions.session_for_refresh(refresh_token)
         if session is not None and session.tenant_id == app_tenant_id:
-            await self.sessions.end(session)
+            await self.revocations.end(actor, session, "logout")

@@ -55,7 +55,7 @@ if parent.state == 'retired' or s.rt ~= ARGV[1] then
   end
   redis.call('DEL', session_key)
   redis.call('SREM', account_key, s.sid)
-  return {'reuse'}
+  return {'reuse', session_raw}
 end
 local absolute_left = s.abs - now
 if absolute_left <= 0 then
@@ -85,7 +85,7 @@ return {'rotated', session_raw, now + access_ms, now + ttl}
 class Outcome(Enum):
     ROTATED = "rotated"
     GRACE = "grace"  # the parent replayed within the grace window: the same successor again
-    REUSE = "reuse"  # a retired token: its session has ended
+    REUSE = "reuse"  # a retired token: its session has ended (the result carries it, without a successor)
     INVALID = "invalid"
 
 
@@ -149,6 +149,8 @@ class RefreshRotation:
         metrics().refresh_rotations.labels(outcome.value).inc()
         if outcome is Outcome.GRACE:
             successor = _open_with(parent_token, result[4])
+        elif outcome is Outcome.REUSE:
+            return RotationResult(outcome, decode_session(result[1]))  # the session it ended, to be recorded
         elif outcome is not Outcome.ROTATED:
             return RotationResult(outcome)
         tokens = IssuedTokens(successor.access, successor.refresh, int(result[2]), int(result[3]), successor.jti)

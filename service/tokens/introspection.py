@@ -13,10 +13,12 @@ import msgspec
 
 from service.applications.behaviors import Behavior
 from service.applications.tickets import AppPrincipal, AppTickets
+from service.audit import Actor
 from service.errors import ErrorCode, Unauthenticated
 from service.platform.crypto import token_digest
 from service.platform.metrics import metrics
 from service.sessions.record import SessionRecord
+from service.sessions.revocations import SessionRevocations
 from service.sessions.store import Sessions
 from service.tokens import jwt_tokens
 from service.tokens.resolver import TokenKind, TokenResolver, kind_of
@@ -66,6 +68,7 @@ def invalid_introspection_client() -> Unauthenticated:
 class TokenIntrospection:
     app_tickets: AppTickets
     sessions: Sessions
+    revocations: SessionRevocations
     resolver: TokenResolver
     issuer_for: Callable[[int], str]
 
@@ -120,12 +123,13 @@ class TokenIntrospection:
             jti=jti,
         )
 
-    async def revoke(self, tenant_id: int, token: str) -> None:
-        """A refresh token ends its session; an active access token ends that session's access tokens."""
+    async def revoke(self, actor: Actor, tenant_id: int, token: str) -> None:
+        """A refresh token ends its session (told as `session.revoked`, reason logout); an active access token
+        ends that session's access tokens."""
         if kind_of(token) is TokenKind.CUSTOMER_REFRESH:
             session = await self.sessions.session_for_refresh(token)
             if session is not None and session.tenant_id == tenant_id:
-                await self.sessions.end(session)
+                await self.revocations.end(actor, session, "logout")
             return
         access = await self.resolver.access(token)
         if access is not None and access.session.tenant_id == tenant_id:

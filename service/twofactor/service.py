@@ -169,27 +169,23 @@ class TwoFactor:
             async with self.db.acquire() as conn:
                 await audit.record(conn, actor, tenant_id, "2fa.enrolment_failed", "customer_account", account_id)
             raise invalid_code()
-        codes = await self._new_recovery_codes(tenant_id, account_id)
-        async with self.db.acquire() as conn:
-            await audit.record(conn, actor, tenant_id, "2fa.enrolled", "customer_account", account_id)
-        return codes
+        return await self._new_recovery_codes(actor, tenant_id, account_id, "2fa.enrolled")
 
-    async def _new_recovery_codes(self, tenant_id: int, account_id: int) -> list[str]:
+    async def _new_recovery_codes(self, actor: Actor, tenant_id: int, account_id: int, action: str) -> list[str]:
+        """Fresh recovery codes, audited as `action` in their transaction (an enrolment is complete with them)."""
         codes = [totp.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
         async with tenant_transaction(self.db, tenant_id) as conn:
             await repo.replace_recovery_codes(
                 conn, tenant_id, account_id, [totp.hash_recovery_code(account_id, c) for c in codes]
             )
+            await audit.record(conn, actor, tenant_id, action, "customer_account", account_id)
         return codes
 
     async def regenerate_recovery_codes(self, actor: Actor, tenant_id: int, account_id: int) -> list[str]:
         authenticator = await repo.get_authenticator(self.db, tenant_id, account_id)
         if authenticator is None or authenticator.confirmed_at is None:
             raise NotFound("No authenticator app is enrolled.", code=ErrorCode.NO_AUTHENTICATOR)
-        codes = await self._new_recovery_codes(tenant_id, account_id)
-        async with self.db.acquire() as conn:
-            await audit.record(conn, actor, tenant_id, "2fa.recovery_codes_regenerated", "customer_account", account_id)
-        return codes
+        return await self._new_recovery_codes(actor, tenant_id, account_id, "2fa.recovery_codes_regenerated")
 
     async def disable(self, actor: Actor, tenant_id: int, account_id: int) -> None:
         async with tenant_transaction(self.db, tenant_id) as conn:

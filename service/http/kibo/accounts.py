@@ -81,15 +81,12 @@ class AccountController(KiboController):
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         for index, item in enumerate(data):  # all checked before the first is created
             check_bulk_item(item, customer, index)
-        who = app_actor(request, customer)
-        items = [
-            account_body(
-                await accounts.create_with_login(
-                    customer, who, new_account(item.account or CustomerAccount()), item.password
-                )
-            )
-            for item in data
-        ]
+        created = await accounts.import_accounts(
+            customer,
+            app_actor(request, customer),
+            [(new_account(item.account or CustomerAccount()), item.password) for item in data],
+        )
+        items = [account_body(account) for account in created]
         return kibo_response(request, collection(items, 0, len(items), len(items)), 201)
 
     @get("/", summary="List customer accounts (C7)")

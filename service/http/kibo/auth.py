@@ -17,8 +17,9 @@ from litestar.di import NamedDependency
 
 from service.applications.context import AppContext
 from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
+from service.audit import Actor
 from service.errors import ErrorCode, Forbidden, InvalidInput, Unauthenticated
-from service.http.common import Injected, bearer_token
+from service.http.common import Injected, actor, bearer_token
 from service.platform.crypto import token_digest
 from service.platform.db import MAX_ID
 from service.tenants.scope import CustomerScope
@@ -152,6 +153,11 @@ def provide_shopper(request: Request[Any, Any, Any]) -> CustomerPrincipal:
             "A customer access token is required (x-vol-user-claims or bearer).", code=ErrorCode.MISSING_USER_TOKEN
         )
     return shopper
+
+
+def shopper_actor(request: Request[Any, Any, Any], shopper: CustomerPrincipal) -> Actor:
+    """The customer acting for itself, as the audit trail names it."""
+    return actor(request, f"customer:{shopper.account_id}")
 
 
 Customer = NamedDependency[CustomerScope]

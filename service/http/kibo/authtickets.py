@@ -150,7 +150,7 @@ class AuthTicketController(KiboController):
     ) -> None:
         app = app_of(request).principal
         app.require(Behavior.AUTHTICKETS)
-        await logins.logout(app.tenant_id, refresh_token)
+        await logins.logout(actor(request, app.actor_name), app.tenant_id, refresh_token)
 
     @post(
         "/2fa/request",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import delete, get
+from litestar import Request, delete, get
 from litestar.di import Provide
 from litestar.params import FromPath
 
@@ -11,8 +13,9 @@ from service.errors import ErrorCode, NotFound
 from service.http.common import Injected
 from service.http.contract import CUSTOMER_SECURITY
 from service.http.kibo.accounts import KiboController
-from service.http.kibo.auth import Shopper, provide_shopper
+from service.http.kibo.auth import Shopper, provide_shopper, shopper_actor
 from service.http.kibo.render import kibo_datetime_ms
+from service.sessions.revocations import SessionRevocations
 from service.sessions.store import Sessions
 
 
@@ -49,12 +52,21 @@ class CustomerSessionController(KiboController):
         ]
 
     @delete("/{session_id:str}", summary="End one of the calling customer's sessions")
-    async def end_session(self, sessions: Injected[Sessions], shopper: Shopper, session_id: FromPath[str]) -> None:
+    async def end_session(
+        self,
+        request: Request[Any, Any, Any],
+        sessions: Injected[Sessions],
+        session_revocations: Injected[SessionRevocations],
+        shopper: Shopper,
+        session_id: FromPath[str],
+    ) -> None:
         session = await sessions.get(session_id)
         if session is None or session.tenant_id != shopper.tenant_id or session.account_id != shopper.account_id:
             raise NotFound("Session not found.", code=ErrorCode.SESSION_NOT_FOUND)
-        await sessions.end(session)
+        await session_revocations.end(shopper_actor(request, shopper), session, "logout")
 
     @delete("/", summary="End all of the calling customer's sessions, this one included")
-    async def end_all_sessions(self, sessions: Injected[Sessions], shopper: Shopper) -> None:
-        await sessions.end_all_for_account(shopper.tenant_id, shopper.account_id)
+    async def end_all_sessions(
+        self, request: Request[Any, Any, Any], session_revocations: Injected[SessionRevocations], shopper: Shopper
+    ) -> None:
+        await session_revocations.end_all(shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id)

@@ -11,13 +11,11 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 
 from service.accounts.passwords import AccountPasswords
-from service.audit import Actor
-from service.http.common import Id, Injected, actor
+from service.http.common import Id, Injected
 from service.http.contract import CUSTOMER_SECURITY, answers
 from service.http.kibo.accounts import KiboController
-from service.http.kibo.auth import Customer, Shopper, provide_shopper
+from service.http.kibo.auth import Customer, Shopper, provide_shopper, shopper_actor
 from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
-from service.tokens.resolver import CustomerPrincipal
 from service.twofactor.service import TwoFactor
 
 
@@ -50,7 +48,7 @@ class CustomerFactorsController(KiboController):
         self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper
     ) -> AuthenticatorEnrolment:
         enrolment = await twofactor.enroll(
-            _me(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session.login_name or ""
+            shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session.login_name or ""
         )
         return AuthenticatorEnrolment(
             secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_code_png=enrolment.qr_code_png
@@ -69,7 +67,9 @@ class CustomerFactorsController(KiboController):
         shopper: Shopper,
         data: JSONBody[AuthenticatorConfirmation],
     ) -> RecoveryCodes:
-        codes = await twofactor.confirm(_me(request, shopper), shopper.tenant_id, shopper.account_id, data.code)
+        codes = await twofactor.confirm(
+            shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id, data.code
+        )
         return RecoveryCodes(recovery_codes=codes)
 
     @post(
@@ -88,7 +88,7 @@ class CustomerFactorsController(KiboController):
         data: JSONBody[PasswordConfirmation],
     ) -> None:
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
-        await twofactor.disable(_me(request, shopper), shopper.tenant_id, shopper.account_id)
+        await twofactor.disable(shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id)
 
     @post(
         "/recovery-codes",
@@ -106,7 +106,9 @@ class CustomerFactorsController(KiboController):
         data: JSONBody[PasswordConfirmation],
     ) -> RecoveryCodes:
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
-        codes = await twofactor.regenerate_recovery_codes(_me(request, shopper), shopper.tenant_id, shopper.account_id)
+        codes = await twofactor.regenerate_recovery_codes(
+            shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id
+        )
         return RecoveryCodes(recovery_codes=codes)
 
     @get("/trusted-devices", summary="Devices that skip the second factor until they expire")
@@ -120,8 +122,4 @@ class CustomerFactorsController(KiboController):
     async def forget_trusted_device(
         self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, device_id: Id
     ) -> None:
-        await twofactor.forget_device(_me(request, shopper), shopper.tenant_id, shopper.account_id, device_id)
-
-
-def _me(request: Request[Any, Any, Any], shopper: CustomerPrincipal) -> Actor:
-    return actor(request, f"customer:{shopper.account_id}")
+        await twofactor.forget_device(shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id, device_id)

@@ -60,8 +60,10 @@ class AccessRoutes(Controller):
         security=MAGENTO_CUSTOMER_SECURITY,
         opt={"magento_acl": acl.SELF},
     )
-    async def revoke_customer_token(self, magento_access: Injected[MagentoAccess], magento: Magento) -> bool:
-        await magento_access.revoke_customer_tokens(magento)
+    async def revoke_customer_token(
+        self, request: Request[Any, Any, Any], magento_access: Injected[MagentoAccess], magento: Magento
+    ) -> bool:
+        await magento_access.revoke_customer_tokens(magento, magento_actor(request, magento))
         return True
 
     @put(

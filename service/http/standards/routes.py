@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import OpenAPIType, Schema
 
-from service.http.common import Id, Injected
+from service.http.common import Id, Injected, actor
 from service.http.contract import CLIENT_SECURITY, documented_body
 from service.http.standards.caller import caller_credentials, read_token_form
 from service.platform.config import Settings
@@ -103,6 +103,6 @@ class TenantStandardsController(Controller):
         tenant_id: Id,
     ) -> Response[None]:
         form = await read_token_form(request)
-        await introspection.authorize(tenant_id, caller_credentials(request, form))
-        await introspection.revoke(tenant_id, form.get("token", ""))
+        caller = await introspection.authorize(tenant_id, caller_credentials(request, form))
+        await introspection.revoke(actor(request, caller.actor_name), tenant_id, form.get("token", ""))
         return Response(None, status_code=200, headers={"Cache-Control": "no-store"})
