@@ -12,8 +12,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
+from service.platform.config_values import (
+    flag,
+    float_in,
+    int_in,
+    log_level,
+    mail_from,
+    networks,
+    public_url,
+    smtp_url,
+    url,
+)
 from service.platform.crypto import parse_secrets_key
 
 T = TypeVar("T")
@@ -102,77 +112,8 @@ def _read(env: Mapping[str, str], name: str, default: T, parse: Callable[[str], 
         raise ConfigError(f"{name} must be {what}, got {raw!r}") from exc
 
 
-def _int_in(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if not low <= value <= high:
-            raise ValueError
-        return value
-
-    return parse
-
-
-def _float_in(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not low <= value <= high:  # NaN fails both comparisons
-            raise ValueError
-        return value
-
-    return parse
-
-
-def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        parts = urlsplit(raw)
-        if parts.scheme not in schemes:
-            raise ValueError
-        return raw
-
-    return parse
-
-
-def _public_url(raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError
-    return raw.rstrip("/")
-
-
-def _log_level(raw: str) -> str:
-    level = raw.upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ValueError
-    return level
-
-
-def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
-
-
-def _smtp_url(raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError
-    parts.port  # noqa: B018 - raises ValueError on a malformed port
-    return raw
-
-
-def _mail_from(raw: str) -> str:
-    if "@" not in raw or "\n" in raw or "\r" in raw:
-        raise ValueError
-    return raw
-
-
-def _flag(raw: str) -> bool:
-    value = raw.lower()
-    if value not in ("true", "false", "1", "0"):
-        raise ValueError
-    return value in ("true", "1")
-
-
 def _database_pool(env: Mapping[str, str]) -> DatabasePool:
-    low = _read(env, "GATEHOUSE_DB_POOL_MIN_SIZE", 2, _int_in(0, 100), "an integer between 0 and 100")
+    low = _read(env, "GATEHOUSE_DB_POOL_MIN_SIZE", 2, int_in(0, 100), "an integer between 0 and 100")
     floor = max(low, 1)
     return DatabasePool(
         min_size=low,
@@ -180,23 +121,23 @@ def _database_pool(env: Mapping[str, str]) -> DatabasePool:
             env,
             "GATEHOUSE_DB_POOL_MAX_SIZE",
             max(low, 10),
-            _int_in(floor, 100),
+            int_in(floor, 100),
             f"an integer between {floor} and 100 (not below GATEHOUSE_DB_POOL_MIN_SIZE)",
         ),
-        transaction_pooling=_read(env, "GATEHOUSE_DB_TRANSACTION_POOLING", False, _flag, "true or false"),
+        transaction_pooling=_read(env, "GATEHOUSE_DB_TRANSACTION_POOLING", False, flag, "true or false"),
     )
 
 
 def _platform_caps(env: Mapping[str, str]) -> PlatformCaps:
     return PlatformCaps(
         max_access_token_minutes=_read(
-            env, "GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES", 24 * 60, _int_in(1, 7 * 24 * 60), "minutes between 1 and 10080"
+            env, "GATEHOUSE_MAX_ACCESS_TOKEN_MINUTES", 24 * 60, int_in(1, 7 * 24 * 60), "minutes between 1 and 10080"
         ),
         max_refresh_token_minutes=_read(
             env,
             "GATEHOUSE_MAX_REFRESH_TOKEN_MINUTES",
             90 * 24 * 60,
-            _int_in(1, 365 * 24 * 60),
+            int_in(1, 365 * 24 * 60),
             "minutes between 1 and 525600",
         ),
     )
@@ -216,26 +157,26 @@ def _bootstrap_admin(env: Mapping[str, str]) -> tuple[str | None, str | None]:
 
 # Variables that need nothing but their own value: (Settings field, variable, default, parser, what it must be).
 _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = (
-    ("workers", "GATEHOUSE_WORKERS", 1, _int_in(1, 64), "an integer between 1 and 64"),
-    ("database_url", "DATABASE_URL", None, _url(("postgres", "postgresql")), "a postgresql:// URL"),
-    ("redis_url", "REDIS_URL", None, _url(("redis", "rediss", "unix")), "a redis://, rediss:// or unix:// URL"),
-    ("admin_token_minutes", "GATEHOUSE_ADMIN_TOKEN_MINUTES", 60, _int_in(1, 24 * 60), "minutes between 1 and 1440"),
+    ("workers", "GATEHOUSE_WORKERS", 1, int_in(1, 64), "an integer between 1 and 64"),
+    ("database_url", "DATABASE_URL", None, url(("postgres", "postgresql")), "a postgresql:// URL"),
+    ("redis_url", "REDIS_URL", None, url(("redis", "rediss", "unix")), "a redis://, rediss:// or unix:// URL"),
+    ("admin_token_minutes", "GATEHOUSE_ADMIN_TOKEN_MINUTES", 60, int_in(1, 24 * 60), "minutes between 1 and 1440"),
     (
         "max_body_bytes",
         "GATEHOUSE_MAX_BODY_BYTES",
         1024 * 1024,
-        _int_in(1024, 64 * 1024 * 1024),
+        int_in(1024, 64 * 1024 * 1024),
         "bytes between 1024 and 67108864",
     ),
-    ("log_level", "GATEHOUSE_LOG_LEVEL", "INFO", _log_level, "one of DEBUG, INFO, WARNING, ERROR"),
+    ("log_level", "GATEHOUSE_LOG_LEVEL", "INFO", log_level, "one of DEBUG, INFO, WARNING, ERROR"),
     (
         "trusted_proxies",
         "GATEHOUSE_TRUSTED_PROXIES",
         (),
-        _networks,
+        networks,
         "a comma-separated list of addresses or CIDR networks",
     ),
-    ("graceful_shutdown_seconds", "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, _int_in(1, 600), "seconds between 1 and 600"),
+    ("graceful_shutdown_seconds", "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", 20, int_in(1, 600), "seconds between 1 and 600"),
     (
         "secrets_key",
         "GATEHOUSE_SECRETS_KEY",
@@ -243,52 +184,52 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         parse_secrets_key,
         "32 random bytes in base64 (openssl rand -base64 32)",
     ),
-    ("smtp_url", "SMTP_URL", None, _smtp_url, "an smtp:// or smtps:// URL with a host"),
+    ("smtp_url", "SMTP_URL", None, smtp_url, "an smtp:// or smtps:// URL with a host"),
     (
         "mail_from",
         "GATEHOUSE_MAIL_FROM",
         "Gatehouse <no-reply@localhost>",
-        _mail_from,
+        mail_from,
         "an address like 'Shop <no-reply@shop.example>'",
     ),
     (
         "default_tenant_id",
         "GATEHOUSE_DEFAULT_TENANT_ID",
         None,
-        _int_in(1, 2**31 - 1),
+        int_in(1, 2**31 - 1),
         "a tenant id (a positive integer)",
     ),
-    ("metrics_port", "GATEHOUSE_METRICS_PORT", None, _int_in(1, 65535), "an integer between 1 and 65535"),
-    ("hash_threads", "GATEHOUSE_HASH_THREADS", None, _int_in(1, 256), "an integer between 1 and 256"),
-    ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, _flag, "true or false"),
-    ("webhook_workers", "GATEHOUSE_WEBHOOK_WORKERS", 1, _int_in(0, 16), "an integer between 0 and 16"),
-    ("webhook_concurrency", "GATEHOUSE_WEBHOOK_CONCURRENCY", 32, _int_in(1, 1000), "an integer between 1 and 1000"),
+    ("metrics_port", "GATEHOUSE_METRICS_PORT", None, int_in(1, 65535), "an integer between 1 and 65535"),
+    ("hash_threads", "GATEHOUSE_HASH_THREADS", None, int_in(1, 256), "an integer between 1 and 256"),
+    ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, flag, "true or false"),
+    ("webhook_workers", "GATEHOUSE_WEBHOOK_WORKERS", 1, int_in(0, 16), "an integer between 0 and 16"),
+    ("webhook_concurrency", "GATEHOUSE_WEBHOOK_CONCURRENCY", 32, int_in(1, 1000), "an integer between 1 and 1000"),
     (
         "webhook_timeout_seconds",
         "GATEHOUSE_WEBHOOK_TIMEOUT_SECONDS",
         10.0,
-        _float_in(0.1, 60),
+        float_in(0.1, 60),
         "seconds between 0.1 and 60",
     ),
     (
         "webhook_backoff_seconds",
         "GATEHOUSE_WEBHOOK_BACKOFF_SECONDS",
         5.0,
-        _float_in(0.01, 3600),
+        float_in(0.01, 3600),
         "seconds between 0.01 and 3600",
     ),
     (
         "webhook_retry_seconds",
         "GATEHOUSE_WEBHOOK_RETRY_SECONDS",
         24 * 3600,
-        _int_in(1, 7 * 24 * 3600),
+        int_in(1, 7 * 24 * 3600),
         "seconds between 1 and 604800",
     ),
     (
         "webhook_allowed_networks",
         "GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS",
         (),
-        _networks,
+        networks,
         "a comma-separated list of addresses or CIDR networks",
     ),
 )
@@ -296,7 +237,7 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    port = _read(env, "PORT", 8080, _int_in(1, 65535), "an integer between 1 and 65535")
+    port = _read(env, "PORT", 8080, int_in(1, 65535), "an integer between 1 and 65535")
     host = _read(env, "GATEHOUSE_HOST", "127.0.0.1", str, "a host name or address")
     caps = _platform_caps(env)
     max_access, max_refresh = caps.max_access_token_minutes, caps.max_refresh_token_minutes
@@ -311,20 +252,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env,
             "GATEHOUSE_PUBLIC_URL",
             f"http://{host}:{port}",
-            _public_url,
+            public_url,
             "an absolute http(s) URL without query or fragment",
         ),
         data_dir=Path(env.get("GATEHOUSE_DATA_DIR") or ".gatehouse").resolve(),
         admin_username=admin_username,
         admin_password=admin_password,
         app_token_minutes=_read(
-            env, "GATEHOUSE_APP_TOKEN_MINUTES", 60, _int_in(1, max_access), f"minutes between 1 and {max_access}"
+            env, "GATEHOUSE_APP_TOKEN_MINUTES", 60, int_in(1, max_access), f"minutes between 1 and {max_access}"
         ),
         app_refresh_token_minutes=_read(
             env,
             "GATEHOUSE_APP_REFRESH_TOKEN_MINUTES",
             24 * 60,
-            _int_in(1, max_refresh),
+            int_in(1, max_refresh),
             f"minutes between 1 and {max_refresh}",
         ),
         caps=caps,
