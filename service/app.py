@@ -22,6 +22,7 @@ from service.http.admin.accounts import AccountAuditController
 from service.http.admin.admins import AdminTokenController, AdminUserController
 from service.http.admin.applications import ApplicationController, BehaviorController
 from service.http.admin.auth import AdminAuthentication
+from service.http.admin.imports import ImportController
 from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 from service.http.contract import SECURITY_SCHEMES, document_answers, operation_id
@@ -56,6 +57,7 @@ ADMIN_ROUTES = [
     AdminUserController,
     AccountAuditController,
     SigningKeyController,
+    ImportController,
 ]
 KIBO_ROUTES = [
     KiboTenantController,
@@ -126,9 +128,11 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await c.db.open()  # serve() has resolved DATABASE_URL and REDIS_URL before the app starts
+        c.background.spawn(c.imports.resume_unfinished(), "resume unfinished imports")
         try:
             yield
         finally:
+            await c.imports.stop()  # each running import keeps its last batch and resumes at the next start
             await c.background.drain()
             await c.redis.aclose()
             await c.db.close()

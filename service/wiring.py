@@ -8,6 +8,7 @@ dependency injection (see `service.app`).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -22,6 +23,8 @@ from service.applications.service import Applications
 from service.applications.tickets import AppTickets
 from service.audit import AuditTrail
 from service.contacts.service import Contacts
+from service.imports.runner import Hashing
+from service.imports.service import Imports
 from service.limits.attempts import AttemptLimiter
 from service.limits.lockout import Lockout
 from service.magento.access import MagentoAccess
@@ -73,6 +76,7 @@ class Capabilities:
     magento_stores: MagentoStores
     magento_customers: MagentoCustomers
     magento_access: MagentoAccess
+    imports: Imports
 
     def by_name(self) -> dict[str, Any]:
         """Each capability under its field name: the names handlers ask for."""
@@ -104,6 +108,11 @@ class _Builder:
         self.keys = KeyCache(db=self.db, box=self.box)
         self.audit_trail = AuditTrail(db=self.db)
         self.contacts = Contacts(db=self.db)
+        # Imported hashes are checked (and weak ones wrapped in Argon2id) on threads of their own, one per core.
+        cores = os.cpu_count() or 1
+        self.imports = Imports(
+            db=self.db, hashing=Hashing(ThreadPoolExecutor(cores, thread_name_prefix="import-hashes"), cores)
+        )
 
     @cached_property
     def app_tickets(self) -> AppTickets:

@@ -1,0 +1,239 @@
+"""Running a job: its spooled lines in batches, each batch one transaction with the job's counters and checkpoint.
+
+A crash rolls back the batch under way and nothing else, so the job resumes after its checkpoint, losing
+nothing and writing nothing twice. A failed line never stops the others: lines are checked before the
+transaction, and when the database still refuses a batch (a row raced in by another writer), the batch is
+written again line by line, each in a savepoint, and only the refused lines fail. A dry run writes each batch in
+a savepoint it then rolls back: the same checks, the same statements, nothing kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from service import audit
+from service.accounts.fields import duplicate
+from service.errors import ErrorCode
+from service.imports import repository as repo
+from service.imports.bulk import repository as bulk
+from service.imports.lines import LineFailure
+from service.imports.matching import Details, Existing, Found, Update, compare, match
+from service.imports.prepare import Prepared, prepare, stored_hashes
+from service.imports.records import LineError
+from service.imports.repository import BatchCounts, RunState
+from service.imports.writes import write
+from service.platform.db import Connection
+from service.tenants.repository import share_tenant
+
+BATCH_LINES = 1000
+_REFUSED = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
+_KEY_FIELDS = {"e:": ("emailAddress", ErrorCode.EMAIL_TAKEN), "u:": ("userName", ErrorCode.USERNAME_TAKEN),
+               "x:": ("externalId", ErrorCode.CONFLICT)}  # fmt: skip
+
+
+class _Undo(Exception):
+    """Not an error: how a dry run leaves its writes unmade."""
+
+
+def _undo_if(dry_run: bool) -> None:
+    if dry_run:
+        raise _Undo
+
+
+@dataclass(frozen=True, slots=True)
+class Hashing:
+    """Where imported hashes are checked and, for weak formats, wrapped: threads, off the event loop."""
+
+    executor: Executor
+    parallel: int
+
+
+@dataclass(slots=True)
+class _Plan:
+    failures: dict[int, LineFailure]
+    creates: list[Prepared] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    unchanged: list[Prepared] = field(default_factory=list)
+
+
+async def run(
+    conn: Connection, job_id: int, hashing: Hashing, on_batch: Callable[[BatchCounts], Awaitable[None]]
+) -> None:
+    """Import what is left of the job, on a connection that holds its lock; return when it has finished."""
+    job = await repo.run_state(conn, job_id)
+    while job is not None and not job.finished:
+        lines = await repo.next_lines(conn, job.id, job.checkpoint, BATCH_LINES)
+        if not lines:
+            await _finish(conn, job)
+            return
+        await on_batch(await _batch(conn, job, lines, hashing))
+        job = await repo.run_state(conn, job_id)
+
+
+async def _finish(conn: Connection, job: RunState) -> None:
+    async with conn.transaction():
+        await share_tenant(conn, job.tenant_id)
+        counts = await repo.finish(conn, job.id)
+        if counts is not None:
+            details = {"dryRun": job.dry_run, **dict(counts)}
+            await audit.record(conn, job.actor, job.tenant_id, "import.completed", "import_job", job.id, details)
+
+
+async def _batch(conn: Connection, job: RunState, lines: list[tuple[int, bytes]], hashing: Hashing) -> BatchCounts:
+    context = await bulk.load_context(conn, job.tenant_id)
+    failures: dict[int, LineFailure] = {}
+    prepared = []
+    for line_no, body in lines:
+        try:
+            prepared.append(prepare(line_no, body, context))
+        except LineFailure as failure:
+            failures[line_no] = failure
+    prepared = await _hash(prepared, failures, hashing)
+    return await _commit(conn, job, prepared, failures, lines[-1][0])
+
+
+async def _hash(prepared: list[Prepared], failures: dict[int, LineFailure], hashing: Hashing) -> list[Prepared]:
+    """Each imported hash checked and made into what is stored, in `hashing.parallel` threads at once."""
+    with_hash = [(p, p.password) for p in prepared if p.password is not None]
+    size = -(-len(with_hash) // hashing.parallel) or 1
+    chunks = [with_hash[i : i + size] for i in range(0, len(with_hash), size)]
+    loop = asyncio.get_running_loop()
+    results = await asyncio.gather(
+        *(loop.run_in_executor(hashing.executor, stored_hashes, [h for _, h in chunk]) for chunk in chunks)
+    )
+    for chunk, stored in zip(chunks, results, strict=True):
+        for (line, _), value in zip(chunk, stored, strict=True):
+            if isinstance(value, LineFailure):
+                failures[line.line_no] = value
+            else:
+                line.stored_hash = value
+    return [p for p in prepared if p.line_no not in failures]
+
+
+async def _commit(
+    conn: Connection,
+    job: RunState,
+    prepared: list[Prepared],
+    failures: dict[int, LineFailure],
+    last_line: int,
+) -> BatchCounts:
+    async with conn.transaction():
+        await share_tenant(conn, job.tenant_id)
+        plan = await _plan(conn, job, prepared, failures)
+        try:
+            _gone(plan, await _written(conn, job, plan.creates, plan.updates))
+        except _REFUSED:  # a row raced in since the lines were matched: find the lines it concerns
+            await _write_each(conn, job, plan)
+        counts = BatchCounts(last_line, len(plan.creates), len(plan.updates), len(plan.unchanged), len(failures))
+        errors = [LineError(line=n, field=f.field, code=f.code, reason=f.reason) for n, f in sorted(failures.items())]
+        kept = [*plan.creates, *(u.prepared for u in plan.updates), *plan.unchanged]
+        keys = [(p.set_id, key, p.line_no) for p in kept for key in p.keys]
+        await repo.record_batch(conn, job, counts, errors, keys)
+    return counts
+
+
+async def _plan(conn: Connection, job: RunState, prepared: list[Prepared], failures: dict[int, LineFailure]) -> _Plan:
+    """Each line matched with the account it is (or none) and compared with it; duplicates and collisions fail."""
+    seen = await repo.seen_keys(conn, job.id, [(p.set_id, key) for p in prepared for key in p.keys])
+    found = await _found(conn, job.tenant_id, prepared)
+    plan, targets = _Plan(failures), []
+    for line in prepared:
+        try:
+            _named_once(line, seen)
+            target = match(line, found)
+        except LineFailure as failure:
+            failures[line.line_no] = failure
+            continue
+        if target is None:
+            plan.creates.append(line)
+        else:
+            targets.append((line, target))
+    details = await _details(conn, job.tenant_id, [target.account.id for _, target in targets])
+    for line, target in targets:
+        update = compare(line, target, details)
+        if update is None:
+            plan.unchanged.append(line)
+        else:
+            plan.updates.append(update)
+    return plan
+
+
+def _named_once(line: Prepared, seen: dict[tuple[int, str], int]) -> None:
+    """No two lines of a job name the same account: the second is reported, never merged into the first.
+    `seen` holds the keys of earlier batches and gains this one's."""
+    for key in line.keys:
+        earlier = seen.get((line.set_id, key))
+        if earlier is not None:
+            field_name, code = _KEY_FIELDS[key[:2]]
+            raise LineFailure(field_name, f"names the same account as line {earlier}", code)
+    for key in line.keys:
+        seen[(line.set_id, key)] = line.line_no
+
+
+async def _found(conn: Connection, tenant_id: int, prepared: list[Prepared]) -> Found:
+    found: Found = {}
+    for kind in _KEY_FIELDS:
+        pairs = sorted({(p.set_id, key) for p in prepared if (key := p.key(kind)) is not None})
+        for set_id, key, account, imported in await bulk.find_accounts(conn, tenant_id, kind, pairs):
+            found.setdefault((set_id, key), []).append(Existing(account, set_id, imported))
+    return found
+
+
+async def _details(conn: Connection, tenant_id: int, account_ids: list[int]) -> Details:
+    if not account_ids:
+        return Details({}, {}, {})
+    return Details(
+        contacts=await bulk.contacts_of(conn, tenant_id, account_ids),
+        address_extras=await bulk.address_extras_of(conn, tenant_id, account_ids),
+        magento=await bulk.customer_extras_of(conn, tenant_id, account_ids),
+    )
+
+
+async def _write_each(conn: Connection, job: RunState, plan: _Plan) -> None:
+    """Each line in a savepoint of its own, so that only the lines the database refuses fail."""
+    for line in list(plan.creates):
+        try:
+            await _written(conn, job, [line], [])
+        except _REFUSED as exc:
+            plan.failures[line.line_no] = _refused(exc)
+            plan.creates.remove(line)
+    for update in list(plan.updates):
+        try:
+            _gone(plan, await _written(conn, job, [], [update]))
+        except _REFUSED as exc:
+            plan.failures[update.prepared.line_no] = _refused(exc)
+            plan.updates.remove(update)
+
+
+async def _written(conn: Connection, job: RunState, creates: list[Prepared], updates: list[Update]) -> list[Update]:
+    """Write in a savepoint, which a dry run rolls back; the updates whose account had gone."""
+    gone: list[Update] = []
+    try:
+        async with conn.transaction():
+            gone = await write(conn, job, creates, updates)
+            _undo_if(job.dry_run)
+    except _Undo:
+        pass
+    return gone
+
+
+def _gone(plan: _Plan, gone: list[Update]) -> None:
+    for update in gone:
+        reason = "names an account that was deleted during the import"
+        plan.failures[update.prepared.line_no] = LineFailure("line", reason, ErrorCode.CONFLICT)
+        plan.updates.remove(update)
+
+
+def _refused(exc: Exception) -> LineFailure:
+    """The database's refusal as a line's; its message (which may quote values) is not repeated."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        conflict = duplicate(exc)
+        field_name = "userName" if conflict.code is ErrorCode.USERNAME_TAKEN else "emailAddress"
+        return LineFailure(field_name, "belongs to another account of the customer set", conflict.code)
+    sqlstate = getattr(exc, "sqlstate", "")
+    return LineFailure("line", f"the database refused it (SQLSTATE {sqlstate})")
