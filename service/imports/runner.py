@@ -23,7 +23,7 @@ from service.imports import repository as repo
 from service.imports.bulk import repository as bulk
 from service.imports.lines import LineFailure
 from service.imports.matching import Details, Existing, Found, Update, compare, match
-from service.imports.prepare import Prepared, prepare, stored_hashes
+from service.imports.prepare import Context, Prepared, prepare, stored_hashes
 from service.imports.records import LineError
 from service.imports.repository import BatchCounts, RunState
 from service.imports.writes import write
@@ -53,6 +53,15 @@ class Hashing:
     parallel: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A batch of lines, decoded and checked: ready to be matched and written."""
+
+    last_line: int
+    prepared: list[Prepared]
+    failures: dict[int, LineFailure]
+
+
 @dataclass(slots=True)
 class _Plan:
     failures: dict[int, LineFailure]
@@ -64,15 +73,29 @@ class _Plan:
 async def run(
     conn: Connection, job_id: int, hashing: Hashing, on_batch: Callable[[BatchCounts], Awaitable[None]]
 ) -> None:
-    """Import what is left of the job, on a connection that holds its lock; return when it has finished."""
+    """Import what is left of the job, on a connection that holds its lock; return when it has finished. While
+    one batch is written, the next is read and checked in a thread: Python's share of the work overlaps the
+    database's."""
     job = await repo.run_state(conn, job_id)
-    while job is not None and not job.finished:
-        lines = await repo.next_lines(conn, job.id, job.checkpoint, BATCH_LINES)
-        if not lines:
-            await _finish(conn, job)
-            return
-        await on_batch(await _batch(conn, job, lines, hashing))
-        job = await repo.run_state(conn, job_id)
+    if job is None or job.finished:
+        return
+    upcoming = await _read(conn, job, job.checkpoint, hashing)
+    processed, analyze_at = 0, BATCH_LINES
+    while upcoming is not None:
+        batch = await upcoming
+        upcoming = await _read(conn, job, batch.last_line, hashing)
+        try:
+            counts = await _commit(conn, job, batch)
+        except BaseException:
+            if upcoming is not None:
+                upcoming.cancel()
+            raise
+        await on_batch(counts)
+        processed += counts.created + counts.updated + counts.unchanged + counts.failed
+        if processed >= analyze_at:  # after 1, 4, 16, 64... thousand lines: six times in a million
+            await repo.analyze(conn, repo.ANALYZED_WHILE_IMPORTING)
+            analyze_at *= 4
+    await _finish(conn, job)
 
 
 async def _finish(conn: Connection, job: RunState) -> None:
@@ -84,17 +107,29 @@ async def _finish(conn: Connection, job: RunState) -> None:
             await audit.record(conn, job.actor, job.tenant_id, "import.completed", "import_job", job.id, details)
 
 
-async def _batch(conn: Connection, job: RunState, lines: list[tuple[int, bytes]], hashing: Hashing) -> BatchCounts:
+async def _read(conn: Connection, job: RunState, after: int, hashing: Hashing) -> asyncio.Future[_Checked] | None:
+    """The batch of lines after line `after`, being checked in the background; None when no line is left."""
+    lines = await repo.next_lines(conn, job.id, after, BATCH_LINES)
+    if not lines:
+        return None
     context = await bulk.load_context(conn, job.tenant_id)
+    return asyncio.ensure_future(_check(lines, context, hashing))
+
+
+async def _check(lines: list[tuple[int, bytes]], context: Context, hashing: Hashing) -> _Checked:
     failures: dict[int, LineFailure] = {}
+    prepared = await asyncio.to_thread(_prepare_all, lines, context, failures)
+    return _Checked(lines[-1][0], await _hash(prepared, failures, hashing), failures)
+
+
+def _prepare_all(lines: list[tuple[int, bytes]], context: Context, failures: dict[int, LineFailure]) -> list[Prepared]:
     prepared = []
     for line_no, body in lines:
         try:
             prepared.append(prepare(line_no, body, context))
         except LineFailure as failure:
             failures[line_no] = failure
-    prepared = await _hash(prepared, failures, hashing)
-    return await _commit(conn, job, prepared, failures, lines[-1][0])
+    return prepared
 
 
 async def _hash(prepared: list[Prepared], failures: dict[int, LineFailure], hashing: Hashing) -> list[Prepared]:
@@ -115,16 +150,11 @@ async def _hash(prepared: list[Prepared], failures: dict[int, LineFailure], hash
     return [p for p in prepared if p.line_no not in failures]
 
 
-async def _commit(
-    conn: Connection,
-    job: RunState,
-    prepared: list[Prepared],
-    failures: dict[int, LineFailure],
-    last_line: int,
-) -> BatchCounts:
+async def _commit(conn: Connection, job: RunState, batch: _Checked) -> BatchCounts:
+    failures, last_line = batch.failures, batch.last_line
     async with conn.transaction():
         await share_tenant(conn, job.tenant_id)
-        plan = await _plan(conn, job, prepared, failures)
+        plan = await _plan(conn, job, batch.prepared, failures)
         try:
             _gone(plan, await _written(conn, job, plan.creates, plan.updates))
         except _REFUSED:  # a row raced in since the lines were matched: find the lines it concerns
@@ -187,9 +217,10 @@ async def _found(conn: Connection, tenant_id: int, prepared: list[Prepared]) -> 
 async def _details(conn: Connection, tenant_id: int, account_ids: list[int]) -> Details:
     if not account_ids:
         return Details({}, {}, {})
+    contacts = await bulk.contacts_of(conn, tenant_id, account_ids)
     return Details(
-        contacts=await bulk.contacts_of(conn, tenant_id, account_ids),
-        address_extras=await bulk.address_extras_of(conn, tenant_id, account_ids),
+        contacts=contacts,
+        address_extras=await bulk.address_extras_of(conn, tenant_id, [c.id for cs in contacts.values() for c in cs]),
         magento=await bulk.customer_extras_of(conn, tenant_id, account_ids),
     )
 

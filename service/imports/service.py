@@ -140,6 +140,7 @@ class Imports:
                 total = await _spool_lines(conn, tenant_id, job_id, body)
                 details = {"source": source, "dryRun": dry_run, "lines": total}
                 await audit.record(conn, actor, tenant_id, "import.started", "import_job", job_id, details)
+            await repo.analyze(conn, repo.ANALYZED_AFTER_SPOOLING)
         except BaseException:
             await conn.close()
             raise

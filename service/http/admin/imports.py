@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import QueryParameter
 
+from service.audit import AuditEvent, AuditTrail
 from service.http.admin.auth import Admin, AdminActor, AdminController
 from service.http.common import Id, Injected, StartIndex
 from service.http.contract import documented_body
@@ -52,10 +53,11 @@ class ImportController(AdminController):
         "/",
         status_code=202,
         summary="Import customer accounts from newline-delimited JSON; answers with the job that imports them",
-        description="The body is read as it streams in and kept until each line is imported, so a crash loses "
-        "nothing. Lines match existing accounts by externalId, or imported accounts by email: running a file again "
-        "updates instead of duplicating. A line that fails (invalid, or colliding with an account this import did "
-        "not make) is reported and never stops the others. `dryRun=true` checks everything and writes nothing.",
+        description="The answer's Location is the job. The body is read as it streams in and kept until each "
+        "line is imported, so a crash loses nothing. Lines match existing accounts by externalId, or imported "
+        "accounts by email: running a file again updates instead of duplicating. A line that fails (invalid, or "
+        "colliding with an account this import did not make) is reported and never stops the others. "
+        "`dryRun=true` checks everything and writes nothing.",
         operation_class=IMPORT_BODY,
         request_max_body_size=None,  # streamed: no line is held longer than it takes to spool it
     )
@@ -103,6 +105,19 @@ class ImportController(AdminController):
     ) -> LineErrorPage:
         admin.require_tenant(tenant_id, write=False)
         return await imports.errors(tenant_id, job_id, start_index, page_size)
+
+    @get("/{job_id:int}/audit-events", summary="Who started, resumed and finished an import job, with its counts")
+    async def list_import_audit_events(
+        self,
+        imports: Injected[Imports],
+        audit_trail: Injected[AuditTrail],
+        admin: Admin,
+        tenant_id: Id,
+        job_id: Id,
+    ) -> list[AuditEvent]:
+        admin.require_tenant(tenant_id, write=False)
+        await imports.get(tenant_id, job_id)  # another tenant's job is not found, like one that does not exist
+        return await audit_trail.of_import_job(tenant_id, job_id, 100)
 
     @post(
         "/{job_id:int}/resume",

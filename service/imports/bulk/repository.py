@@ -91,9 +91,9 @@ async def contacts_of(conn: Connection, tenant_id: int, account_ids: list[int]) 
     return await contacts_repo.list_for_accounts(conn, tenant_id, account_ids)
 
 
-async def address_extras_of(conn: Connection, tenant_id: int, account_ids: list[int]) -> dict[int, AddressExtras]:
-    """Magento's fields of the accounts' addresses, by contact."""
-    return await _extras_of(conn, "magento_addresses", "contact_id", AddressExtras, tenant_id, account_ids)
+async def address_extras_of(conn: Connection, tenant_id: int, contact_ids: list[int]) -> dict[int, AddressExtras]:
+    """Magento's fields of these addresses (contacts), by contact."""
+    return await _extras_of(conn, "magento_addresses", "contact_id", AddressExtras, tenant_id, contact_ids)
 
 
 async def customer_extras_of(conn: Connection, tenant_id: int, account_ids: list[int]) -> dict[int, CustomerExtras]:
@@ -102,13 +102,14 @@ async def customer_extras_of(conn: Connection, tenant_id: int, account_ids: list
 
 
 async def _extras_of(
-    conn: Connection, table: str, key: str, record: type[E], tenant_id: int, account_ids: list[int]
+    conn: Connection, table: str, key: str, record: type[E], tenant_id: int, ids: list[int]
 ) -> dict[int, E]:
+    """Rows of a Magento table by its key (the table's primary key is (tenant_id, key))."""
     names = record.__struct_fields__
     rows = await conn.fetch(
-        f"SELECT {key}, {', '.join(names)} FROM {table} WHERE tenant_id = $1 AND account_id = ANY($2::int[])",
+        f"SELECT {key}, {', '.join(names)} FROM {table} WHERE tenant_id = $1 AND {key} = ANY($2::int[])",
         tenant_id,
-        account_ids,
+        ids,
     )
     return {row[key]: record(**{name: row[name] for name in names}) for row in rows}
 
