@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test fuzz migrate openapi bench clean
+.PHONY: run test fuzz migrate openapi bench bench-import clean
 
 # The service's own dependencies (requirements.lock) are all `make run` and the image install; the test tools
 # (requirements-test.lock) come on top for `make test`.
@@ -53,6 +53,9 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python -m bench
+
+bench-import: $(STAMP)
+	@$(BIN)/python -m bench import
 
 clean:
 	rm -rf $(VENV) .gatehouse .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -17,23 +17,16 @@ import base64
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.harness import databases, log, service, write_readme_section
+
 PASSWORD = "benchmark passphrase 1"
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 class HttpConnection:
@@ -143,12 +136,6 @@ def argon2_limit(seconds: float) -> float:
     with ProcessPoolExecutor(cores) as pool:
         counts = list(pool.map(_argon2_burst, [seconds] * cores))
     return sum(counts) / seconds
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def prepare(host: str, port: int, admin: tuple[str, str], accounts: int) -> dict:
@@ -289,16 +276,12 @@ def render(results: list[Result], argon2: float, args: argparse.Namespace) -> st
     return "\n".join(rows)
 
 
-def write_readme(table: str) -> None:
-    readme = ROOT / "bench" / "README.md"
-    marker = "<!-- latest results -->"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else f"# Benchmarks\n\n{marker}\n"
-    head = text.split(marker)[0]
-    readme.write_text(f"{head}{marker}\n{table}\n", encoding="utf-8")
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench")
+    if sys.argv[1:2] == ["import"]:
+        from bench.imports import main as import_main
+
+        return import_main(sys.argv[2:])
+    parser = argparse.ArgumentParser(prog="python -m bench", epilog="python -m bench import --help: the import bench")
     parser.add_argument("--seconds", type=float, default=8, help="length of one round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per operation; the median round is reported")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
@@ -308,44 +291,13 @@ def main() -> int:
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
-
-    from service.platform.embedded import embedded_servers
-
-    with (
-        tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
-        embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
-    ):
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": urls.database_url or "",
-            "REDIS_URL": urls.redis_url or "",
-            "PORT": str(port),
-            "GATEHOUSE_WORKERS": str(args.workers),
-            "GATEHOUSE_LOG_LEVEL": "WARNING",
-            "GATEHOUSE_ADMIN_USERNAME": args.admin_user,
-            "GATEHOUSE_ADMIN_PASSWORD": args.admin_password,
-        }
-        log(f"starting Gatehouse with {args.workers} workers on port {port}")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_ready(base_url, server)
-            results = _run_loop(run(args, base_url))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with databases() as dbs, service(dbs, args.workers, (args.admin_user, args.admin_password)) as server:
+        results = _run_loop(run(args, server.base_url))
     log("measuring Argon2id verifications/s on all cores")
     table = render(results, argon2_limit(min(args.seconds, 5)), args)
     print(table)
     if not args.no_readme:
-        write_readme(table)
+        write_readme_section("<!-- latest results -->", table)
         log("wrote bench/README.md")
     failed = [r.name for r in results if r.errors]
     if failed:
@@ -361,23 +313,6 @@ def _run_loop(coroutine):  # type: ignore[no-untyped-def]
     except ImportError:
         return asyncio.run(coroutine)
     return uvloop.run(coroutine)
-
-
-def wait_ready(base_url: str, server: subprocess.Popen) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the service exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/health/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the service did not become ready")
 
 
 if __name__ == "__main__":

@@ -51,12 +51,12 @@ class Prepared:
     columns: dict[str, Any]  # the account's columns as a new account would have them
     contacts: tuple[PreparedContact, ...] | None  # None: an existing account keeps its contacts
     magento: CustomerExtras | None
-    keys: tuple[str, ...]  # what the line names ('e:' email, 'u:' user name, 'x:' externalId), normalised
+    keys: dict[str, str]  # what the line names, by kind: 'e:' email, 'u:' user name, 'x:' externalId (normalised)
     password: tuple[str, str] | None  # (hash, declared format) as sent
     stored_hash: str | None = field(default=None)  # what customer_logins will hold, once checked
 
     def key(self, kind: str) -> str | None:
-        return next((k for k in self.keys if k.startswith(kind)), None)
+        return self.keys.get(kind)
 
 
 def prepare(line_no: int, raw: bytes, context: Context) -> Prepared:
@@ -93,13 +93,9 @@ def failure_of(exc: InvalidInput, field: str) -> LineFailure:
     return LineFailure(field, exc.message, exc.code)
 
 
-def _keys(columns: dict[str, Any]) -> tuple[str, ...]:
-    named = (
-        ("e:", columns["email_normalized"]),
-        ("u:", columns["user_name_normalized"]),
-        ("x:", columns["external_id"]),
-    )
-    return tuple(kind + value for kind, value in named if value)
+def _keys(columns: dict[str, Any]) -> dict[str, str]:
+    named = {"e:": "email_normalized", "u:": "user_name_normalized", "x:": "external_id"}
+    return {kind: kind + columns[column] for kind, column in named.items() if columns[column]}
 
 
 def _contacts(contacts: tuple[ImportContact, ...]) -> tuple[PreparedContact, ...]:

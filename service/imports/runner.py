@@ -162,14 +162,14 @@ async def _commit(conn: Connection, job: RunState, batch: _Checked) -> BatchCoun
         counts = BatchCounts(last_line, len(plan.creates), len(plan.updates), len(plan.unchanged), len(failures))
         errors = [LineError(line=n, field=f.field, code=f.code, reason=f.reason) for n, f in sorted(failures.items())]
         kept = [*plan.creates, *(u.prepared for u in plan.updates), *plan.unchanged]
-        keys = [(p.set_id, key, p.line_no) for p in kept for key in p.keys]
+        keys = [(p.set_id, key, p.line_no) for p in kept for key in p.keys.values()]
         await repo.record_batch(conn, job, counts, errors, keys)
     return counts
 
 
 async def _plan(conn: Connection, job: RunState, prepared: list[Prepared], failures: dict[int, LineFailure]) -> _Plan:
     """Each line matched with the account it is (or none) and compared with it; duplicates and collisions fail."""
-    seen = await repo.seen_keys(conn, job.id, [(p.set_id, key) for p in prepared for key in p.keys])
+    seen = await repo.seen_keys(conn, job.id, [(p.set_id, key) for p in prepared for key in p.keys.values()])
     found = await _found(conn, job.tenant_id, prepared)
     plan, targets = _Plan(failures), []
     for line in prepared:
@@ -196,12 +196,12 @@ async def _plan(conn: Connection, job: RunState, prepared: list[Prepared], failu
 def _named_once(line: Prepared, seen: dict[tuple[int, str], int]) -> None:
     """No two lines of a job name the same account: the second is reported, never merged into the first.
     `seen` holds the keys of earlier batches and gains this one's."""
-    for key in line.keys:
+    for key in line.keys.values():
         earlier = seen.get((line.set_id, key))
         if earlier is not None:
             field_name, code = _KEY_FIELDS[key[:2]]
             raise LineFailure(field_name, f"names the same account as line {earlier}", code)
-    for key in line.keys:
+    for key in line.keys.values():
         seen[(line.set_id, key)] = line.line_no
 
 

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec.structs import astuple
+
 from service.accounts.repository import WRITTEN_COLUMNS
 from service.imports.bulk import repository as bulk
 from service.imports.matching import Update
 from service.imports.prepare import Prepared, PreparedContact
 from service.imports.repository import RunState
-from service.magento.records import AddressExtras, CustomerExtras
+from service.magento.records import AddressExtras
 from service.platform.db import Connection
 
 _NO_EXTRAS = AddressExtras()
@@ -37,7 +39,7 @@ async def write(conn: Connection, job: RunState, creates: list[Prepared], update
     await _write_contacts(conn, job, contacts)
     magento = [(i, p.magento) for i, p in created if p.magento is not None]
     magento += [(u.account_id, u.prepared.magento) for u in updates if u.magento and u.prepared.magento is not None]
-    rows = [(job.tenant_id, account_id, *_values(extras)) for account_id, extras in magento]
+    rows = [(job.tenant_id, account_id, *astuple(extras)) for account_id, extras in magento]
     await bulk.copy_rows(conn, "magento_customers", bulk.CUSTOMER_EXTRA_COLUMNS, rows)
     logins = [(i, p.stored_hash) for i, p in created if p.stored_hash is not None]
     logins += [
@@ -83,20 +85,13 @@ async def _write_contacts(
     for account_id, contacts in owned:
         for contact in contacts:
             contact_id = next(ids)
-            rows.append((contact_id, tenant_id, account_id, *(getattr(contact.fields, f) for f in _FIELDS), name, name))
+            rows.append((contact_id, tenant_id, account_id, *astuple(contact.fields), name, name))
             types += [(tenant_id, account_id, contact_id, kind, primary) for kind, primary in contact.types]
             if contact.extras != _NO_EXTRAS:
-                extras.append((tenant_id, account_id, contact_id, *_values(contact.extras)))
+                extras.append((tenant_id, account_id, contact_id, *astuple(contact.extras)))
     await bulk.copy_rows(conn, "customer_contacts", bulk.CONTACT_COLUMNS, rows)
     await bulk.copy_rows(conn, "customer_contact_types", bulk.CONTACT_TYPE_COLUMNS, types)
     await bulk.copy_rows(conn, "magento_addresses", bulk.ADDRESS_EXTRA_COLUMNS, extras)
-
-
-_FIELDS = bulk.CONTACT_COLUMNS[3:-2]
-
-
-def _values(extras: AddressExtras | CustomerExtras) -> tuple[Any, ...]:
-    return tuple(getattr(extras, name) for name in extras.__struct_fields__)
 
 
 def _imported(job: RunState, account_id: int, line_no: int, changed: list[str] | None) -> Sequence[Any]:
