@@ -7,7 +7,6 @@ the import's own connection. Every statement names the tenant.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -41,8 +40,8 @@ async def prepare_connection(conn: Connection) -> None:
     """The import's own connection: jsonb in binary (COPY needs it) and the temporary table updates go through."""
     await conn.set_type_codec(
         "jsonb",
-        encoder=lambda value: b"\x01" + json.dumps(value, separators=(",", ":")).encode(),  # jsonb's version 1
-        decoder=lambda data: json.loads(data[1:]),
+        encoder=lambda value: b"\x01" + msgspec.json.encode(value),  # jsonb's version byte, then the JSON
+        decoder=lambda data: msgspec.json.decode(data[1:]),
         schema="pg_catalog",
         format="binary",
     )
