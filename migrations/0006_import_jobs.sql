@@ -47,8 +47,10 @@ CREATE TABLE import_errors (
     FOREIGN KEY (tenant_id, job_id) REFERENCES import_jobs (tenant_id, id) ON DELETE CASCADE
 );
 
--- The accounts a job's lines have named so far ('e:' email, 'u:' user name, 'x:' externalId, normalised):
--- a second line naming one is reported, not merged into the first. Deleted when the job finishes.
+-- What a job's lines have named so far ('e:' email, 'u:' user name, 'x:' externalId, normalised), so that a
+-- second line naming the same account is reported, not merged into the first: the accounts lines found (updated
+-- or unchanged) and, in a dry run, those they would have made. (An account the job made says so itself, in
+-- customer_accounts.import_job_id.) Deleted when the job finishes.
 CREATE TABLE import_keys (
     tenant_id        integer NOT NULL,
     job_id           integer NOT NULL,

@@ -236,6 +236,22 @@ async def test_a_dry_run_checks_everything_and_writes_nothing(client: httpx.Asyn
     assert await account_count(client, tenant) == 2
 
 
+async def test_a_line_naming_an_account_an_earlier_batch_named_is_reported(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Lines 1 and 1002 name one account, in two batches of 1000: the second is reported, in a dry run, in the
+    first run (which made the account) and when the file runs again (which finds it)."""
+    lines = [customer(email_for(f"batch-{i}")) for i in range(1001)]
+    lines.append(customer(lines[0]["emailAddress"], lastName="Twice"))
+    for dry_run, expected in ((True, (1001, 0, 0, 1)), (False, (1001, 0, 0, 1)), (False, (0, 0, 1001, 1))):
+        job = await run_import(client, tenant, lines, dry_run=dry_run)
+        assert counts(job) == expected, job
+        [error] = job["errors"]
+        assert (error["line"], error["field"], error["code"]) == (1002, "emailAddress", "EMAIL_TAKEN"), error
+    assert (await kibo_account(client, tenant, lines[0]["emailAddress"]) or {}).get("lastName") == "Doe"
+    assert await account_count(client, tenant) == 1001
+
+
 async def test_bad_lines_are_reported_by_line_and_field_and_the_others_imported(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:

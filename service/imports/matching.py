@@ -22,7 +22,11 @@ from service.magento.records import AddressExtras, CustomerExtras
 class Existing:
     account: Account
     set_id: int
-    imported: bool  # created by an import
+    import_job_id: int | None  # the import that made it
+
+    @property
+    def imported(self) -> bool:
+        return self.import_job_id is not None
 
     @property
     def has_login(self) -> bool:

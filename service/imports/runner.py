@@ -166,7 +166,7 @@ async def _commit(conn: Connection, job: RunState, batch: _Checked) -> BatchCoun
             await _write_each(conn, job, plan)
         counts = BatchCounts(last_line, len(plan.creates), len(plan.updates), len(plan.unchanged), len(failures))
         errors = [LineError(line=n, field=f.field, code=f.code, reason=f.reason) for n, f in sorted(failures.items())]
-        kept = [*plan.creates, *(u.prepared for u in plan.updates), *plan.unchanged]
+        kept = [*(plan.creates if job.dry_run else []), *(u.prepared for u in plan.updates), *plan.unchanged]
         keys = [(p.set_id, key, p.line_no) for p in kept for key in p.keys.values()]
         await repo.record_batch(conn, job, counts, errors, keys)
     return counts
@@ -180,6 +180,7 @@ async def _plan(conn: Connection, job: RunState, prepared: list[Prepared], failu
     for line in prepared:
         try:
             _named_once(line, seen)
+            _not_made_by(job, line, found)
             target = match(line, found)
         except LineFailure as failure:
             failures[line.line_no] = failure
@@ -199,8 +200,10 @@ async def _plan(conn: Connection, job: RunState, prepared: list[Prepared], failu
 
 
 def _named_once(line: Prepared, seen: dict[tuple[int, str], int]) -> None:
-    """No two lines of a job name the same account: the second is reported, never merged into the first.
-    `seen` holds the keys of earlier batches and gains this one's."""
+    """No two lines of a job name the same account: the second is reported, never merged into the first. `seen`
+    holds the keys of this batch's lines so far, and those of earlier batches' lines that found their account
+    (updated or unchanged) or, in a dry run, would have made it; an account an earlier batch made carries the
+    job (`_not_made_by`), which spares a key row for each new account."""
     for key in line.keys.values():
         earlier = seen.get((line.set_id, key))
         if earlier is not None:
@@ -210,12 +213,21 @@ def _named_once(line: Prepared, seen: dict[tuple[int, str], int]) -> None:
         seen[(line.set_id, key)] = line.line_no
 
 
+def _not_made_by(job: RunState, line: Prepared, found: Found) -> None:
+    for kind, key in line.keys.items():
+        for owner in found.get((line.set_id, key), []):
+            if owner.import_job_id == job.id:
+                field_name, code = _KEY_FIELDS[kind]
+                reason = f"names account {owner.account.id}, which an earlier line of this import made"
+                raise LineFailure(field_name, reason, code)
+
+
 async def _found(conn: Connection, tenant_id: int, prepared: list[Prepared]) -> Found:
     found: Found = {}
     for kind in _KEY_FIELDS:
         pairs = sorted({(p.set_id, key) for p in prepared if (key := p.key(kind)) is not None})
-        for set_id, key, account, imported in await bulk.find_accounts(conn, tenant_id, kind, pairs):
-            found.setdefault((set_id, key), []).append(Existing(account, set_id, imported))
+        for set_id, key, account, job_id in await bulk.find_accounts(conn, tenant_id, kind, pairs):
+            found.setdefault((set_id, key), []).append(Existing(account, set_id, job_id))
     return found
 
 

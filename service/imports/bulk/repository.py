@@ -63,14 +63,15 @@ async def allocate_ids(conn: Connection, table: str, count: int) -> list[int]:
 
 async def find_accounts(
     conn: Connection, tenant_id: int, kind: str, pairs: list[tuple[int, str]]
-) -> list[tuple[int, str, Account, bool]]:
-    """The accounts named by (customer set id, key) pairs of one kind: (set id, key, account, imported?)."""
+) -> list[tuple[int, str, Account, int | None]]:
+    """The accounts named by (customer set id, key) pairs of one kind: (set id, key, account, the import job that
+    made it)."""
     if not pairs:
         return []
     column = _KEY_COLUMNS[kind]
     rows = await conn.fetch(
         f"""SELECT {ACCOUNT_COLUMNS}, a.customer_set_id AS match_set_id, k.key AS match_key,
-                   a.import_job_id IS NOT NULL AS imported
+                   a.import_job_id
             {ACCOUNT_FROM} JOIN unnest($2::int[], $3::text[]) AS k(set_id, key)
                 ON a.customer_set_id = k.set_id AND {column} = substr(k.key, 3)
             WHERE a.tenant_id = $1 ORDER BY a.id""",
@@ -81,8 +82,8 @@ async def find_accounts(
     found = []
     for row in rows:
         values = dict(row)
-        set_id, key, imported = values.pop("match_set_id"), values.pop("match_key"), values.pop("imported")
-        found.append((set_id, key, Account(**values), imported))
+        set_id, key, job_id = values.pop("match_set_id"), values.pop("match_key"), values.pop("import_job_id")
+        found.append((set_id, key, Account(**values), job_id))
     return found
 
 
