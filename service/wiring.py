@@ -110,9 +110,8 @@ class _Builder:
         self.contacts = Contacts(db=self.db)
         # Imported hashes are checked (and weak ones wrapped in Argon2id) on threads of their own, one per core.
         cores = os.cpu_count() or 1
-        self.imports = Imports(
-            db=self.db, hashing=Hashing(ThreadPoolExecutor(cores, thread_name_prefix="import-hashes"), cores)
-        )
+        hashing = Hashing(ThreadPoolExecutor(cores, thread_name_prefix="import-hashes"), cores)
+        self.imports = Imports(db=self.db, hashing=hashing, sessions=self.sessions)
 
     @cached_property
     def app_tickets(self) -> AppTickets:

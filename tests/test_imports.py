@@ -222,6 +222,35 @@ async def test_running_a_file_again_updates_instead_of_duplicating(
     assert (await kibo_account(client, tenant, lines[2]["emailAddress"]) or {}).get("externalId") == "crm-3"
 
 
+async def test_sessions_of_an_account_an_import_changes_follow_it(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """As after any change to an account: its live sessions answer with the account as it is now, and end when an
+    import deactivates it."""
+    email = email_for("session")
+    assert counts(await run_import(client, tenant, [customer(email, ARGON2ID[0])])) == (1, 0, 0, 0)
+    signed_in = await login(client, tenant, email, ARGON2ID[0]["password"])
+    assert signed_in.status_code == 200, signed_in.text
+
+    assert counts(await run_import(client, tenant, [customer(email, firstName="Janet")])) == (0, 1, 0, 0)
+    refreshed = await client.put(
+        "/api/commerce/customer/authtickets/refresh",
+        params={"refreshToken": signed_in.json()["refreshToken"]},
+        headers=tenant.app_headers,
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["customerAccount"]["firstName"] == "Janet"
+
+    assert counts(await run_import(client, tenant, [customer(email, isActive=False)])) == (0, 1, 0, 0)
+    ended = await client.put(
+        "/api/commerce/customer/authtickets/refresh",
+        params={"refreshToken": refreshed.json()["refreshToken"]},
+        headers=tenant.app_headers,
+    )
+    assert_kibo_error(ended, 401)
+    assert_kibo_error(await login(client, tenant, email, ARGON2ID[0]["password"]), 401, "INVALID_CREDENTIALS")
+
+
 async def test_a_dry_run_checks_everything_and_writes_nothing(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
     good = [email_for("dry") for _ in range(2)]
     lines = [customer(good[0], ARGON2ID[0]), customer(good[1]), customer(good[0]), {"emailAddress": "nope"}]

@@ -46,6 +46,8 @@ class BatchCounts:
     updated: int
     unchanged: int
     failed: int
+    changed_accounts: tuple[int, ...] = ()  # updated and kept (not a dry run): their live sessions follow
+    deactivated_accounts: tuple[int, ...] = ()  # among them, those no longer active: their sessions end
 
 
 async def insert_job(conn: Connection, tenant_id: int, source: str, dry_run: bool, actor: Actor) -> int:

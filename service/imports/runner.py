@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -22,7 +22,8 @@ from service.errors import ErrorCode
 from service.imports import repository as repo
 from service.imports.bulk import repository as bulk
 from service.imports.lines import LineFailure
-from service.imports.matching import Details, Existing, Found, Update, compare, match
+from service.imports.matching import Update
+from service.imports.planning import Plan, plan_batch
 from service.imports.prepare import Context, Prepared, prepare, stored_hashes
 from service.imports.records import LineError
 from service.imports.repository import BatchCounts, RunState
@@ -33,8 +34,6 @@ from service.tenants.repository import share_tenant
 BATCH_LINES = 1000
 _SLICE = 25  # lines checked between two turns of the event loop
 _REFUSED = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
-_KEY_FIELDS = {"e:": ("emailAddress", ErrorCode.EMAIL_TAKEN), "u:": ("userName", ErrorCode.USERNAME_TAKEN),
-               "x:": ("externalId", ErrorCode.CONFLICT)}  # fmt: skip
 
 
 class _Undo(Exception):
@@ -61,14 +60,6 @@ class _Checked:
     last_line: int
     prepared: list[Prepared]
     failures: dict[int, LineFailure]
-
-
-@dataclass(slots=True)
-class _Plan:
-    failures: dict[int, LineFailure]
-    creates: list[Prepared] = field(default_factory=list)
-    updates: list[Update] = field(default_factory=list)
-    unchanged: list[Prepared] = field(default_factory=list)
 
 
 async def run(
@@ -159,12 +150,12 @@ async def _commit(conn: Connection, job: RunState, batch: _Checked) -> BatchCoun
     failures, last_line = batch.failures, batch.last_line
     async with conn.transaction():
         await share_tenant(conn, job.tenant_id)
-        plan = await _plan(conn, job, batch.prepared, failures)
+        plan = await plan_batch(conn, job, batch.prepared, failures)
         try:
             _gone(plan, await _written(conn, job, plan.creates, plan.updates))
         except _REFUSED:  # a row raced in since the lines were matched: find the lines it concerns
             await _write_each(conn, job, plan)
-        counts = BatchCounts(last_line, len(plan.creates), len(plan.updates), len(plan.unchanged), len(failures))
+        counts = _counts(job, plan, last_line)
         errors = [LineError(line=n, field=f.field, code=f.code, reason=f.reason) for n, f in sorted(failures.items())]
         kept = [*(plan.creates if job.dry_run else []), *(u.prepared for u in plan.updates), *plan.unchanged]
         keys = [(p.set_id, key, p.line_no) for p in kept for key in p.keys.values()]
@@ -172,77 +163,21 @@ async def _commit(conn: Connection, job: RunState, batch: _Checked) -> BatchCoun
     return counts
 
 
-async def _plan(conn: Connection, job: RunState, prepared: list[Prepared], failures: dict[int, LineFailure]) -> _Plan:
-    """Each line matched with the account it is (or none) and compared with it; duplicates and collisions fail."""
-    seen = await repo.seen_keys(conn, job.id, [(p.set_id, key) for p in prepared for key in p.keys.values()])
-    found = await _found(conn, job.tenant_id, prepared)
-    plan, targets = _Plan(failures), []
-    for line in prepared:
-        try:
-            _named_once(line, seen)
-            _not_made_by(job, line, found)
-            target = match(line, found)
-        except LineFailure as failure:
-            failures[line.line_no] = failure
-            continue
-        if target is None:
-            plan.creates.append(line)
-        else:
-            targets.append((line, target))
-    details = await _details(conn, job.tenant_id, [target.account.id for _, target in targets])
-    for line, target in targets:
-        update = compare(line, target, details)
-        if update is None:
-            plan.unchanged.append(line)
-        else:
-            plan.updates.append(update)
-    return plan
-
-
-def _named_once(line: Prepared, seen: dict[tuple[int, str], int]) -> None:
-    """No two lines of a job name the same account: the second is reported, never merged into the first. `seen`
-    holds the keys of this batch's lines so far, and those of earlier batches' lines that found their account
-    (updated or unchanged) or, in a dry run, would have made it; an account an earlier batch made carries the
-    job (`_not_made_by`), which spares a key row for each new account."""
-    for key in line.keys.values():
-        earlier = seen.get((line.set_id, key))
-        if earlier is not None:
-            field_name, code = _KEY_FIELDS[key[:2]]
-            raise LineFailure(field_name, f"names the same account as line {earlier}", code)
-    for key in line.keys.values():
-        seen[(line.set_id, key)] = line.line_no
-
-
-def _not_made_by(job: RunState, line: Prepared, found: Found) -> None:
-    for kind, key in line.keys.items():
-        for owner in found.get((line.set_id, key), []):
-            if owner.import_job_id == job.id:
-                field_name, code = _KEY_FIELDS[kind]
-                reason = f"names account {owner.account.id}, which an earlier line of this import made"
-                raise LineFailure(field_name, reason, code)
-
-
-async def _found(conn: Connection, tenant_id: int, prepared: list[Prepared]) -> Found:
-    found: Found = {}
-    for kind in _KEY_FIELDS:
-        pairs = sorted({(p.set_id, key) for p in prepared if (key := p.key(kind)) is not None})
-        for set_id, key, account, job_id in await bulk.find_accounts(conn, tenant_id, kind, pairs):
-            found.setdefault((set_id, key), []).append(Existing(account, set_id, job_id))
-    return found
-
-
-async def _details(conn: Connection, tenant_id: int, account_ids: list[int]) -> Details:
-    if not account_ids:
-        return Details({}, {}, {})
-    contacts = await bulk.contacts_of(conn, tenant_id, account_ids)
-    return Details(
-        contacts=contacts,
-        address_extras=await bulk.address_extras_of(conn, tenant_id, [c.id for cs in contacts.values() for c in cs]),
-        magento=await bulk.customer_extras_of(conn, tenant_id, account_ids),
+def _counts(job: RunState, plan: Plan, last_line: int) -> BatchCounts:
+    changed = () if job.dry_run else tuple(u.account_id for u in plan.updates)
+    deactivated = tuple(u.account_id for u in plan.updates if "is_active" in u.changed and not u.columns["is_active"])
+    return BatchCounts(
+        last_line,
+        len(plan.creates),
+        len(plan.updates),
+        len(plan.unchanged),
+        len(plan.failures),
+        changed_accounts=changed,
+        deactivated_accounts=() if job.dry_run else deactivated,
     )
 
 
-async def _write_each(conn: Connection, job: RunState, plan: _Plan) -> None:
+async def _write_each(conn: Connection, job: RunState, plan: Plan) -> None:
     """Each line in a savepoint of its own, so that only the lines the database refuses fail."""
     for line in list(plan.creates):
         try:
@@ -270,7 +205,7 @@ async def _written(conn: Connection, job: RunState, creates: list[Prepared], upd
     return gone
 
 
-def _gone(plan: _Plan, gone: list[Update]) -> None:
+def _gone(plan: Plan, gone: list[Update]) -> None:
     for update in gone:
         reason = "names an account that was deleted during the import"
         plan.failures[update.prepared.line_no] = LineFailure("line", reason, ErrorCode.CONFLICT)

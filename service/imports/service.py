@@ -18,12 +18,14 @@ from service import audit
 from service.audit import SYSTEM, Actor
 from service.errors import Conflict, ErrorCode, NotFound
 from service.imports import repository as repo
+from service.imports.bulk import repository as bulk
 from service.imports.bulk.repository import prepare_connection
 from service.imports.ndjson import numbered_lines
 from service.imports.records import ImportJob, ImportJobPage, ImportSource, ImportStatus, LineErrorPage
 from service.imports.repository import BatchCounts
 from service.imports.runner import Hashing, run
 from service.platform.db import Connection, Database
+from service.sessions.store import Sessions
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 
@@ -45,6 +47,7 @@ def _finished() -> Conflict:
 class Imports:
     db: Database
     hashing: Hashing
+    sessions: Sessions
     _running: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(
@@ -179,7 +182,8 @@ class Imports:
     ) -> None:
         """Run the job to its end, then let its connection (and lock) go."""
 
-        async def report(_: BatchCounts) -> None:
+        async def report(counts: BatchCounts) -> None:
+            await self._sessions_follow(tenant_id, counts)
             if on_batch is not None:
                 on_batch(await self.get(tenant_id, job_id))
 
@@ -187,6 +191,15 @@ class Imports:
             await run(conn, job_id, self.hashing, report)
         finally:
             await conn.close(timeout=5)
+
+    async def _sessions_follow(self, tenant_id: int, counts: BatchCounts) -> None:
+        """As after any account change: a deactivated account's sessions end, the others' answer with the account
+        as it is now. Only accounts a batch updated (new ones have no sessions)."""
+        for account_id in counts.deactivated_accounts:
+            await self.sessions.end_all_for_account(tenant_id, account_id)
+        changed = [i for i in counts.changed_accounts if i not in counts.deactivated_accounts]
+        for account in await bulk.accounts_by_id(self.db, tenant_id, changed) if changed else []:
+            await self.sessions.update_account(tenant_id, account)
 
 
 async def _spool_lines(conn: Connection, tenant_id: int, job_id: int, body: AsyncIterable[bytes]) -> int:

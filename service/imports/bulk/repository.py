@@ -17,7 +17,7 @@ from service.accounts.repository import ACCOUNT_COLUMNS, ACCOUNT_FROM, WRITTEN_C
 from service.contacts import repository as contacts_repo
 from service.imports.prepare import Context, Site
 from service.magento.records import AddressExtras, CustomerExtras
-from service.platform.db import Connection
+from service.platform.db import Conn, Connection
 
 Row = Sequence[Any]
 E = TypeVar("E", bound=msgspec.Struct)
@@ -85,6 +85,15 @@ async def find_accounts(
         set_id, key, job_id = values.pop("match_set_id"), values.pop("match_key"), values.pop("import_job_id")
         found.append((set_id, key, Account(**values), job_id))
     return found
+
+
+async def accounts_by_id(conn: Conn, tenant_id: int, account_ids: list[int]) -> list[Account]:
+    rows = await conn.fetch(
+        f"SELECT {ACCOUNT_COLUMNS} {ACCOUNT_FROM} WHERE a.tenant_id = $1 AND a.id = ANY($2::int[])",
+        tenant_id,
+        account_ids,
+    )
+    return [Account(**dict(row)) for row in rows]
 
 
 async def contacts_of(conn: Connection, tenant_id: int, account_ids: list[int]) -> dict[int, list[Contact]]:
