@@ -11,6 +11,8 @@ import asyncio
 import csv
 import io
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -393,54 +395,67 @@ async def test_who_may_import_and_what_the_api_refuses(
 # --- crashes --------------------------------------------------------------------------------------
 
 
-async def _kill_when_running(client: httpx.AsyncClient, tenant: TenantFixture, job_id: int, past: int, service) -> int:
-    """SIGKILL the service running the job once it has committed more than `past` lines; the line reached."""
+async def _kill_when_running(
+    client: httpx.AsyncClient, tenant: TenantFixture, job_id: int, past: int, process: subprocess.Popen
+) -> int:
+    """SIGKILL the process running the job once it has committed more than `past` lines; the line reached."""
     deadline = time.monotonic() + 120
     while True:
-        job = (await client.get(f"{service.base_url}/admin/v1/tenants/{tenant.id}/imports/{job_id}",
-                                headers=tenant.admin_headers)).json()  # fmt: skip
+        job = (await client.get(f"/admin/v1/tenants/{tenant.id}/imports/{job_id}", headers=tenant.admin_headers)).json()
         if job["status"] == "running" and job["linesRead"] > past:
-            service.process.kill()
-            service.process.wait()
+            process.kill()
+            process.wait()
             return job["linesRead"]
         assert job["status"] != "completed" and time.monotonic() < deadline, job
         await asyncio.sleep(0.02)
 
 
+def _resume_from_the_command_line(env: dict[str, str], tenant_id: int, job_id: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "service", "import", "resume", "--tenant-id", str(tenant_id), str(job_id)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def test_an_import_survives_crashes_and_resumes_where_it_stopped(
     client: httpx.AsyncClient, tenant: TenantFixture, servers: Servers, tmp_path: Path
 ) -> None:
-    total = 20_000
+    """SIGKILL three times mid-import: resumed by a service that starts, by the command line, by POST …/resume."""
+    total = 30_000
     prefix = unique("crash")
     lines = [{"emailAddress": f"{prefix}-{i}@example.com", "externalId": f"{prefix}-{i}"} for i in range(total)]
     first = start_service(servers, tmp_path / "first.log")
     answer = await start(client, tenant, lines, base=first.base_url)
     assert answer.status_code == 202, answer.text
     job_id = answer.json()["id"]
-    reached = await _kill_when_running(client, tenant, job_id, 1000, first)
+    reached = await _kill_when_running(client, tenant, job_id, 1000, first.process)
 
     interrupted = await wait_for(client, tenant, job_id, "interrupted", seconds=20)
     assert reached <= interrupted["linesRead"] < total and interrupted["finishedAt"] is None
     second = start_service(servers, tmp_path / "second.log")  # a process that starts resumes what nobody runs
-    reached = await _kill_when_running(client, tenant, job_id, interrupted["linesRead"] + 1000, second)
+    reached = await _kill_when_running(client, tenant, job_id, interrupted["linesRead"] + 1000, second.process)
+
+    interrupted = await wait_for(client, tenant, job_id, "interrupted", seconds=20)
+    cli = _resume_from_the_command_line(second.env, tenant.id, job_id)
+    reached = await _kill_when_running(client, tenant, job_id, interrupted["linesRead"] + 1000, cli)
     assert reached < total
 
     await wait_for(client, tenant, job_id, "interrupted", seconds=20)
-    resumed = await client.post(f"/admin/v1/tenants/{tenant.id}/imports/{job_id}/resume", headers=tenant.admin_headers)
-    assert resumed.status_code == 202, resumed.text
+    url = f"/admin/v1/tenants/{tenant.id}/imports/{job_id}"
+    resumed = await client.post(f"{url}/resume", headers=tenant.admin_headers)
+    assert resumed.status_code == 202 and resumed.json()["status"] == "running", resumed.text
     done = await wait_for(client, tenant, job_id)
     assert counts(done) == (total, 0, 0, 0) and done["linesRead"] == total
     assert await account_count(client, tenant) == total  # nothing lost, nothing twice
     trail = await audit_trail(client, tenant, f"imports/{job_id}")
     assert [(e["action"], e["actor"]) for e in trail] == [
-        ("import.started", done["createdBy"]), ("import.resumed", "system"), ("import.resumed", done["createdBy"]),
-        ("import.completed", done["createdBy"]),
+        ("import.started", done["createdBy"]), ("import.resumed", "system"), ("import.resumed", "cli"),
+        ("import.resumed", done["createdBy"]), ("import.completed", done["createdBy"]),
     ]  # fmt: skip
     boundary = await kibo_account(client, tenant, f"{prefix}-{reached}@example.com")
     assert boundary is not None
     assert [e["action"] for e in await audit_trail(client, tenant, f"accounts/{boundary['id']}")] == [
         "account.imported"
     ]
+    assert_problem(await client.post(f"{url}/resume", headers=tenant.admin_headers), 409, "IMPORT_FINISHED")
 
 
 # --- the command line ----------------------------------------------------------------------------
