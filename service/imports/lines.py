@@ -8,7 +8,7 @@ the line. A line that repeats a key in one object fails too, as a body that does
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
@@ -111,29 +111,33 @@ def decode_line(raw: bytes) -> ImportLine:
     if raw == TOO_LONG:
         raise LineFailure("line", f"is longer than {MAX_LINE_BYTES} bytes", ErrorCode.MALFORMED_REQUEST)
     try:
-        decoded = msgspec.structs.asdict(_DECODER.decode(raw))
+        decoded: Any = _DECODER.decode(raw)
         loads_with_unique_keys(raw)  # msgspec keeps the last of a repeated key; refuse such a line instead
     except msgspec.ValidationError as exc:
         reason, _, path = str(exc).partition(" - at `$")
         raise LineFailure(path.strip("`.") or "line", reason) from None
     except (msgspec.DecodeError, RepeatedKey, UnicodeDecodeError, RecursionError) as exc:
         raise LineFailure("line", f"is not a JSON object: {exc}", ErrorCode.MALFORMED_REQUEST) from None
-    contacts = decoded["contacts"]
+    contacts, magento = decoded.contacts, decoded.magento
     return ImportLine(
-        changes=AccountChanges(**{name: decoded[name] for name in AccountChanges.__struct_fields__}),
-        customer_set=decoded["customer_set"],
-        contacts=None if contacts is None else tuple(_contact(msgspec.structs.asdict(c)) for c in contacts),
-        magento=None if decoded["magento"] is None else msgspec.structs.asdict(decoded["magento"]),
-        password_hash=decoded["password_hash"],
-        password_hash_format=decoded["password_hash_format"],
+        changes=_as(AccountChanges, decoded),
+        customer_set=decoded.customer_set,
+        contacts=None if contacts is None else tuple(_contact(contact) for contact in contacts),
+        magento=None if magento is None else msgspec.structs.asdict(magento),
+        password_hash=decoded.password_hash,
+        password_hash_format=decoded.password_hash_format,
     )
 
 
-def _contact(values: dict[str, Any]) -> ImportContact:
-    fields = ContactFields(**{name: values[name] for name in ContactFields.__struct_fields__})
-    types = tuple((t.name, t.is_primary) for t in values["types"] or ())
-    extras = values["magento"]
-    return ImportContact(
-        contact=NewContact(fields=fields, types=types),
-        extras=AddressExtras(**msgspec.structs.asdict(extras)) if extras is not None else AddressExtras(),
-    )
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+def _as(record: type[R], wire: Any) -> R:
+    """A wire struct as the record whose fields it carries (and more)."""
+    return msgspec.convert(wire, record, from_attributes=True)
+
+
+def _contact(wire: Any) -> ImportContact:
+    types = tuple((t.name, t.is_primary) for t in wire.types or ())
+    extras = _as(AddressExtras, wire.magento) if wire.magento is not None else AddressExtras()
+    return ImportContact(contact=NewContact(fields=_as(ContactFields, wire), types=types), extras=extras)

@@ -100,6 +100,6 @@ def _imported(job: RunState, account_id: int, line_no: int, changed: list[str] |
         details["changed"] = changed
     actor = job.actor
     return (
-        job.tenant_id, actor.name, "account.imported", "customer_account", str(account_id), actor.client_address,
+        job.tenant_id, actor.name, "account.imported", "customer_account", str(account_id), job.client_ip,
         actor.request_id, details,
     )  # fmt: skip
