@@ -19,7 +19,7 @@ import msgspec
 
 from service.cli.common import CLI_ACTOR, servers, with_capabilities
 from service.imports.magento_csv import MagentoExport
-from service.imports.records import ImportJob, ImportSource
+from service.imports.records import ImportJob, ImportSource, LineError
 from service.platform.config import Settings
 from service.wiring import Capabilities
 
@@ -52,7 +52,7 @@ def add_import_commands(commands: Any, json_flag: argparse.ArgumentParser, tenan
 def cmd_import_ndjson(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.is_file():
         raise ValueError(f"{args.file}: no such file")
-    return _import(args, settings, ImportSource.NDJSON, _file_chunks(args.file), [])
+    return _import(args, settings, ImportSource.NDJSON, _file_chunks(args.file), None)
 
 
 def cmd_import_magento(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,35 +61,39 @@ def cmd_import_magento(args: argparse.Namespace, settings: Settings) -> int:
             raise ValueError(f"{path}: no such file")
     website_map = dict(_mapping(entry) for entry in args.website_map)
     export = MagentoExport(args.customers, args.addresses, website_map)
-    return _import(args, settings, ImportSource.MAGENTO, _chunks_of(export.lines()), export.orphans)
+    return _import(args, settings, ImportSource.MAGENTO, _chunks_of(export.lines()), export)
 
 
 def cmd_import_resume(args: argparse.Namespace, settings: Settings) -> int:
     progress = _Progress(args)
 
-    async def work(c: Capabilities) -> tuple[ImportJob, list[Any]]:
+    async def work(c: Capabilities) -> int:
         job = await c.imports.resume_here(args.tenant_id, CLI_ACTOR, args.job_id, progress.show)
-        return job, await _all_errors(c, job)
+        return await progress.summary(c, job, None)
 
     with servers(settings, with_redis=False) as ready:
-        job, errors = with_capabilities(ready, work)
-    return progress.summary(job, errors, [])
+        code: int = with_capabilities(ready, work)
+    return code
 
 
 def _import(
-    args: argparse.Namespace, settings: Settings, source: ImportSource, body: AsyncIterator[bytes], orphans: list[int]
+    args: argparse.Namespace,
+    settings: Settings,
+    source: ImportSource,
+    body: AsyncIterator[bytes],
+    export: MagentoExport | None,
 ) -> int:
     progress = _Progress(args)
 
-    async def work(c: Capabilities) -> tuple[ImportJob, list[Any]]:
+    async def work(c: Capabilities) -> int:
         job = await c.imports.run_here(
             args.tenant_id, CLI_ACTOR, body, source=source, dry_run=args.dry_run, on_batch=progress.show
         )
-        return job, await _all_errors(c, job)
+        return await progress.summary(c, job, export)  # the export knows its orphans once every customer is read
 
     with servers(settings, with_redis=False) as ready:
-        job, errors = with_capabilities(ready, work)
-    return progress.summary(job, errors, orphans)  # the orphans are known once every customer is read
+        code: int = with_capabilities(ready, work)
+    return code
 
 
 def _mapping(entry: str) -> tuple[str, str]:
@@ -121,14 +125,16 @@ async def _chunks_of(lines: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield data
 
 
-async def _all_errors(c: Capabilities, job: ImportJob) -> list[Any]:
-    errors: list[Any] = []
-    while len(errors) < job.failed:
-        page = await c.imports.errors(job.tenant_id, job.id, len(errors), 1000)
+async def _errors(c: Capabilities, job: ImportJob) -> AsyncIterator[LineError]:
+    """Every line error of the job, a page at a time: a million of them are never held at once."""
+    offset = 0
+    while offset < job.failed:
+        page = await c.imports.errors(job.tenant_id, job.id, offset, 1000)
         if not page.items:
-            break
-        errors += page.items
-    return errors
+            return
+        for error in page.items:
+            yield error
+        offset += len(page.items)
 
 
 class _Progress:
@@ -146,20 +152,34 @@ class _Progress:
         sys.stderr.write(f"\r[{bar:<30}] {share:4.0%} {job.lines_read}/{job.lines_total} lines, {_counts(job)}")
         sys.stderr.flush()
 
-    def summary(self, job: ImportJob, errors: list[Any], orphans: list[int]) -> int:
+    async def summary(self, c: Capabilities, job: ImportJob, export: MagentoExport | None) -> int:
+        """The job and every line error (as JSON with --json); the exit code: 1 when a line failed or, from a
+        Magento export, an address row named no customer."""
         if self.live:
             sys.stderr.write("\n")
+        orphans, rows = (export.orphan_count, export.orphans) if export is not None else (0, [])
         if self.json:
-            body = {**msgspec.to_builtins(job), "errors": msgspec.to_builtins(errors), "orphanAddressRows": orphans}
-            print(json.dumps(body, indent=2))
+            await _print_json(c, job, {"orphanAddresses": orphans, "orphanAddressRows": rows} if export else {})
         else:
             mode = "checked (dry run)" if job.dry_run else "imported"
             print(f"import job {job.id} {mode}: {job.lines_total} lines, {_counts(job)}")
-            for error in errors:
+            async for error in _errors(c, job):
                 print(f"  line {error.line}: {error.field} {error.reason} ({error.code})")
             if orphans:
-                print(f"  {len(orphans)} address rows name no customer of the customers file: rows {orphans[:20]}")
+                print(f"  {orphans} address rows name no customer of the customers file: rows {rows[:20]}")
         return 1 if job.failed or orphans else 0
+
+
+async def _print_json(c: Capabilities, job: ImportJob, extra: dict[str, Any]) -> None:
+    """The job as JSON, its `errors` all of them, written as they are read."""
+    head = {**msgspec.to_builtins(job), **extra}
+    del head["errors"]
+    sys.stdout.write(json.dumps(head, indent=2)[: -len("\n}")] + ',\n  "errors": [')
+    separator = "\n    "
+    async for error in _errors(c, job):
+        sys.stdout.write(separator + json.dumps(msgspec.to_builtins(error)))
+        separator = ",\n    "
+    sys.stdout.write("\n  ]\n}\n")
 
 
 def _counts(job: ImportJob) -> str:

@@ -120,13 +120,15 @@ def _key(website: str | None, email: str | None) -> tuple[str, str]:
 
 
 class MagentoExport:
-    """The two files of one export, read as import lines; `orphans` then names the address rows (numbered from 1,
-    after the header) whose customer is not in the customers file."""
+    """The two files of one export, read as import lines. Once they are read, `orphan_count` says how many address
+    rows name no customer of the customers file, and `orphans` names the first thousand (numbered from 1, after
+    the header)."""
 
     def __init__(self, customers: Path, addresses: Path | None, website_map: dict[str, str]) -> None:
         self.customers, self.addresses = customers, addresses
         self.website_map = {**DEFAULT_WEBSITE_MAP, **website_map}
         self.orphans: list[int] = []
+        self.orphan_count = 0
 
     def lines(self) -> Iterator[bytes]:
         with tempfile.TemporaryDirectory(prefix="gatehouse-magento-") as scratch, closing(
@@ -139,10 +141,13 @@ class MagentoExport:
             with self.customers.open(encoding="utf-8-sig", newline="") as file:
                 for row in csv.DictReader(file):
                     yield json.dumps(self._line(index, row), ensure_ascii=False).encode()
-            self.orphans.extend(number for (number,) in index.execute(
-                """SELECT row FROM addresses a WHERE NOT EXISTS (SELECT 1 FROM customers c
-                   WHERE c.website = a.website AND c.email = a.email) ORDER BY row"""
-            ))  # fmt: skip
+            self._count_orphans(index)
+
+    def _count_orphans(self, index: sqlite3.Connection) -> None:
+        orphan = """FROM addresses a WHERE NOT EXISTS (SELECT 1 FROM customers c
+                    WHERE c.website = a.website AND c.email = a.email)"""
+        self.orphan_count = index.execute(f"SELECT count(*) {orphan}").fetchone()[0]
+        self.orphans = [number for (number,) in index.execute(f"SELECT row {orphan} ORDER BY row LIMIT 1000")]
 
     @staticmethod
     def _index_addresses(index: sqlite3.Connection, path: Path) -> None:
