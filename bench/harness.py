@@ -106,11 +106,11 @@ def wait_ready(base_url: str, server: subprocess.Popen) -> None:
 
 
 def write_readme_section(marker: str, text: str) -> None:
-    """Replace what follows `marker` in bench/README.md, up to the next `<!-- ` marker, with `text`."""
+    """Replace what follows `marker` in bench/README.md, up to the next `<!-- ` marker (or the end), with `text`."""
     readme = ROOT / "bench" / "README.md"
     content = readme.read_text(encoding="utf-8")
     head, found, rest = content.partition(marker)
     if not found:
         raise SystemExit(f"bench/README.md has no {marker}")
     _, next_marker, tail = rest.partition("\n<!-- ")
-    readme.write_text(f"{head}{marker}\n{text}\n{next_marker}{tail}", encoding="utf-8")
+    readme.write_text(f"{head}{marker}\n{text.rstrip()}\n" + (f"<!-- {tail}" if next_marker else ""), encoding="utf-8")
