@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test fuzz migrate openapi bench bench-webhooks clean
+.PHONY: run test fuzz migrate openapi bench bench-webhooks bench-import clean
 
 # The service's own dependencies (requirements.lock) are all `make run` and the image install; the test tools
 # (requirements-test.lock) come on top for `make test`.
@@ -56,6 +56,9 @@ bench: $(STAMP)
 
 bench-webhooks: $(STAMP)
 	@$(BIN)/python -m bench.webhooks
+
+bench-import: $(STAMP)
+	@$(BIN)/python -m bench import
 
 clean:
 	rm -rf $(VENV) .gatehouse .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -24,7 +24,16 @@ from datetime import date
 from urllib.parse import urlencode
 
 from bench import login_formats
-from bench.harness import THROUGHPUT_MARKER, Api, HttpConnection, bench_tenant, gatehouse, log, run_loop, write_readme
+from bench.harness import (
+    THROUGHPUT_MARKER,
+    Api,
+    HttpConnection,
+    bench_tenant,
+    gatehouse,
+    log,
+    run_loop,
+    write_readme_section,
+)
 
 PASSWORD = "benchmark passphrase 1"
 
@@ -207,6 +216,10 @@ def render(results: list[Result], argon2: float, args: argparse.Namespace) -> st
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["import"]:
+        from bench.imports import main as import_main
+
+        return import_main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "command",
@@ -235,7 +248,7 @@ def main() -> int:
     table = render(results, argon2_limit(min(args.seconds, 5)), args)
     print(table)
     if not args.no_readme:
-        write_readme(table, THROUGHPUT_MARKER)
+        write_readme_section(THROUGHPUT_MARKER, table)
         log("wrote bench/README.md")
     failed = [r.name for r in results if r.errors]
     if failed:

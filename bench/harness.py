@@ -14,11 +14,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from service.platform.embedded import EmbeddedUrls
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where in bench/README.md each benchmark's latest table goes: from its marker to the next heading.
@@ -136,27 +133,36 @@ def wait_ready(base_url: str, server: subprocess.Popen) -> None:
     raise SystemExit("the service did not become ready")
 
 
+@dataclass(frozen=True)
+class Databases:
+    database_url: str
+    redis_url: str
+    postgres_pid: int | None  # the embedded PostgreSQL's postmaster; None for DATABASE_URL's
+
+
 @contextmanager
-def servers() -> Iterator[EmbeddedUrls]:
-    """PostgreSQL and Redis: DATABASE_URL and REDIS_URL, else embedded ones in a temporary directory."""
+def databases() -> Iterator[Databases]:
+    """PostgreSQL and Redis: DATABASE_URL and REDIS_URL, or embedded servers in a temporary directory."""
     from service.platform.embedded import embedded_servers
 
     with (
         tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as data_dir,
         embedded_servers(Path(data_dir), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls,
     ):
-        yield urls
+        pid_file = Path(data_dir) / "postgres" / "postmaster.pid"
+        pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+        yield Databases(urls.database_url or "", urls.redis_url or "", pid)
 
 
 def start_gatehouse(
-    urls: EmbeddedUrls, workers: int, admin: tuple[str, str], **extra_env: str
+    dbs: Databases, workers: int, admin: tuple[str, str], **extra_env: str
 ) -> tuple[subprocess.Popen, str]:
     """`gatehouse serve` with `workers` processes and the bootstrap admin `admin`, once ready; its base URL."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": urls.database_url or "",
-        "REDIS_URL": urls.redis_url or "",
+        "DATABASE_URL": dbs.database_url,
+        "REDIS_URL": dbs.redis_url,
         "PORT": str(port),
         "GATEHOUSE_WORKERS": str(workers),
         "GATEHOUSE_LOG_LEVEL": "WARNING",
@@ -182,16 +188,33 @@ def stop_gatehouse(server: subprocess.Popen) -> None:
     server.wait(timeout=30)
 
 
+@dataclass(frozen=True)
+class Service:
+    base_url: str
+    process: subprocess.Popen
+
+    @property
+    def host_and_port(self) -> tuple[str, int]:
+        host, port = self.base_url.removeprefix("http://").split(":")
+        return host, int(port)
+
+
+@contextmanager
+def service(dbs: Databases, workers: int, admin: tuple[str, str]) -> Iterator[Service]:
+    """Gatehouse with `workers` processes and `admin` as its bootstrap platform admin, stopped afterwards."""
+    server, base_url = start_gatehouse(dbs, workers, admin)
+    try:
+        yield Service(base_url, server)
+    finally:
+        stop_gatehouse(server)
+
+
 @contextmanager
 def gatehouse(workers: int, admin: tuple[str, str]) -> Iterator[tuple[str, str]]:
     """Gatehouse with `workers` processes on its own servers (or DATABASE_URL / REDIS_URL): yields its base URL
     and the database's."""
-    with servers() as urls:
-        server, base_url = start_gatehouse(urls, workers, admin)
-        try:
-            yield base_url, urls.database_url or ""
-        finally:
-            stop_gatehouse(server)
+    with databases() as dbs, service(dbs, workers, admin) as server:
+        yield server.base_url, dbs.database_url
 
 
 def run_loop(coroutine):  # type: ignore[no-untyped-def]
@@ -203,12 +226,13 @@ def run_loop(coroutine):  # type: ignore[no-untyped-def]
     return uvloop.run(coroutine)
 
 
-def write_readme(table: str, marker: str) -> None:
-    """Put `table` after `marker` in bench/README.md, in place of what was there up to the next heading."""
+def write_readme_section(marker: str, text: str) -> None:
+    """Replace what follows `marker` in bench/README.md, up to the next `<!-- ` marker (its end marker), with
+    `text`: each benchmark rewrites its own table and nothing else."""
     readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    if marker not in text:
-        text = f"{text.rstrip()}\n\n{marker}\n"
-    head, _, rest = text.partition(marker)
-    _, heading, tail = rest.partition("\n## ")
-    readme.write_text(f"{head}{marker}\n{table}\n" + (f"\n## {tail}" if heading else ""), encoding="utf-8")
+    content = readme.read_text(encoding="utf-8")
+    head, found, rest = content.partition(marker)
+    if not found:
+        raise SystemExit(f"bench/README.md has no {marker}")
+    _, next_marker, tail = rest.partition("\n<!-- ")
+    readme.write_text(f"{head}{marker}\n{text.rstrip()}\n" + (f"<!-- {tail}" if next_marker else ""), encoding="utf-8")

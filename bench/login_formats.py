@@ -23,7 +23,7 @@ from datetime import date
 import asyncpg
 import bcrypt
 
-from bench.harness import Api, bench_tenant, gatehouse, log, run_loop, write_readme
+from bench.harness import Api, bench_tenant, gatehouse, log, run_loop, write_readme_section
 from service.imports.hash_formats import stored_form
 from tests.hash_vectors import Vector, all_vectors
 
@@ -131,6 +131,6 @@ def main(args: argparse.Namespace) -> int:
     table = render(kinds, args.logins)
     print(table)
     if not args.no_readme:
-        write_readme(table, MARKER)
+        write_readme_section(MARKER, table)
         log("wrote bench/README.md")
     return 0

@@ -20,23 +20,20 @@ import secrets
 import sys
 import time
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bench.__main__ import measure
 from bench.harness import (
-    ROOT,
     Api,
+    Databases,
     HttpConnection,
     bench_tenant,
+    databases,
     log,
     run_loop,
-    servers,
     start_gatehouse,
     stop_gatehouse,
+    write_readme_section,
 )
-
-if TYPE_CHECKING:
-    from service.platform.embedded import EmbeddedUrls
 
 ACCOUNTS = "/api/commerce/customer/accounts"
 
@@ -158,7 +155,7 @@ async def _drain(expected: int, seconds: float) -> float:
     return expected / max(Receiver.last_at - Receiver.first_at, 1e-9)
 
 
-async def _bench(args: argparse.Namespace, urls: EmbeddedUrls) -> dict[str, float]:
+async def _bench(args: argparse.Namespace, urls: Databases) -> dict[str, float]:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Receiver, "127.0.0.1", 0)
     receiver_port = server.sockets[0].getsockname()[1]
@@ -234,23 +231,14 @@ def main() -> int:
     parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
-    with servers() as urls:
+    with databases() as urls:
         numbers = run_loop(_bench(args, urls))
     table = render(numbers, args)
     print(table)
     if not args.no_readme:
-        _write_readme(table)
+        write_readme_section("<!-- webhook results -->", table)
+        log("wrote bench/README.md")
     return 0 if numbers["overhead"] <= 0.10 and numbers["delivery"] >= 1000 else 1
-
-
-def _write_readme(table: str) -> None:
-    readme = ROOT / "bench" / "README.md"
-    marker = "<!-- webhook results -->"
-    text = readme.read_text(encoding="utf-8")
-    head, _, rest = text.partition(marker)
-    tail = rest.partition("\n<!-- end webhook results -->")[2]
-    readme.write_text(f"{head}{marker}\n{table}\n<!-- end webhook results -->{tail}", encoding="utf-8")
-    log("wrote bench/README.md")
 
 
 if __name__ == "__main__":

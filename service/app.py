@@ -24,6 +24,7 @@ from service.http.admin.accounts import AccountAuditController
 from service.http.admin.admins import AdminTokenController, AdminUserController
 from service.http.admin.applications import ApplicationController, BehaviorController
 from service.http.admin.auth import AdminAuthentication
+from service.http.admin.imports import ImportController
 from service.http.admin.signing_keys import SigningKeyController
 from service.http.admin.tenants import CustomerSetController, SiteController, TenantController
 from service.http.admin.webhooks import WebhookEndpointController, WebhookEventTypeController
@@ -63,6 +64,7 @@ ADMIN_ROUTES = [
     SigningKeyController,
     WebhookEventTypeController,
     WebhookEndpointController,
+    ImportController,
 ]
 KIBO_ROUTES = [
     KiboTenantController,
@@ -134,11 +136,13 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await c.db.open()  # serve() has resolved DATABASE_URL and REDIS_URL before the app starts
         pool_reporter = asyncio.create_task(c.db.report_pool_use())
+        c.background.spawn(c.imports.resume_unfinished(), "resume unfinished imports")
         delivery = await _start_delivery(c)
         try:
             yield
         finally:
             pool_reporter.cancel()
+            await c.imports.stop()  # each running import keeps its last batch and resumes at the next start
             await _stop_delivery(c, delivery)
             await c.background.drain()
             await c.redis.aclose()

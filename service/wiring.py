@@ -8,6 +8,7 @@ dependency injection (see `service.app`).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
@@ -26,6 +27,8 @@ from service.events.delivery import DeliveryPolicy, DeliveryWorker
 from service.events.endpoints import Webhooks
 from service.events.sender import Sender
 from service.events.ssrf import AddressPolicy
+from service.imports.runner import Hashing
+from service.imports.service import Imports
 from service.limits.attempts import AttemptLimiter
 from service.limits.lockout import Lockout
 from service.magento.access import MagentoAccess
@@ -81,6 +84,7 @@ class Capabilities:
     magento_access: MagentoAccess
     webhooks: Webhooks
     deliveries: DeliveryWorker
+    imports: Imports
 
     def by_name(self) -> dict[str, Any]:
         """Each capability under its field name: the names handlers ask for."""
@@ -116,6 +120,10 @@ class _Builder:
         self.audit_trail = AuditTrail(db=self.db)
         self.contacts = Contacts(db=self.db)
         self.address_policy = AddressPolicy(settings.webhook_allowed_networks)
+        # Imported hashes are checked (and weak ones wrapped in Argon2id) on threads of their own, one per core.
+        cores = os.cpu_count() or 1
+        hashing = Hashing(ThreadPoolExecutor(cores, thread_name_prefix="import-hashes"), cores)
+        self.imports = Imports(db=self.db, hashing=hashing, sessions=self.sessions)
 
     @cached_property
     def app_tickets(self) -> AppTickets:

@@ -28,19 +28,20 @@ WRITTEN_COLUMNS = (
     "is_active",
     "customer_since_date",
 )
-_ACCOUNT_COLUMNS = """a.id, a.email_address, a.user_name, a.first_name, a.last_name, a.locale_code,
+# Every account read, here and by bulk readers (imports): its columns, and the joins they come from.
+ACCOUNT_COLUMNS = """a.id, a.email_address, a.user_name, a.first_name, a.last_name, a.locale_code,
        a.company_or_organization, a.tax_exempt, a.tax_id, a.external_id, a.accepts_marketing, a.account_type,
        a.is_active, a.customer_since_date, a.last_2fa_date, a.created_at, a.created_by, a.updated_at, a.updated_by,
        c.code AS customer_set_code, l.user_id, coalesce(l.is_locked, false) AS is_locked"""
-_FROM = """FROM customer_accounts a
+ACCOUNT_FROM = """FROM customer_accounts a
            JOIN customer_sets c ON c.tenant_id = a.tenant_id AND c.id = a.customer_set_id
            LEFT JOIN customer_logins l ON l.tenant_id = a.tenant_id AND l.account_id = a.id"""
-_SELECT = f"SELECT {_ACCOUNT_COLUMNS} {_FROM}"
+_SELECT = f"SELECT {ACCOUNT_COLUMNS} {ACCOUNT_FROM}"
 # For logins only: the password hash never leaves the capabilities.
-_SELECT_FOR_LOGIN = f"""SELECT {_ACCOUNT_COLUMNS}, l.password_hash, l.last_region,
+_SELECT_FOR_LOGIN = f"""SELECT {ACCOUNT_COLUMNS}, l.password_hash, l.last_region,
        EXISTS (SELECT 1 FROM customer_authenticators m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id
                AND m.confirmed_at IS NOT NULL) AS has_authenticator
-    {_FROM}"""
+    {ACCOUNT_FROM}"""
 _LOGIN_COLUMNS = """account_id, user_id, is_locked, is_password_change_required, last_password_change_on,
                     last_locked_on, last_login_on, created_at, updated_at"""
 

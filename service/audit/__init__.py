@@ -63,5 +63,12 @@ class AuditTrail:
 
     async def of_account(self, tenant_id: int, account_id: int, limit: int) -> list[AuditEvent]:
         """Who changed a customer account, what, when and from where; newest first."""
-        rows = await repo.for_target(self.db, tenant_id, "customer_account", str(account_id), limit)
+        return await self._of(tenant_id, "customer_account", account_id, limit)
+
+    async def of_import_job(self, tenant_id: int, job_id: int, limit: int) -> list[AuditEvent]:
+        """Who started, resumed and finished an import job, with its counts; newest first."""
+        return await self._of(tenant_id, "import_job", job_id, limit)
+
+    async def _of(self, tenant_id: int, target_type: str, target_id: int, limit: int) -> list[AuditEvent]:
+        rows = await repo.for_target(self.db, tenant_id, target_type, str(target_id), limit)
         return [AuditEvent(**dict(row)) for row in rows]

@@ -21,6 +21,7 @@ from service.cli.commands import (
     render_openapi,
 )
 from service.cli.common import CommandFailed
+from service.cli.imports import add_import_commands
 from service.cli.serve import cmd_serve
 from service.errors import GatehouseError
 from service.platform.config import ConfigError, Settings, load_settings
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="apply pending migrations", parents=[json_flag]).set_defaults(run=cmd_migrate)
     _add_creation_commands(commands, json_flag)
+    add_import_commands(commands, json_flag, _tenant_id)
     openapi = commands.add_parser("openapi", help="print or write the OpenAPI document", parents=[json_flag])
     openapi.add_argument("--output", help="file to write instead of stdout")
     openapi.set_defaults(run=cmd_openapi)

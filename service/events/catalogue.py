@@ -36,7 +36,12 @@ CATALOGUE: tuple[EventType, ...] = (
     EventType("session.revoked", 1, "Sessions ended (`reason`: logout, revoke_all or reuse_detected)."),
     EventType("second_factor.enrolled", 1, "An authenticator app was enrolled (`method`: totp)."),
     EventType("second_factor.removed", 1, "An authenticator app was removed (`method`: totp)."),
-    EventType("import.completed", 1, "A bulk import created accounts (`created`, `accountIds`) in a customer set."),
+    EventType(
+        "import.completed",
+        1,
+        "A bulk import finished: Kibo's Bulk with `customerSet`, `created` and `accountIds`; an import job with its "
+        "counts (`created`, `updated`, `unchanged`, `failed`, `dryRun`).",
+    ),
 )
 BY_NAME = {event.name: event for event in CATALOGUE}
 DEFAULT_TYPES = tuple(event.name for event in CATALOGUE if not event.opt_in)
@@ -92,6 +97,8 @@ _FROM_AUDIT: dict[str, tuple[str, Callable[[Data], Data]]] = {
     "2fa.enrolled": ("second_factor.enrolled", _copied(method="totp")),
     "2fa.disabled": ("second_factor.removed", _copied(method="totp")),
     "accounts.imported": ("import.completed", _copied("customerSet", "created", "accountIds")),
+    # A bulk import job (service.imports): its counts; its accounts are in the job's report, not in the event.
+    "import.completed": ("import.completed", _copied("dryRun", "created", "updated", "unchanged", "failed")),
 }
 
 

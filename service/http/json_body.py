@@ -8,7 +8,6 @@ body is the only answer on which all of them agree (for forms, RFC 6749 §3.2 sa
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,23 +15,7 @@ from litestar import Request
 from litestar.exceptions import ClientException, HTTPException
 from litestar.types import Empty
 
-
-class RepeatedKey(ValueError):
-    pass
-
-
-def _object_with_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise RepeatedKey(f"the key {json.dumps(key)} appears more than once in one object")
-        found[key] = value
-    return found
-
-
-def loads_with_unique_keys(body: bytes) -> Any:
-    """JSON as the standard library reads it, refusing an object that repeats a key (RepeatedKey)."""
-    return json.loads(body, object_pairs_hook=_object_with_unique_keys)
+from service.platform.json_keys import RepeatedKey, loads_with_unique_keys
 
 
 def form_with_unique_names(text: str) -> dict[str, str]:

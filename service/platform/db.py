@@ -75,6 +75,13 @@ class Database:
     async def open(self) -> None:
         self._pool = await create_pool(self._url, self._sizes)
 
+    async def connect(self, *, command_timeout: float = 60) -> asyncpg.Connection:
+        """A connection of its own, outside the pool, for work that keeps session state: an import holds its
+        advisory lock and temporary tables there for as long as it runs. The caller closes it."""
+        conn: asyncpg.Connection = await asyncpg.connect(self._url, timeout=5, command_timeout=command_timeout)
+        await _init_connection(conn)
+        return conn
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()

@@ -15,8 +15,9 @@ from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected, oauth_invalid_request, refuse_other_body_credentials
 from service.http.contract import answers, documented_body
-from service.http.json_body import RepeatedKey, form_with_unique_names, loads_with_unique_keys
+from service.http.json_body import form_with_unique_names
 from service.http.kibo.render import kibo_datetime
+from service.platform.json_keys import RepeatedKey, loads_with_unique_keys
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _TEXT = Schema(type=OpenAPIType.STRING)

@@ -10,7 +10,8 @@ from litestar import Request
 
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import bearer_token, oauth_invalid_request, refuse_other_body_credentials
-from service.http.json_body import RepeatedKey, form_with_unique_names
+from service.http.json_body import form_with_unique_names
+from service.platform.json_keys import RepeatedKey
 from service.tokens.introspection import CallerCredentials, invalid_introspection_client
 
 MAX_TOKEN_LENGTH = 8192
