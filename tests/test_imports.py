@@ -304,7 +304,7 @@ async def test_bad_lines_are_reported_by_line_and_field_and_the_others_imported(
     job = await run_import(client, tenant, lines)
     assert counts(job) == (2, 0, 0, 11) and job["linesTotal"] == 14
     assert [(e["line"], e["field"], e["code"]) for e in job["errors"]] == [
-        (3, "passwordHash", "VALIDATION_FAILED"),
+        (3, "passwordHash", "UNSUPPORTED_HASH_FORMAT"),
         (4, "line", "MALFORMED_REQUEST"),
         (5, "contacts[0].types", "INVALID_CONTACT_TYPE"),
         (6, "customerSet", "CUSTOMER_SET_NOT_FOUND"),

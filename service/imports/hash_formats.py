@@ -51,6 +51,14 @@ _ACCEPTED: dict[str, frozenset[str]] = {
     "wordpress": frozenset({"wordpress", "phpass", "bcrypt"}),
 }
 _ACCEPTED["auto"] = frozenset().union(*_ACCEPTED.values())
+# Other names shops and their export tools use for the same formats.
+FORMAT_ALIASES = {
+    "argon2id": "argon2",
+    "argon2i": "argon2",
+    "django-pbkdf2-sha256": "pbkdf2",
+    "pbkdf2-sha256": "pbkdf2",
+    "pbkdf2-sha512": "pbkdf2",
+}
 _ARGON2 = re.compile(r"\$argon2(?:id|i)\$v=19\$m=\d{1,7},t=\d{1,2},p=\d{1,2}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}")
 _ARGON2_MAX_MEMORY_KIB = 256 * 1024
 _DEFAULT_PARAMETERS = Argon2Parameters()
@@ -60,7 +68,7 @@ def stored_form(hash_value: str, declared_format: str, *, parameters: Argon2Para
     """What `customer_logins.password_hash` holds for this imported hash: the hash itself when its format is
     strong, else Argon2id of its digest with these parameters (`wrapped`). InvalidInput when the hash is not a
     valid hash of the declared format; the error never contains the hash."""
-    accepted = _ACCEPTED.get(declared_format)
+    accepted = _ACCEPTED.get(FORMAT_ALIASES.get(declared_format, declared_format))
     if accepted is None:
         raise InvalidInput(
             "passwordHashFormat is not a format Gatehouse imports.",

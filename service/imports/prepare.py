@@ -14,7 +14,7 @@ from service.accounts.fields import account_columns, require_login_name
 from service.accounts.records import AccountChanges, ContactFields
 from service.contacts.service import checked_types
 from service.errors import ErrorCode, InvalidInput
-from service.imports.hash_formats import HASH_FORMATS, stored_form
+from service.imports.hash_formats import FORMAT_ALIASES, HASH_FORMATS, stored_form
 from service.imports.lines import ImportContact, LineFailure, decode_line
 from service.magento.records import AddressExtras, CustomerExtras
 
@@ -65,7 +65,7 @@ def prepare(line_no: int, raw: bytes, context: Context) -> Prepared:
     set_id = context.set_ids.get(line.customer_set) if line.customer_set else context.default_set_id
     if set_id is None:
         raise LineFailure("customerSet", "names no customer set of the tenant", ErrorCode.CUSTOMER_SET_NOT_FOUND)
-    if line.password_hash_format not in (*HASH_FORMATS, "auto"):
+    if line.password_hash_format not in (*HASH_FORMATS, *FORMAT_ALIASES):
         raise LineFailure("passwordHashFormat", f"must be one of {', '.join(HASH_FORMATS)} or auto")
     try:
         columns = account_columns(line.changes, None)
