@@ -1,8 +1,8 @@
 """Passwords with the hashes other shops store for them, for the import tests and `python -m bench login-formats`.
 
-The shared vectors (../shared/reference/password-hashes/) were made by PHP: Magento 2's Encryptor scheme,
-PHP's password_hash and Django's PBKDF2. The formats they leave out are made here by the library named
-beside each, or are test vectors published with a reference implementation.
+The vectors in tests/vectors/ (copied from the project's shared reference, password-hashes/) were made by
+PHP: Magento 2's Encryptor scheme, PHP's password_hash and Django's PBKDF2. The formats they leave out are
+made here by the library named beside each, or are test vectors published with a reference implementation.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from argon2 import PasswordHasher, Type
 from passlib.hash import pbkdf2_sha512
 from passlib.hash import phpass as libpass_phpass
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "password-hashes"
+SHARED = Path(__file__).resolve().parent / "vectors"
 _ARGON2I = PasswordHasher(time_cost=4, memory_cost=65536, parallelism=1, type=Type.I)
 _OTHER_SHOPS_FORMATS = {"bcrypt": "bcrypt", "argon2id": "argon2", "django-pbkdf2-sha256": "pbkdf2"}
 
