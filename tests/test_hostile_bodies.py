@@ -77,7 +77,7 @@ def _url(path: str, c: dict) -> str:
     values = {
         "tenant_id": c["tenant"].id, "account_id": c["account_id"], "customer_id": c["account_id"],
         "site_id": c["tenant"].default_site_id, "contact_id": 1, "application_id": 1, "admin_id": 1,
-        "code": "default", "store_code": "default",
+        "code": "default", "store_code": "default", "endpoint_id": 1, "delivery_id": 1, "job_id": 1,
     }  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
