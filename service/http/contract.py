@@ -10,6 +10,7 @@ stable: the surface and the handler's name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -82,10 +83,25 @@ CUSTOMER_SECURITY: list[SecurityRequirement] = [
 MAGENTO_CUSTOMER_SECURITY: list[SecurityRequirement] = [{"customerBearer": []}]
 CLIENT_SECURITY: list[SecurityRequirement] = [{"clientBasic": []}]
 
-_TEXT = Schema(type=OpenAPIType.STRING)
+TEXT = Schema(type=OpenAPIType.STRING)
+
+
+def text_fields(*names: str, required: Sequence[str] | None = None) -> Schema:
+    """An object of string fields, all of them required unless `required` says which: error items, token forms."""
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=list(names if required is None else required),
+        properties=dict.fromkeys(names, TEXT),
+    )
+
+
+def _list_of(item: Schema) -> Schema:
+    return Schema(type=OpenAPIType.ARRAY, items=item)
+
+
 _OAUTH_FIELDS = {
     "error": Schema(type=OpenAPIType.STRING, description="RFC 6749 error name, on OAuth routes."),
-    "error_description": _TEXT,
+    "error_description": TEXT,
 }
 _SCHEMAS = {
     ErrorShape.PROBLEM: (
@@ -95,20 +111,13 @@ _SCHEMAS = {
             description="RFC 9457 problem details; `code` is the stable machine-readable code.",
             required=["type", "title", "status", "detail", "code", "requestId"],
             properties={
-                "type": _TEXT,
-                "title": _TEXT,
+                "type": TEXT,
+                "title": TEXT,
                 "status": Schema(type=OpenAPIType.INTEGER),
-                "detail": _TEXT,
-                "code": _TEXT,
-                "requestId": _TEXT,
-                "errors": Schema(
-                    type=OpenAPIType.ARRAY,
-                    items=Schema(
-                        type=OpenAPIType.OBJECT,
-                        required=["field", "message"],
-                        properties={"field": _TEXT, "message": _TEXT},
-                    ),
-                ),
+                "detail": TEXT,
+                "code": TEXT,
+                "requestId": TEXT,
+                "errors": _list_of(text_fields("field", "message")),
                 **_OAUTH_FIELDS,
             },
         ),
@@ -120,23 +129,11 @@ _SCHEMAS = {
             description="Kibo's ApiError; `errorCode` is the stable machine-readable code.",
             required=["message", "errorCode", "applicationName", "items", "additionalErrorData"],
             properties={
-                "message": _TEXT,
-                "errorCode": _TEXT,
-                "applicationName": _TEXT,
-                "items": Schema(
-                    type=OpenAPIType.ARRAY,
-                    items=Schema(
-                        type=OpenAPIType.OBJECT,
-                        required=["name", "errorCode", "message"],
-                        properties={"name": _TEXT, "errorCode": _TEXT, "message": _TEXT},
-                    ),
-                ),
-                "additionalErrorData": Schema(
-                    type=OpenAPIType.ARRAY,
-                    items=Schema(
-                        type=OpenAPIType.OBJECT, required=["name", "value"], properties={"name": _TEXT, "value": _TEXT}
-                    ),
-                ),
+                "message": TEXT,
+                "errorCode": TEXT,
+                "applicationName": TEXT,
+                "items": _list_of(text_fields("name", "errorCode", "message")),
+                "additionalErrorData": _list_of(text_fields("name", "value")),
                 **_OAUTH_FIELDS,
             },
         ),
@@ -148,11 +145,11 @@ _SCHEMAS = {
             description="Magento's error: `message` with %placeholders, filled from `parameters`.",
             required=["message", "parameters"],
             properties={
-                "message": _TEXT,
+                "message": TEXT,
                 "parameters": Schema(
                     one_of=[
-                        Schema(type=OpenAPIType.ARRAY, items=_TEXT),
-                        Schema(type=OpenAPIType.OBJECT, additional_properties=_TEXT),
+                        Schema(type=OpenAPIType.ARRAY, items=TEXT),
+                        Schema(type=OpenAPIType.OBJECT, additional_properties=TEXT),
                     ]
                 ),
             },

@@ -14,13 +14,12 @@ from service.applications.models import AppAuthInfo, AppAuthTicket, AuthTicketRe
 from service.applications.tickets import AppTickets, IssuedTicket
 from service.errors import ErrorCode, InvalidInput
 from service.http.common import Injected, oauth_invalid_request, refuse_other_body_credentials
-from service.http.contract import answers, documented_body
+from service.http.contract import TEXT, answers, documented_body
 from service.http.json_body import form_with_unique_names
 from service.http.kibo.render import kibo_datetime
 from service.platform.json_keys import RepeatedKey, loads_with_unique_keys
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_TEXT = Schema(type=OpenAPIType.STRING)
 # RFC 6749 §4.4 and §6, as JSON (what Kibo's SDKs send) or as a form.
 OAUTH_TOKEN_REQUEST = documented_body(
     Schema(
@@ -28,9 +27,9 @@ OAUTH_TOKEN_REQUEST = documented_body(
         required=["grant_type"],
         properties={
             "grant_type": Schema(type=OpenAPIType.STRING, enum=["client_credentials", "refresh_token"]),
-            "client_id": _TEXT,
-            "client_secret": _TEXT,
-            "refresh_token": _TEXT,
+            "client_id": TEXT,
+            "client_secret": TEXT,
+            "refresh_token": TEXT,
         },
     ),
     "application/json",

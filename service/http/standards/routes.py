@@ -6,24 +6,18 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.openapi.spec import OpenAPIType, Schema
 
 from service.http.common import Id, Injected, actor
-from service.http.contract import CLIENT_SECURITY, documented_body
+from service.http.contract import CLIENT_SECURITY, documented_body, text_fields
 from service.http.standards.caller import caller_credentials, read_token_form
 from service.platform.config import Settings
 from service.tokens.introspection import TokenInfo, TokenIntrospection
 from service.tokens.keys import KeyCache
 
 ALGORITHMS = ["ES256", "RS256", "EdDSA"]
-_TEXT = Schema(type=OpenAPIType.STRING)
 # RFC 7662 §2.1 and RFC 7009 §2.1, with the client's credentials in the form (client_secret_post) allowed.
 TOKEN_FORM = documented_body(
-    Schema(
-        type=OpenAPIType.OBJECT,
-        required=["token"],
-        properties={"token": _TEXT, "token_type_hint": _TEXT, "client_id": _TEXT, "client_secret": _TEXT},
-    ),
+    text_fields("token", "token_type_hint", "client_id", "client_secret", required=["token"]),
     "application/x-www-form-urlencoded",
 )
 
