@@ -103,7 +103,8 @@ class _Builder:
         # As many hashing threads as cores this process may run on (a worker may get more than its share of
         # logins), unless set: in a container the CPU limit, not the node's cores, is what the hashes share, and
         # each running hash holds its memory (19 MiB by default).
-        self.passwords = Passwords(max_parallel=settings.hash_threads or len(os.sched_getaffinity(0)))
+        self.hash_threads = settings.hash_threads or len(os.sched_getaffinity(0))
+        self.passwords = Passwords(max_parallel=self.hash_threads)
         self.mailer = Mailer(
             smtp_url=settings.smtp_url,
             sender=settings.mail_from,
@@ -120,9 +121,10 @@ class _Builder:
         self.audit_trail = AuditTrail(db=self.db)
         self.contacts = Contacts(db=self.db)
         self.address_policy = AddressPolicy(settings.webhook_allowed_networks)
-        # Imported hashes are checked (and weak ones wrapped in Argon2id) on threads of their own, one per core.
-        cores = os.cpu_count() or 1
-        hashing = Hashing(ThreadPoolExecutor(cores, thread_name_prefix="import-hashes"), cores)
+        # Imported hashes are checked (and weak ones wrapped in Argon2id) on threads of their own, as many as the
+        # login's hashing threads, for the same reason.
+        threads = self.hash_threads
+        hashing = Hashing(ThreadPoolExecutor(threads, thread_name_prefix="import-hashes"), threads)
         self.imports = Imports(db=self.db, hashing=hashing, sessions=self.sessions)
 
     @cached_property
