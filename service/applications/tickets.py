@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from redis.asyncio import Redis
-
 from service.applications import repository as repo
 from service.applications.behaviors import Behavior
 from service.applications.recent import RecentAnswers
@@ -25,6 +23,7 @@ from service.errors import ErrorCode, Forbidden, Unauthenticated
 from service.platform.crypto import constant_time_equals, new_token, token_digest
 from service.platform.db import Database
 from service.platform.keyspace import APP_STATE_KEY_PREFIX, app_refresh_token_key, app_token_key
+from service.platform.redis import RedisClient
 
 ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
@@ -88,7 +87,7 @@ def invalid_app_token() -> Unauthenticated:
 
 
 class AppTickets:
-    def __init__(self, *, db: Database, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
+    def __init__(self, *, db: Database, redis: RedisClient, access_minutes: int, refresh_minutes: int) -> None:
         self.db = db
         self.redis = redis
         self.access_ttl = access_minutes * 60

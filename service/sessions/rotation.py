@@ -18,7 +18,6 @@ from enum import Enum
 
 import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from redis.asyncio import Redis
 
 from service.platform.crypto import new_token, token_digest
 from service.platform.keyspace import (
@@ -29,6 +28,7 @@ from service.platform.keyspace import (
     refresh_key,
 )
 from service.platform.metrics import metrics
+from service.platform.redis import RedisClient
 from service.sessions.record import SessionRecord, decode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms
 
@@ -118,7 +118,7 @@ def _open_with(parent_token: str, blob: str) -> _Successor:
 
 
 class RefreshRotation:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: RedisClient) -> None:
         self._rotate = redis.register_script(_ROTATE)
 
     async def rotate(self, parent_token: str, tenant_id: int) -> RotationResult:

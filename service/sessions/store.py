@@ -17,12 +17,11 @@ from __future__ import annotations
 import secrets
 
 import msgspec
-from redis.asyncio import Redis
 
 from service.accounts.records import Account
 from service.platform.crypto import new_token, token_digest
 from service.platform.keyspace import SESSION_KEY_PREFIX, access_key, account_sessions_key, refresh_key, session_key
-from service.platform.redis import text
+from service.platform.redis import RedisClient, text
 from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, AccessRecord, IssuedTokens, RefreshRecord, now_ms
 
@@ -74,7 +73,7 @@ return 1
 
 
 class Sessions:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: RedisClient) -> None:
         self.redis = redis
         self._validate = redis.register_script(_VALIDATE_ACCESS)
         self._session_of = redis.register_script(_SESSION_OF)
