@@ -29,6 +29,7 @@ from service.platform.keyspace import (
 )
 from service.platform.metrics import metrics
 from service.platform.redis import RedisClient
+from service.platform.replica_acks import AcknowledgedWrites
 from service.sessions.record import SessionRecord, decode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms
 
@@ -118,8 +119,9 @@ def _open_with(parent_token: str, blob: str) -> _Successor:
 
 
 class RefreshRotation:
-    def __init__(self, *, redis: RedisClient) -> None:
+    def __init__(self, *, redis: RedisClient, writes: AcknowledgedWrites) -> None:
         self._rotate = redis.register_script(_ROTATE)
+        self._writes = writes  # GATEHOUSE_REDIS_WAIT_REPLICAS: an answered rotation is on the replicas
 
     async def rotate(self, parent_token: str, tenant_id: int) -> RotationResult:
         """Retire `parent_token` and issue its successor; see _ROTATE.
@@ -129,7 +131,8 @@ class RefreshRotation:
         """
         successor = _Successor(new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX), secrets.token_urlsafe(12))
         parent_digest = token_digest(parent_token)
-        result = await self._rotate(
+        result = await self._writes.script(
+            self._rotate,
             keys=[refresh_key(parent_digest)],
             args=[
                 parent_digest,

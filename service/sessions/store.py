@@ -21,7 +21,8 @@ import msgspec
 from service.accounts.records import Account
 from service.platform.crypto import new_token, token_digest
 from service.platform.keyspace import SESSION_KEY_PREFIX, access_key, account_sessions_key, refresh_key, session_key
-from service.platform.redis import RedisClient, text
+from service.platform.redis import RedisClient, RedisPipeline, text
+from service.platform.replica_acks import AcknowledgedWrites
 from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, AccessRecord, IssuedTokens, RefreshRecord, now_ms
 
@@ -73,8 +74,9 @@ return 1
 
 
 class Sessions:
-    def __init__(self, *, redis: RedisClient) -> None:
+    def __init__(self, *, redis: RedisClient, writes: AcknowledgedWrites) -> None:
         self.redis = redis
+        self._writes = writes  # every write of a session goes through it (GATEHOUSE_REDIS_WAIT_REPLICAS)
         self._validate = redis.register_script(_VALIDATE_ACCESS)
         self._session_of = redis.register_script(_SESSION_OF)
         self._refresh_session = redis.register_script(_REFRESH_SESSION)
@@ -100,14 +102,16 @@ class Sessions:
             sid=session.session_id, atv=1, jti=jti, iat=now // 1000, exp=(now + access_ms) // 1000
         )
         account_key = account_sessions_key(session.tenant_id, session.account_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
+
+        def store(pipe: RedisPipeline) -> None:
             pipe.set(session_key(session.session_id), encode_session(record), px=ttl)
             pipe.sadd(account_key, session.session_id)
             pipe.pexpire(account_key, ttl)
             pipe.set(access_key(token_digest(access)), msgspec.json.encode(access_record), px=access_ms)
             refresh_record = RefreshRecord(sid=session.session_id, state="current")
             pipe.set(refresh_key(refresh_digest), msgspec.json.encode(refresh_record), px=ttl)
-            await pipe.execute()
+
+        await self._writes.transaction(session_key(session.session_id), store)
         return record, IssuedTokens(access, refresh, now + access_ms, now + ttl, jti)
 
     async def session_for_refresh(self, refresh_token: str, *, current_only: bool = False) -> SessionRecord | None:
@@ -139,13 +143,14 @@ class Sessions:
         return decode_session(raw) if raw else None
 
     async def end(self, session: SessionRecord) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
+        def remove(pipe: RedisPipeline) -> None:
             pipe.delete(session_key(session.session_id))
             pipe.srem(account_sessions_key(session.tenant_id, session.account_id), session.session_id)
-            await pipe.execute()
+
+        await self._writes.transaction(session_key(session.session_id), remove)
 
     async def end_access_tokens(self, sid: str) -> None:
-        await self._bump(keys=[session_key(sid)])
+        await self._writes.script(self._bump, keys=[session_key(sid)])
 
     async def list_for_account(self, tenant_id: int, account_id: int) -> list[SessionRecord]:
         sids = sorted(await self._session_ids(tenant_id, account_id))
@@ -170,9 +175,11 @@ class Sessions:
     async def end_all_for_account(self, tenant_id: int, account_id: int) -> int:
         key = account_sessions_key(tenant_id, account_id)
         sids = await self._session_ids(tenant_id, account_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
+
+        def remove(pipe: RedisPipeline) -> None:
             for sid in sids:
                 pipe.delete(session_key(sid))
             pipe.delete(key)
-            await pipe.execute()
+
+        await self._writes.transaction(key, remove)
         return len(sids)
