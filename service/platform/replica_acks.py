@@ -44,7 +44,8 @@ class AcknowledgedWrites:
             return await script(keys=keys, args=args)
 
         def call(pipe: RedisPipeline) -> None:
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
+            # Not pipe.evalsha: a cluster pipeline refuses that method (for its NOSCRIPT handling, done here).
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
         try:
             return (await self._then_wait(keys[0], call))[0]
