@@ -108,6 +108,16 @@ class RedisProcess:
         return "\n".join(path.read_text(errors="replace").splitlines()[-20:]) if path.exists() else ""
 
 
+def stop_all(processes: list[RedisProcess]) -> None:
+    """SIGTERM to all at once, then wait for each (SIGKILL after 10 s)."""
+    for process in processes:
+        if process.alive:
+            process.resume()  # a paused process would not act on SIGTERM
+            process.process.terminate()  # type: ignore[union-attr]
+    for process in processes:
+        process.stop()
+
+
 def wait_until(check: Callable[[], bool], what: str, details: Callable[[], str] = str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -192,8 +202,7 @@ class ClusterTopology:
         return next(node for node in self.nodes if node.port == port)
 
     def stop(self) -> None:
-        for node in self.nodes:
-            node.stop()
+        stop_all(self.nodes)
 
 
 def _cluster_ok(client: redis.Redis) -> bool:
@@ -321,8 +330,7 @@ class SentinelTopology:
         wait_until(known_again, f"port {killed.port} to serve as a replica again", killed.log_tail)
 
     def stop(self) -> None:
-        for process in [*self.sentinels, *self.data_nodes]:
-            process.stop()
+        stop_all([*self.sentinels, *self.data_nodes])
 
 
 def _primary_state(sentinel: redis.Redis) -> dict[str, str]:

@@ -180,7 +180,7 @@ async def test_killing_the_primary_under_load_is_503_then_service_again_with_not
             assert (await client.get("/health/ready")).status_code == 200  # the service found the new primary
             # WAIT 1 needs a replica: the promoted one has none until the killed one is back, as its replica.
             await asyncio.to_thread(redis_sentinel.restore, killed)
-            load.wanted = load.seen[200] + 20 * len(tickets)
+            load.wanted = load.seen[200] + 5 * len(tickets)
             await asyncio.wait_for(load.served_again.wait(), 30)  # the chains are served again, no restart
             load.stop.set()
             last_tokens, _, logged_in = await asyncio.gather(chains, checks, logins)
