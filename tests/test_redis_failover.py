@@ -16,8 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Servers, TenantFixture, admin_token, bearer, make_tenant, start_service, stop_service
+from tests.conftest import (
+    Servers,
+    TenantFixture,
+    admin_token,
+    bearer,
+    free_port,
+    make_tenant,
+    start_service,
+    stop_service,
+)
 from tests.redis_topologies import SentinelTopology
 
 TICKETS = "/api/commerce/customer/authtickets"
@@ -162,7 +172,11 @@ async def _ended_stays_ended(client: httpx.AsyncClient, tenant: TenantFixture, e
 async def test_killing_the_primary_under_load_is_503_then_service_again_with_nothing_answered_lost(
     servers: Servers, redis_sentinel: SentinelTopology, platform_admin: tuple[str, str], tmp_path: Path
 ) -> None:
-    running = start_service(Servers(servers.database_url, redis_sentinel.url), tmp_path / "load.log", **WAITING)
+    metrics_port = free_port()
+    running = start_service(
+        Servers(servers.database_url, redis_sentinel.url), tmp_path / "load.log",
+        GATEHOUSE_METRICS_PORT=str(metrics_port), **WAITING,
+    )  # fmt: skip
     try:
         async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as client:
             tenant, tickets = await _tenant_with_customers(client, platform_admin, 8)
@@ -188,6 +202,15 @@ async def test_killing_the_primary_under_load_is_503_then_service_again_with_not
             # Every chain's last answered rotation, and every answered login, is on the promoted replica.
             answered = [*last_tokens, *logged_in]
             assert [await _alive(client, tenant, token) for token in answered] == [True] * len(answered)
+            # Each 503 was a Redis error, and counted as one.
+            scraped = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+            errors = {
+                sample.labels["backend"]: sample.value
+                for family in text_string_to_metric_families(scraped)
+                for sample in family.samples
+                if sample.name == "gatehouse_backend_errors_total"
+            }
+            assert errors.get("redis", 0) >= load.seen[503] and "postgres" not in errors, errors
     finally:
         stop_service(running)
     assert "Traceback" not in running.log_text()
