@@ -167,7 +167,9 @@ class Sessions:
         refreshes do not carry)."""
         snapshot = account_snapshot(msgspec.structs.replace(account, contacts=()))
         for sid in await self._session_ids(tenant_id, account.id):
-            await self._replace_account(keys=[session_key(sid)], args=[snapshot, account.login_name])
+            await self._writes.script(
+                self._replace_account, keys=[session_key(sid)], args=[snapshot, account.login_name]
+            )
 
     async def _session_ids(self, tenant_id: int, account_id: int) -> set[str]:
         return {text(sid) for sid in await self.redis.smembers(account_sessions_key(tenant_id, account_id))}
