@@ -48,6 +48,7 @@ from service.http.magento.routes import MagentoController, MagentoStoreControlle
 from service.http.request_context import RequestContextMiddleware
 from service.http.standards.routes import TenantStandardsController
 from service.platform.config import Settings, load_settings
+from service.platform.redis import close_redis
 from service.wiring import Capabilities, build_capabilities
 
 log = logging.getLogger("gatehouse.webhooks")
@@ -145,7 +146,7 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
             await c.imports.stop()  # each running import keeps its last batch and resumes at the next start
             await _stop_delivery(c, delivery)
             await c.background.drain()
-            await c.redis.aclose()
+            await close_redis(c.redis)
             await c.db.close()
 
     return lifespan

@@ -73,6 +73,14 @@ def _sentinel_primary(topology: RedisTopology) -> Redis:
     return primary
 
 
+async def close_redis(client: RedisClient) -> None:
+    """Close the client's connections, and under Sentinel those to the Sentinels, which redis-py leaves open."""
+    await client.aclose()
+    sentinels = getattr(client.connection_pool, "sentinel_manager", None) if isinstance(client, Redis) else None
+    if sentinels is not None:
+        await sentinels.aclose()
+
+
 async def check_serving(client: RedisClient) -> None:
     """Raise unless Redis can serve requests now: the primary answers PING; under Cluster, a node reports every
     slot served (cluster_state:ok), which is false from a primary's failure until a replica has taken over."""
