@@ -2,8 +2,9 @@
 
 A claim takes due deliveries with FOR UPDATE SKIP LOCKED, so concurrent workers (of this process or of
 any other) never take the same row, and moves each one's next attempt a lease ahead: a worker that dies
-mid-attempt leaves a delivery that comes due again when the lease runs out. Only the oldest pending
-delivery of a lane (endpoint, account) is ever due, so one account's events go out one at a time, in order.
+mid-attempt leaves a delivery that comes due again when the lease runs out. Only the first pending
+delivery of a lane (endpoint, account) is ever due, so one account's events go out one at a time, in the order
+their changes committed (`lane_position`, taken at commit: migrations/0008_webhook_lane_order.sql).
 """
 
 from __future__ import annotations
@@ -72,9 +73,10 @@ async def claim(conn: Conn, limit: int, lease_seconds: float) -> list[Claimed]:
                WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.is_enabled
                  AND NOT EXISTS (
                      SELECT 1 FROM webhook_deliveries p
-                     WHERE p.endpoint_id = d.endpoint_id AND p.lane = d.lane AND p.state = 'pending' AND p.id < d.id
+                     WHERE p.endpoint_id = d.endpoint_id AND p.lane = d.lane AND p.state = 'pending'
+                       AND p.lane_position < d.lane_position
                  )
-               ORDER BY d.next_attempt_at, d.id
+               ORDER BY d.next_attempt_at, d.lane_position
                LIMIT $1
                FOR UPDATE OF d SKIP LOCKED
            )
