@@ -26,3 +26,7 @@ CREATE CONSTRAINT TRIGGER webhook_delivery_lane_position AFTER INSERT ON webhook
 DROP INDEX webhook_deliveries_pending;
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, lane, lane_position)
     WHERE state = 'pending';
+
+-- Retention: events older than GATEHOUSE_WEBHOOK_RETENTION_DAYS with no delivery still pending are deleted
+-- (service/events/repository.py: prune), their deliveries with them through this index.
+CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);

@@ -305,6 +305,49 @@ async def test_an_accounts_events_go_out_in_the_order_their_changes_committed(
     assert of_account(events, account["id"]) == ["customer.updated", "customer.login_failed", "customer.locked"]
 
 
+async def test_events_past_the_retention_go_with_their_deliveries_unless_one_still_waits(
+    http: httpx.AsyncClient,
+    shop: TenantFixture,
+    receiver: Receiver,
+    servers: Servers,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    delivered_path, failing_path = receiver.path(), receiver.path()
+    delivered = await add_endpoint(http, shop, receiver.url(delivered_path), eventTypes=["customer.created"])
+    receiver.modes[failing_path] = "fail"
+    waiting = await add_endpoint(http, shop, receiver.url(failing_path), eventTypes=["customer.updated"])
+    account = (await signup(http, shop))["customerAccount"]
+    assert (await http.put(f"{ACCOUNTS}/{account['id']}", json={"lastName": "Lo"}, headers=shop.app_headers)).is_success
+    await wait_delivered(http, shop, delivered, 1)
+    await wait_for(lambda: len(receiver.at(failing_path)) >= 1, what="a failed attempt")
+    conn = await asyncpg.connect(servers.database_url)
+    try:  # both events become 31 days old; the default retention is 30
+        aged = await conn.execute(
+            "UPDATE webhook_events SET occurred_at = now() - interval '31 days' WHERE tenant_id = $1", shop.id
+        )
+        assert aged == "UPDATE 2"
+    finally:
+        await conn.close()
+    # Pruning runs when a delivering process starts, and every 10 minutes after.
+    pruner = start_service(servers, tmp_path_factory.mktemp("pruner") / "service.log", **HOOKED)
+    try:
+        for _ in range(200):
+            if not await deliveries(http, shop, delivered):
+                break
+            await asyncio.sleep(0.05)
+        assert await deliveries(http, shop, delivered) == [], "the delivered event outlived the retention"
+        [still_waiting] = await deliveries(http, shop, waiting)
+        assert still_waiting["state"] == "pending" and still_waiting["eventType"] == "customer.updated"
+    finally:
+        stop_service(pruner)
+    replayed = await http.post(
+        f"{endpoints_of(shop)}/{delivered['id']}/replay",
+        json={"from": (datetime.now(UTC) - timedelta(days=40)).isoformat(), "to": datetime.now(UTC).isoformat()},
+        headers=shop.admin_headers,
+    )
+    assert replayed.status_code == 200 and replayed.json() == {"deliveries": 0}, replayed.text
+
+
 async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
     """Until a transaction waits for a lock this connection's transaction holds."""
     for _ in range(400):

@@ -152,6 +152,37 @@ async def record_attempts(conn: Conn, results: list[AttemptResult], retry_window
     return [row["state"] for row in rows]
 
 
+PRUNE_LOCK_CLASS = 0x7072756E  # "prun": one process prunes at a time, the others skip that round
+
+
+async def prune(conn: Connection, retention_days: int, limit: int) -> int:
+    """In the caller's transaction: delete up to `limit` events older than the retention that no delivery still
+    waits for, their deliveries with them; how many went (0 while another process prunes). Per tenant, oldest
+    first, through the (tenant_id, occurred_at) index."""
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, 0)", PRUNE_LOCK_CLASS):
+        return 0
+    deleted: int = await conn.fetchval(
+        """WITH old AS (
+               SELECT ev.id FROM tenants t
+               CROSS JOIN LATERAL (
+                   SELECT e.id FROM webhook_events e
+                   WHERE e.tenant_id = t.id AND e.occurred_at < now() - make_interval(days => $1)
+                   ORDER BY e.occurred_at LIMIT $2
+               ) AS ev
+               WHERE NOT EXISTS (
+                   SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.state = 'pending'
+               )
+               LIMIT $2
+           ), gone AS (
+               DELETE FROM webhook_events e USING old WHERE e.id = old.id RETURNING 1
+           )
+           SELECT count(*) FROM gone""",
+        retention_days,
+        limit,
+    )
+    return deleted
+
+
 async def pending_count(conn: Conn) -> int:
     count: int = await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")
     return count

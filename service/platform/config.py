@@ -86,6 +86,7 @@ class Settings:
     webhook_backoff_seconds: float = 5.0  # the first retry's delay; doubled for each further one, up to an hour
     webhook_retry_seconds: int = 24 * 3600  # then a delivery gives up and its endpoint is marked failing
     webhook_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
+    webhook_retention_days: int = 30  # then an event no delivery still waits for is deleted, with its deliveries
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL once `gatehouse serve` (or a command) has filled it in, with an embedded server's if need be."""
@@ -224,6 +225,13 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         24 * 3600,
         int_in(1, 7 * 24 * 3600),
         "seconds between 1 and 604800",
+    ),
+    (
+        "webhook_retention_days",
+        "GATEHOUSE_WEBHOOK_RETENTION_DAYS",
+        30,
+        int_in(1, 3650),
+        "days between 1 and 3650",
     ),
     (
         "webhook_allowed_networks",
