@@ -138,6 +138,7 @@ class Databases:
     database_url: str
     redis_url: str
     postgres_pid: int | None  # the embedded PostgreSQL's postmaster; None for DATABASE_URL's
+    postgres_log: Path | None  # the embedded PostgreSQL's server log; None for DATABASE_URL's
 
 
 @contextmanager
@@ -151,7 +152,8 @@ def databases() -> Iterator[Databases]:
     ):
         pid_file = Path(data_dir) / "postgres" / "postmaster.pid"
         pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
-        yield Databases(urls.database_url or "", urls.redis_url or "", pid)
+        server_log = Path(data_dir) / "postgres" / "log"
+        yield Databases(urls.database_url or "", urls.redis_url or "", pid, server_log if pid else None)
 
 
 def start_gatehouse(

@@ -153,13 +153,15 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
 
 
 async def _start_delivery(c: Capabilities) -> list[asyncio.Task[None]]:
-    """This process's webhook delivery loops (GATEHOUSE_WEBHOOK_WORKERS of them) and the outbox-depth reporter."""
+    """This process's webhook delivery loops (GATEHOUSE_WEBHOOK_WORKERS of them), the outbox-depth reporter and
+    the pruning of what the retention no longer keeps."""
     loops = c.deliveries.policy.workers
     if loops == 0:
         return []
     await c.deliveries.sender.open()
     tasks = [asyncio.create_task(c.deliveries.run()) for _ in range(loops)]
     tasks.append(asyncio.create_task(c.deliveries.report_depth()))
+    tasks.append(asyncio.create_task(c.deliveries.prune()))
     for task in tasks:
         task.add_done_callback(_log_if_crashed)
     return tasks
