@@ -281,6 +281,24 @@ async def test_a_line_naming_an_account_an_earlier_batch_named_is_reported(
     assert await account_count(client, tenant) == 1001
 
 
+async def test_a_batch_decides_as_if_the_batch_written_beside_it_had_committed(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Batches are written two at a time. Line 1 moves an account to a new email; line 1002, in the next batch,
+    names its old email: as one after the other, the old email is free by then and line 1002 makes a new account
+    (matched against the account as it was, it would move the account back)."""
+    old, new, external_id = email_for("moved-from"), email_for("moved-to"), unique("moved")
+    assert counts(await run_import(client, tenant, [customer(old, externalId=external_id)])) == (1, 0, 0, 0)
+    lines = [customer(new, externalId=external_id, lastName="Moved")]
+    lines += [customer(email_for(f"beside-{i}")) for i in range(1000)]
+    lines.append(customer(old, lastName="New"))
+    job = await run_import(client, tenant, lines)
+    assert counts(job) == (1001, 1, 0, 0), job
+    moved, made = await kibo_account(client, tenant, new), await kibo_account(client, tenant, old)
+    assert moved is not None and (moved["lastName"], moved["externalId"]) == ("Moved", external_id)
+    assert made is not None and made["lastName"] == "New" and made["id"] != moved["id"]
+
+
 async def test_bad_lines_are_reported_by_line_and_field_and_the_others_imported(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:

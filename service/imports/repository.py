@@ -43,6 +43,7 @@ class RunState:
 
 @dataclass(frozen=True, slots=True)
 class BatchCounts:
+    first_line: int  # the batch's lines, from the first to the last
     last_line: int
     created: int
     updated: int
@@ -165,7 +166,9 @@ async def record_batch(
     keys: list[tuple[int, str, int]],
 ) -> None:
     """The batch's report, the keys its lines named, its lines gone from the spool, the counters and checkpoint:
-    in the transaction that wrote its accounts."""
+    in the transaction that wrote its accounts. Two batches commit at a time, in either order: the checkpoint is
+    the line before the first one still spooled (as this transaction sees the spool), so it never passes a line
+    that the batch beside this one has not committed yet."""
     if errors:
         await conn.copy_records_to_table(
             "import_errors",
@@ -178,13 +181,23 @@ async def record_batch(
             records=[(job.tenant_id, job.id, set_id, key, line) for set_id, key, line in keys],
             columns=("tenant_id", "job_id", "customer_set_id", "key", "line_no"),
         )
-    await conn.execute("DELETE FROM import_lines WHERE job_id = $1 AND line_no <= $2", job.id, counts.last_line)
     await conn.execute(
-        """UPDATE import_jobs SET checkpoint = $2, created = created + $3, updated = updated + $4,
-               unchanged = unchanged + $5, failed = failed + $6, updated_at = now()
+        "DELETE FROM import_lines WHERE job_id = $1 AND line_no BETWEEN $2 AND $3",
+        job.id,
+        counts.first_line,
+        counts.last_line,
+    )
+    await _count(conn, job, counts)
+
+
+async def _count(conn: Connection, job: RunState, counts: BatchCounts) -> None:
+    await conn.execute(
+        """UPDATE import_jobs SET created = created + $2, updated = updated + $3, unchanged = unchanged + $4,
+               failed = failed + $5, updated_at = now(),
+               checkpoint = greatest(checkpoint, coalesce(
+                   (SELECT min(line_no) - 1 FROM import_lines WHERE job_id = $1), total_lines))
            WHERE id = $1""",
         job.id,
-        counts.last_line,
         counts.created,
         counts.updated,
         counts.unchanged,
