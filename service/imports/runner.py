@@ -33,6 +33,7 @@ from service.platform.db import Connection
 from service.tenants.repository import share_tenant
 
 BATCH_LINES = 1000
+WRITERS = 2  # batches written at once, each on a connection of its own: a batch and the one beside it (flights.py)
 _SLICE = 25  # lines checked between two turns of the event loop
 _REFUSED = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
 
@@ -77,11 +78,11 @@ async def run(
     job = await repo.run_state(conns[0], job_id)
     if job is None or job.finished:
         return
-    flights: list[Flight | None] = [None, None]
+    flights: list[Flight | None] = [None] * WRITERS
     after, processed, analyze_at, turn = job.checkpoint, 0, BATCH_LINES, 0
     try:
         while True:
-            slot = turn % 2
+            slot = turn % WRITERS
             if (flight := flights[slot]) is not None:
                 processed += await _report(flight, on_batch)
                 if processed >= analyze_at:  # after 1, 4, 16, 64... thousand lines: six times in a million
@@ -92,8 +93,8 @@ async def run(
             if batch is None:
                 break
             after, turn = batch.last_line, turn + 1
-            flights[slot] = _launch(conns[slot], job, batch, flights[1 - slot])
-        if (flight := flights[1 - slot]) is not None:
+            flights[slot] = _launch(conns[slot], job, batch, flights[slot - 1])
+        if (flight := flights[slot - 1]) is not None:
             await _report(flight, on_batch)
     finally:
         await _land([f for f in flights if f is not None])

@@ -1,9 +1,9 @@
 """Bulk imports of customer accounts: the capability behind the admin API's imports and `gatehouse import`.
 
 A job's lines are first spooled into PostgreSQL as they stream in (one transaction: the job exists, with all
-its lines, or not at all), then imported in batches by the process that holds the job's advisory lock, on a
-connection of its own. A process that starts resumes every unfinished job nobody runs, and an admin can ask
-for it (`resume`); the lock makes sure one process runs a job at a time.
+its lines, or not at all), then imported in batches by the process that holds the job's advisory lock, on two
+connections of its own (the first holds the lock). A process that starts resumes every unfinished job nobody
+runs, and an admin can ask for it (`resume`); the lock makes sure one process runs a job at a time.
 """
 
 from __future__ import annotations
