@@ -218,6 +218,9 @@ async def test_running_a_file_again_updates_instead_of_duplicating(
         ("account.imported", "created"), ("account.imported", "updated")
     ]  # fmt: skip
     assert trail[1]["details"]["changed"] == ["last_name", "contacts"]
+    started = (await audit_trail(client, tenant, f"imports/{job['id']}"))[0]
+    assert started["action"] == "import.started" and started["clientIp"]
+    assert trail[1]["clientIp"] == started["clientIp"]  # who ran the import, from where
     assert await kibo_account(client, tenant, emails[2]) is None
     assert (await kibo_account(client, tenant, lines[2]["emailAddress"]) or {}).get("externalId") == "crm-3"
 
