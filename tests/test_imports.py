@@ -350,6 +350,25 @@ async def test_bad_lines_are_reported_by_line_and_field_and_the_others_imported(
     assert "SECRETHASH" not in everything and ARGON2ID[0]["hash"] not in everything
 
 
+async def test_a_line_that_repeats_a_key_anywhere_is_refused(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    """Repeats nested in a contact, written with spaces before the colon, or beside a value holding `":`, fail their
+    line; the same shapes without a repeat are imported."""
+    emails = [email_for(f"keys-{i}") for i in range(4)]
+    lines = [
+        f'{{"emailAddress": "{emails[0]}", "contacts": [{{"address1": "1 Road", "address1": "2 Road"}}]}}'.encode(),
+        f'{{"emailAddress": "{emails[1]}", "lastName" : "A", "lastName": "B"}}'.encode(),
+        f'{{"emailAddress": "{emails[2]}", "lastName": "A\\":B", "lastName": "C"}}'.encode(),
+        f'{{"emailAddress" : "{emails[3]}", "lastName": "A\\":B", "contacts": [{{"address1": "1 Road"}}]}}'.encode(),
+        customer(email_for("keys-plain"), contacts=[{"address1": "1 Road"}, {"address1": "2 Road"}]),
+    ]
+    job = await run_import(client, tenant, lines)
+    assert counts(job) == (2, 0, 0, 3), job
+    assert [(e["line"], e["field"], e["code"]) for e in job["errors"]] == [
+        (n, "line", "MALFORMED_REQUEST") for n in (1, 2, 3)
+    ]
+    assert (await kibo_account(client, tenant, emails[3]) or {}).get("lastName") == 'A":B'
+
+
 async def test_emails_of_other_accounts_are_collisions_never_merged(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:
