@@ -138,6 +138,9 @@ def import_file(server: Service, postmaster: int | None, admin: tuple[str, str],
     seconds = time.perf_counter() - started
     if (job["status"], job["created"], job["failed"]) != ("completed", lines, 0):
         raise SystemExit(f"the import did not make every account: {job}")
+    # The import's connections close once it has finished: their backends' CPU counts once the postmaster has
+    # reaped them (an exited, unreaped backend is neither a live child nor in the postmaster's children's time).
+    time.sleep(1)
     service_cpu = _cpu_seconds(server.process.pid) - service_cpu
     postgres_cpu = _postgres_cpu(postmaster) - postgres_cpu
     peak, load = _memory_kib(server.process.pid, "VmHWM"), (load_before, os.getloadavg()[0])
