@@ -218,6 +218,9 @@ async def test_running_a_file_again_updates_instead_of_duplicating(
         ("account.imported", "created"), ("account.imported", "updated")
     ]  # fmt: skip
     assert trail[1]["details"]["changed"] == ["last_name", "contacts"]
+    started = (await audit_trail(client, tenant, f"imports/{job['id']}"))[0]
+    assert started["action"] == "import.started" and started["clientIp"]
+    assert trail[1]["clientIp"] == started["clientIp"]  # who ran the import, from where
     assert await kibo_account(client, tenant, emails[2]) is None
     assert (await kibo_account(client, tenant, lines[2]["emailAddress"]) or {}).get("externalId") == "crm-3"
 
@@ -281,6 +284,24 @@ async def test_a_line_naming_an_account_an_earlier_batch_named_is_reported(
     assert await account_count(client, tenant) == 1001
 
 
+async def test_a_batch_decides_as_if_the_batch_written_beside_it_had_committed(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """Batches are written two at a time. Line 1 moves an account to a new email; line 1002, in the next batch,
+    names its old email: as one after the other, the old email is free by then and line 1002 makes a new account
+    (matched against the account as it was, it would move the account back)."""
+    old, new, external_id = email_for("moved-from"), email_for("moved-to"), unique("moved")
+    assert counts(await run_import(client, tenant, [customer(old, externalId=external_id)])) == (1, 0, 0, 0)
+    lines = [customer(new, externalId=external_id, lastName="Moved")]
+    lines += [customer(email_for(f"beside-{i}")) for i in range(1000)]
+    lines.append(customer(old, lastName="New"))
+    job = await run_import(client, tenant, lines)
+    assert counts(job) == (1001, 1, 0, 0), job
+    moved, made = await kibo_account(client, tenant, new), await kibo_account(client, tenant, old)
+    assert moved is not None and (moved["lastName"], moved["externalId"]) == ("Moved", external_id)
+    assert made is not None and made["lastName"] == "New" and made["id"] != moved["id"]
+
+
 async def test_bad_lines_are_reported_by_line_and_field_and_the_others_imported(
     client: httpx.AsyncClient, tenant: TenantFixture
 ) -> None:
@@ -327,6 +348,25 @@ async def test_bad_lines_are_reported_by_line_and_field_and_the_others_imported(
     assert page.json()["totalCount"] == 11 and [e["line"] for e in page.json()["items"]] == [5, 6, 7]
     everything = json.dumps(job) + page.text
     assert "SECRETHASH" not in everything and ARGON2ID[0]["hash"] not in everything
+
+
+async def test_a_line_that_repeats_a_key_anywhere_is_refused(client: httpx.AsyncClient, tenant: TenantFixture) -> None:
+    """Repeats nested in a contact, written with spaces before the colon, or beside a value holding `":`, fail their
+    line; the same shapes without a repeat are imported."""
+    emails = [email_for(f"keys-{i}") for i in range(4)]
+    lines = [
+        f'{{"emailAddress": "{emails[0]}", "contacts": [{{"address1": "1 Road", "address1": "2 Road"}}]}}'.encode(),
+        f'{{"emailAddress": "{emails[1]}", "lastName" : "A", "lastName": "B"}}'.encode(),
+        f'{{"emailAddress": "{emails[2]}", "lastName": "A\\":B", "lastName": "C"}}'.encode(),
+        f'{{"emailAddress" : "{emails[3]}", "lastName": "A\\":B", "contacts": [{{"address1": "1 Road"}}]}}'.encode(),
+        customer(email_for("keys-plain"), contacts=[{"address1": "1 Road"}, {"address1": "2 Road"}]),
+    ]
+    job = await run_import(client, tenant, lines)
+    assert counts(job) == (2, 0, 0, 3), job
+    assert [(e["line"], e["field"], e["code"]) for e in job["errors"]] == [
+        (n, "line", "MALFORMED_REQUEST") for n in (1, 2, 3)
+    ]
+    assert (await kibo_account(client, tenant, emails[3]) or {}).get("lastName") == 'A":B'
 
 
 async def test_emails_of_other_accounts_are_collisions_never_merged(

@@ -16,7 +16,7 @@ from service.accounts.records import AccountChanges, ContactFields, NewContact
 from service.errors import ErrorCode
 from service.magento.records import AddressExtras, CustomerExtras
 from service.platform.db import MAX_ID
-from service.platform.json_keys import RepeatedKey, loads_with_unique_keys
+from service.platform.json_keys import RepeatedKey, refuse_repeated_keys
 
 MAX_CONTACTS = 500  # what an account may hold (service.contacts.service)
 MAX_LINE_BYTES = 1 << 20
@@ -112,7 +112,7 @@ def decode_line(raw: bytes) -> ImportLine:
         raise LineFailure("line", f"is longer than {MAX_LINE_BYTES} bytes", ErrorCode.MALFORMED_REQUEST)
     try:
         decoded: Any = _DECODER.decode(raw)
-        loads_with_unique_keys(raw)  # msgspec keeps the last of a repeated key; refuse such a line instead
+        refuse_repeated_keys(raw)  # msgspec keeps the last of a repeated key; refuse such a line instead
     except msgspec.ValidationError as exc:
         reason, _, path = str(exc).partition(" - at `$")
         raise LineFailure(path.strip("`.") or "line", reason) from None

@@ -25,6 +25,7 @@ class Plan:
     creates: list[Prepared] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     unchanged: list[Prepared] = field(default_factory=list)
+    found: frozenset[int] = frozenset()  # the existing accounts the lines named, matched or not
 
 
 async def plan_batch(
@@ -33,7 +34,8 @@ async def plan_batch(
     """Each line matched with the account it is (or none) and compared with it; duplicates and collisions fail."""
     seen = await repo.seen_keys(conn, job.id, [(p.set_id, key) for p in prepared for key in p.keys.values()])
     found = await _found(conn, job.tenant_id, prepared)
-    plan, targets = Plan(failures), []
+    plan = Plan(failures, found=frozenset(e.account.id for owners in found.values() for e in owners))
+    targets = []
     for line in prepared:
         try:
             _named_once(line, seen)

@@ -7,7 +7,7 @@ drops it the moment that process's connection goes, so "running" never outlives 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import ip_address
 
 import asyncpg
 
@@ -38,11 +38,14 @@ class RunState:
     actor: Actor  # who started it, from where: the accounts' audit events name them
     checkpoint: int
     finished: bool
-    client_ip: IPv4Address | IPv6Address | None  # the actor's address, parsed once rather than for every event
+    # The actor's address, packed (4 or 16 bytes), for its accounts' events: asyncpg's inet encoder takes that as it
+    # is, and would parse an address object again (from its text) for every event.
+    client_ip: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
 class BatchCounts:
+    first_line: int  # the batch's lines, from the first to the last
     last_line: int
     created: int
     updated: int
@@ -130,7 +133,7 @@ async def run_state(conn: Conn, job_id: int) -> RunState | None:
     if row is None:
         return None
     actor = Actor(row["actor"], row["client_ip"], row["request_id"])
-    address = ip_address(row["client_ip"]) if row["client_ip"] else None
+    address = ip_address(row["client_ip"]).packed if row["client_ip"] else None
     return RunState(row["id"], row["tenant_id"], row["dry_run"], actor, row["checkpoint"], row["finished"], address)
 
 
@@ -165,7 +168,9 @@ async def record_batch(
     keys: list[tuple[int, str, int]],
 ) -> None:
     """The batch's report, the keys its lines named, its lines gone from the spool, the counters and checkpoint:
-    in the transaction that wrote its accounts."""
+    in the transaction that wrote its accounts. Two batches commit at a time, in either order: the checkpoint is
+    the line before the first one still spooled (as this transaction sees the spool), so it never passes a line
+    that the batch beside this one has not committed yet."""
     if errors:
         await conn.copy_records_to_table(
             "import_errors",
@@ -178,13 +183,23 @@ async def record_batch(
             records=[(job.tenant_id, job.id, set_id, key, line) for set_id, key, line in keys],
             columns=("tenant_id", "job_id", "customer_set_id", "key", "line_no"),
         )
-    await conn.execute("DELETE FROM import_lines WHERE job_id = $1 AND line_no <= $2", job.id, counts.last_line)
     await conn.execute(
-        """UPDATE import_jobs SET checkpoint = $2, created = created + $3, updated = updated + $4,
-               unchanged = unchanged + $5, failed = failed + $6, updated_at = now()
+        "DELETE FROM import_lines WHERE job_id = $1 AND line_no BETWEEN $2 AND $3",
+        job.id,
+        counts.first_line,
+        counts.last_line,
+    )
+    await _count(conn, job, counts)
+
+
+async def _count(conn: Connection, job: RunState, counts: BatchCounts) -> None:
+    await conn.execute(
+        """UPDATE import_jobs SET created = created + $2, updated = updated + $3, unchanged = unchanged + $4,
+               failed = failed + $5, updated_at = now(),
+               checkpoint = greatest(checkpoint, coalesce(
+                   (SELECT min(line_no) - 1 FROM import_lines WHERE job_id = $1), total_lines))
            WHERE id = $1""",
         job.id,
-        counts.last_line,
         counts.created,
         counts.updated,
         counts.unchanged,

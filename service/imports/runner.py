@@ -21,6 +21,7 @@ from service.accounts.fields import duplicate
 from service.errors import ErrorCode
 from service.imports import repository as repo
 from service.imports.bulk import repository as bulk
+from service.imports.flights import Flight, Matching
 from service.imports.lines import LineFailure
 from service.imports.matching import Update
 from service.imports.planning import Plan, plan_batch
@@ -32,6 +33,7 @@ from service.platform.db import Connection
 from service.tenants.repository import share_tenant
 
 BATCH_LINES = 1000
+WRITERS = 2  # batches written at once, each on a connection of its own: a batch and the one beside it (flights.py)
 _SLICE = 25  # lines checked between two turns of the event loop
 _REFUSED = (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)
 
@@ -57,36 +59,67 @@ class Hashing:
 class _Checked:
     """A batch of lines, decoded and checked: ready to be matched and written."""
 
+    first_line: int
     last_line: int
     prepared: list[Prepared]
     failures: dict[int, LineFailure]
 
 
 async def run(
-    conn: Connection, job_id: int, hashing: Hashing, on_batch: Callable[[BatchCounts], Awaitable[None]]
+    conns: tuple[Connection, Connection],
+    job_id: int,
+    hashing: Hashing,
+    on_batch: Callable[[BatchCounts], Awaitable[None]],
 ) -> None:
-    """Import what is left of the job, on a connection that holds its lock; return when it has finished. While
-    one batch is written, the next is read and checked: Python's share of the work overlaps the database's."""
-    job = await repo.run_state(conn, job_id)
+    """Import what is left of the job, on two connections, the first of which holds its lock; return when it has
+    finished. Batches take turns on the connections: while one is written, the next is read and checked, then
+    written on the other connection beside it (`flights`), so that Python's share of the work and two of
+    PostgreSQL's overlap. Batches are reported in their order."""
+    job = await repo.run_state(conns[0], job_id)
     if job is None or job.finished:
         return
-    upcoming = await _read(conn, job, job.checkpoint, hashing)
-    processed, analyze_at = 0, BATCH_LINES
-    while upcoming is not None:
-        batch = await upcoming
-        upcoming = await _read(conn, job, batch.last_line, hashing)
-        try:
-            counts = await _commit(conn, job, batch)
-        except BaseException:
-            if upcoming is not None:
-                upcoming.cancel()
-            raise
-        await on_batch(counts)
-        processed += counts.created + counts.updated + counts.unchanged + counts.failed
-        if processed >= analyze_at:  # after 1, 4, 16, 64... thousand lines: six times in a million
-            await repo.analyze(conn, repo.ANALYZED_WHILE_IMPORTING)
-            analyze_at *= 4
-    await _finish(conn, job)
+    flights: list[Flight | None] = [None] * WRITERS
+    after, processed, analyze_at, turn = job.checkpoint, 0, BATCH_LINES, 0
+    try:
+        while True:
+            slot = turn % WRITERS
+            if (flight := flights[slot]) is not None:
+                processed += await _report(flight, on_batch)
+                if processed >= analyze_at:  # after 1, 4, 16, 64... thousand lines: six times in a million
+                    await repo.analyze(conns[slot], repo.ANALYZED_WHILE_IMPORTING)
+                    analyze_at *= 4
+                flights[slot] = None
+            batch = await _read(conns[slot], job, after, hashing)
+            if batch is None:
+                break
+            after, turn = batch.last_line, turn + 1
+            flights[slot] = _launch(conns[slot], job, batch, flights[slot - 1])
+        if (flight := flights[slot - 1]) is not None:
+            await _report(flight, on_batch)
+    finally:
+        await _land([f for f in flights if f is not None])
+    await _finish(conns[0], job)
+
+
+def _launch(conn: Connection, job: RunState, batch: _Checked, beside: Flight | None) -> Flight:
+    matching = Matching(frozenset((p.set_id, key) for p in batch.prepared for key in p.keys.values()))
+    return Flight(matching, asyncio.create_task(_commit(conn, job, batch, matching, beside)))
+
+
+async def _report(flight: Flight, on_batch: Callable[[BatchCounts], Awaitable[None]]) -> int:
+    counts = await flight.counts()
+    await on_batch(counts)
+    return counts.created + counts.updated + counts.unchanged + counts.failed
+
+
+async def _land(flights: list[Flight]) -> None:
+    """After a failure (or a stop): the batches still being written are rolled back, and waited for."""
+    for flight in flights:
+        flight.task.cancel()  # nothing, for a batch that has committed
+    for flight in flights:
+        await asyncio.wait((flight.task,))
+        if not flight.task.cancelled():
+            flight.task.exception()  # retrieved: the run reports its own error
 
 
 async def _finish(conn: Connection, job: RunState) -> None:
@@ -98,24 +131,23 @@ async def _finish(conn: Connection, job: RunState) -> None:
             await audit.record(conn, job.actor, job.tenant_id, "import.completed", "import_job", job.id, details)
 
 
-async def _read(conn: Connection, job: RunState, after: int, hashing: Hashing) -> asyncio.Future[_Checked] | None:
-    """The batch of lines after line `after`, being checked in the background; None when no line is left."""
+async def _read(conn: Connection, job: RunState, after: int, hashing: Hashing) -> _Checked | None:
+    """The batch of lines after line `after`, checked; None when no line is left."""
     lines = await repo.next_lines(conn, job.id, after, BATCH_LINES)
     if not lines:
         return None
-    context = await bulk.load_context(conn, job.tenant_id)
-    return asyncio.ensure_future(_check(lines, context, hashing))
+    return await _check(lines, await bulk.load_context(conn, job.tenant_id), hashing)
 
 
 async def _check(lines: list[tuple[int, bytes]], context: Context, hashing: Hashing) -> _Checked:
-    """The lines decoded and checked a slice at a time, so the batch being written (and every request) waits at
-    most one slice (about a millisecond) for the event loop whenever PostgreSQL answers it."""
+    """The lines decoded and checked a slice at a time, so the batches being written (and every request) wait at
+    most one slice (about a millisecond) for the event loop whenever PostgreSQL answers them."""
     failures: dict[int, LineFailure] = {}
     prepared: list[Prepared] = []
     for start in range(0, len(lines), _SLICE):
         prepared += _prepare_all(lines[start : start + _SLICE], context, failures)
         await asyncio.sleep(0)
-    return _Checked(lines[-1][0], await _hash(prepared, failures, hashing), failures)
+    return _Checked(lines[0][0], lines[-1][0], await _hash(prepared, failures, hashing), failures)
 
 
 def _prepare_all(lines: list[tuple[int, bytes]], context: Context, failures: dict[int, LineFailure]) -> list[Prepared]:
@@ -146,28 +178,40 @@ async def _hash(prepared: list[Prepared], failures: dict[int, LineFailure], hash
     return [p for p in prepared if p.line_no not in failures]
 
 
-async def _commit(conn: Connection, job: RunState, batch: _Checked) -> BatchCounts:
-    failures, last_line = batch.failures, batch.last_line
+async def _commit(
+    conn: Connection, job: RunState, batch: _Checked, matching: Matching, beside: Flight | None
+) -> BatchCounts:
     async with conn.transaction():
         await share_tenant(conn, job.tenant_id)
-        plan = await plan_batch(conn, job, batch.prepared, failures)
+        plan = await _planned(conn, job, batch, matching, beside)
         try:
             _gone(plan, await _written(conn, job, plan.creates, plan.updates))
         except _REFUSED:  # a row raced in since the lines were matched: find the lines it concerns
             await _write_each(conn, job, plan)
-        counts = _counts(job, plan, last_line)
-        errors = [LineError(line=n, field=f.field, code=f.code, reason=f.reason) for n, f in sorted(failures.items())]
+        counts = _counts(job, plan, batch)
+        failures = sorted(plan.failures.items())
+        errors = [LineError(line=n, field=f.field, code=f.code, reason=f.reason) for n, f in failures]
         kept = [*(plan.creates if job.dry_run else []), *(u.prepared for u in plan.updates), *plan.unchanged]
         keys = [(p.set_id, key, p.line_no) for p in kept for key in p.keys.values()]
         await repo.record_batch(conn, job, counts, errors, keys)
     return counts
 
 
-def _counts(job: RunState, plan: Plan, last_line: int) -> BatchCounts:
+async def _planned(conn: Connection, job: RunState, batch: _Checked, matching: Matching, beside: Flight | None) -> Plan:
+    """The batch's lines matched; again once the batch beside it has committed, when the two name one account."""
+    plan = await plan_batch(conn, job, batch.prepared, dict(batch.failures))
+    if beside is not None and await beside.settle_overlap(matching, plan.found):
+        plan = await plan_batch(conn, job, batch.prepared, dict(batch.failures))
+    matching.found(plan.found)
+    return plan
+
+
+def _counts(job: RunState, plan: Plan, batch: _Checked) -> BatchCounts:
     changed = () if job.dry_run else tuple(u.account_id for u in plan.updates)
     deactivated = tuple(u.account_id for u in plan.updates if "is_active" in u.changed and not u.columns["is_active"])
     return BatchCounts(
-        last_line,
+        batch.first_line,
+        batch.last_line,
         len(plan.creates),
         len(plan.updates),
         len(plan.unchanged),

@@ -1,9 +1,9 @@
 """Bulk imports of customer accounts: the capability behind the admin API's imports and `gatehouse import`.
 
 A job's lines are first spooled into PostgreSQL as they stream in (one transaction: the job exists, with all
-its lines, or not at all), then imported in batches by the process that holds the job's advisory lock, on a
-connection of its own. A process that starts resumes every unfinished job nobody runs, and an admin can ask
-for it (`resume`); the lock makes sure one process runs a job at a time.
+its lines, or not at all), then imported in batches by the process that holds the job's advisory lock, on two
+connections of its own (the first holds the lock). A process that starts resumes every unfinished job nobody
+runs, and an admin can ask for it (`resume`); the lock makes sure one process runs a job at a time.
 """
 
 from __future__ import annotations
@@ -180,7 +180,8 @@ class Imports:
     async def _run(
         self, conn: Connection, tenant_id: int, job_id: int, on_batch: Callable[[ImportJob], None] | None
     ) -> None:
-        """Run the job to its end, then let its connection (and lock) go."""
+        """Run the job to its end, on its connection and a second one (two batches are written at once), then let
+        both connections (and the lock) go."""
 
         async def report(counts: BatchCounts) -> None:
             await self._sessions_follow(tenant_id, counts)
@@ -188,7 +189,11 @@ class Imports:
                 on_batch(await self.get(tenant_id, job_id))
 
         try:
-            await run(conn, job_id, self.hashing, report)
+            beside = await self._connect()
+            try:
+                await run((conn, beside), job_id, self.hashing, report)
+            finally:
+                await beside.close(timeout=5)
         finally:
             await conn.close(timeout=5)
 

@@ -1,6 +1,6 @@
 """A batch's decisions as rows: new accounts with everything they own, changed accounts, their audit events.
 
-Runs inside the batch's transaction, on the import's own connection. Each table gets one statement for the
+Runs inside the batch's transaction, on one of the import's own connections. Each table gets one statement for the
 whole batch; an account's audit trail starts with its `account.imported` event, written in the same batch.
 """
 
