@@ -13,8 +13,6 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
-from redis.asyncio import Redis
-
 from service.accounts.passwords import AccountPasswords
 from service.accounts.reset import PasswordResets
 from service.accounts.service import Accounts
@@ -40,7 +38,7 @@ from service.platform.crypto import SecretBox
 from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.platform.passwords import Passwords
-from service.platform.redis import create_redis
+from service.platform.redis import RedisClient, create_redis
 from service.sessions.issuer import SessionIssuer
 from service.sessions.logins import Logins
 from service.sessions.revocations import SessionRevocations
@@ -59,7 +57,7 @@ from service.twofactor.service import TwoFactor
 class Capabilities:
     settings: Settings
     db: Database
-    redis: Redis
+    redis: RedisClient
     background: Background
     app_tickets: AppTickets
     tenants: Tenants

@@ -29,6 +29,9 @@ import pytest
 
 from service.platform.embedded import embedded_servers
 
+# The real Redis Sentinel and Cluster topologies: fixtures `redis_sentinel` and `redis_cluster`, module-scoped.
+pytest_plugins = ["tests.redis_topologies"]
+
 ROOT = Path(__file__).resolve().parent.parent
 # Every service the tests start seals signing keys and TOTP seeds with this key.
 SECRETS_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
@@ -86,7 +89,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_service(servers: Servers, log_path: Path, **extra_env: str) -> ServiceProcess:
+def start_service(servers: Servers, log_path: Path, *, ready_status: int = 200, **extra_env: str) -> ServiceProcess:
+    """The service, once /health/ready answers `ready_status` (503: up, but its backends unreachable)."""
     port = free_port()
     env = {
         **os.environ,
@@ -109,7 +113,7 @@ def start_service(servers: Servers, log_path: Path, **extra_env: str) -> Service
         if process.poll() is not None:
             raise RuntimeError(f"the service exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}/health/ready", timeout=3).status_code == ready_status:
                 break
         except httpx.HTTPError:
             pass

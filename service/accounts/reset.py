@@ -5,8 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from service import audit
 from service.accounts import repository as repo
 from service.accounts.fields import normalize_user_name
@@ -19,6 +17,7 @@ from service.platform.crypto import token_digest
 from service.platform.db import Database
 from service.platform.keyspace import password_reset_key
 from service.platform.mail import Mailer
+from service.platform.redis import RedisClient
 from service.tenants.scope import CustomerScope
 from service.tenants.transactions import tenant_transaction
 
@@ -36,7 +35,7 @@ def _invalid_code() -> InvalidInput:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PasswordResets:
     db: Database
-    redis: Redis
+    redis: RedisClient
     passwords: AccountPasswords
     mailer: Mailer
     background: Background

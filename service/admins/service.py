@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgspec
-from redis.asyncio import Redis
 
 from service import audit
 from service.admins import repository as repo
@@ -19,7 +18,7 @@ from service.platform.crypto import new_token, token_digest
 from service.platform.db import Database
 from service.platform.keyspace import admin_sign_in_attempt_keys, admin_token_key, admin_tokens_key
 from service.platform.passwords import Passwords
-from service.platform.redis import text
+from service.platform.redis import RedisClient, text
 from service.tenants import repository as tenants_repo
 from service.tenants.service import tenant_not_found
 from service.tenants.transactions import tenant_transaction
@@ -68,7 +67,7 @@ def admin_user_not_found() -> NotFound:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Admins:
     db: Database
-    redis: Redis
+    redis: RedisClient
     passwords: Passwords
     attempts: AttemptLimiter
     token_minutes: int

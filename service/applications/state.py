@@ -14,12 +14,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
 from service.applications import repository as repo
 from service.applications.recent import RecentAnswers
 from service.platform.db import DATABASE_UNAVAILABLE, Database
 from service.platform.keyspace import app_state_key
+from service.platform.redis import RedisClient
 
 FRESH_SECONDS = 60
 KEEP_SECONDS = 24 * 3600
@@ -51,7 +50,7 @@ class _CachedState:
 
 
 class ApplicationStates:
-    def __init__(self, *, db: Database, redis: Redis) -> None:
+    def __init__(self, *, db: Database, redis: RedisClient) -> None:
         self.db = db
         self.redis = redis
         self._recent: RecentAnswers[int, ApplicationState] = RecentAnswers()

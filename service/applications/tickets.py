@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from redis.asyncio import Redis
-
 from service.applications import repository as repo
 from service.applications.behaviors import Behavior
 from service.applications.recent import RecentAnswers
@@ -29,7 +27,7 @@ from service.errors import ErrorCode, Forbidden, Unauthenticated
 from service.platform.crypto import constant_time_equals, new_token, token_digest
 from service.platform.db import Database
 from service.platform.keyspace import app_refresh_token_key, app_state_key, app_token_key
-from service.platform.redis import text
+from service.platform.redis import RedisClient, text
 
 ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
@@ -110,7 +108,7 @@ def invalid_app_token() -> Unauthenticated:
 
 
 class AppTickets:
-    def __init__(self, *, db: Database, redis: Redis, access_minutes: int, refresh_minutes: int) -> None:
+    def __init__(self, *, db: Database, redis: RedisClient, access_minutes: int, refresh_minutes: int) -> None:
         self.db = db
         self.redis = redis
         self.access_ttl = access_minutes * 60

@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncpg
 import msgspec
-import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 
@@ -28,6 +27,7 @@ from service.errors import ErrorCode, FieldError, GatehouseError
 from service.http.request_context import request_id_of
 from service.platform.db import DATABASE_UNAVAILABLE
 from service.platform.metrics import metrics
+from service.platform.redis import REDIS_UNAVAILABLE
 
 log = logging.getLogger("gatehouse.errors")
 
@@ -141,7 +141,7 @@ _KNOWN_FAILURES: tuple[tuple[tuple[type[BaseException], ...], ErrorDescription, 
     # A value PostgreSQL cannot hold (an id beyond int4, a NUL byte): the input's fault, not ours.
     ((asyncpg.exceptions.DataError,),
      ErrorDescription(400, ErrorCode.VALIDATION_FAILED, "A value in the request is out of range or malformed."), False),
-    ((*DATABASE_UNAVAILABLE, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError),
+    ((*DATABASE_UNAVAILABLE, *REDIS_UNAVAILABLE),
      ErrorDescription(503, ErrorCode.SERVICE_UNAVAILABLE, _MESSAGE_BY_STATUS[503], headers={"Retry-After": "1"}), True),
 )  # fmt: skip
 
@@ -151,9 +151,7 @@ def _unexpected(exc: Exception) -> ErrorDescription:
     for kinds, description, worth_a_warning in _KNOWN_FAILURES:
         if isinstance(exc, kinds):
             if description.status == 503:
-                metrics().backend_errors.labels(
-                    "redis" if isinstance(exc, redis.exceptions.RedisError) else "postgres"
-                ).inc()
+                metrics().backend_errors.labels("redis" if isinstance(exc, REDIS_UNAVAILABLE) else "postgres").inc()
             if worth_a_warning:
                 log.warning("request failed", extra={"error": type(exc).__name__, "status": description.status})
             return description

@@ -7,10 +7,10 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get
-from redis.asyncio import Redis
 
 from service.http.common import Injected
 from service.platform.db import Database
+from service.platform.redis import RedisClient
 
 PROBE_TIMEOUT_SECONDS = 2
 
@@ -33,7 +33,7 @@ class HealthController(Controller):
         summary="PostgreSQL and Redis both answer; 503 otherwise",
         description="Load balancers should send traffic only while this answers 200.",
     )
-    async def ready(self, db: Injected[Database], redis: Injected[Redis]) -> Response[HealthStatus]:
+    async def ready(self, db: Injected[Database], redis: Injected[RedisClient]) -> Response[HealthStatus]:
         postgres_status, redis_status = await asyncio.gather(_probe(db.fetchval("SELECT 1")), _probe(redis.ping()))
         healthy = postgres_status == "ok" and redis_status == "ok"
         checks = {"postgres": postgres_status, "redis": redis_status}

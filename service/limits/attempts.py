@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from service.platform.keyspace import AttemptKeys
+from service.platform.redis import RedisClient
 
 # KEYS: failures, lock. ARGV: window (ms), max attempts.
 # Returns {attempt number, 0} when the attempt may go ahead, else {0, ms it should wait}: a lock
@@ -68,7 +67,7 @@ class AttemptCounters:
 
 
 class AttemptLimiter:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: RedisClient) -> None:
         self.redis = redis
         self._reserve = redis.register_script(_RESERVE)
         self._lock = redis.register_script(_LOCK)

@@ -11,10 +11,9 @@ window ends.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
 from service.limits.attempts import AttemptCounters, AttemptLimiter, AttemptPolicy
 from service.platform.keyspace import account_attempt_keys, address_failures_key
+from service.platform.redis import RedisClient
 from service.tenants.settings import LockoutPolicy, ThrottlePolicy
 
 _COUNT = """
@@ -30,7 +29,7 @@ def attempt_policy(lockout: LockoutPolicy) -> AttemptPolicy:
 
 
 class Lockout:
-    def __init__(self, *, redis: Redis, attempts: AttemptLimiter) -> None:
+    def __init__(self, *, redis: RedisClient, attempts: AttemptLimiter) -> None:
         self.redis = redis
         self.attempts = attempts
         self._count = redis.register_script(_COUNT)

@@ -1,19 +1,74 @@
-"""The Redis connection (redis-py asyncio). Key names live in service.platform.keyspace."""
+"""The Redis connection (redis-py asyncio) for the topology REDIS_URL names. Key names live in
+service.platform.keyspace.
+
+A single server and a Sentinel-watched primary are both a `Redis` (Sentinel's pool asks the Sentinels for
+the primary's address on every new connection, so a promoted replica is found without a restart); a
+Cluster is a `RedisCluster`, which follows MOVED answers and refreshes its slot map itself. Neither is
+replication logic of ours.
+"""
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from typing import Any
+
+import redis.exceptions
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.sentinel import Sentinel
+
+from service.platform.redis_url import RedisTopology, parse_redis_url
+
+# What every capability is handed: both clients take the same commands, scripts and pipelines.
+RedisClient = Redis | RedisCluster
+
+# Redis unreachable, or between a failover's start and end: the request may be retried (503), it is no bug.
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,  # Sentinel's MasterNotFoundError too
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterDownError,  # a slot's primary failed and no replica has taken over yet
+    redis.exceptions.TryAgainError,  # a slot moving while a multi-key command ran
+    redis.exceptions.ReadOnlyError,  # a primary demoted under a connection that was still open
+    redis.exceptions.SlotNotCoveredError,
+)
+
+_CONNECTION: dict[str, Any] = {
+    "decode_responses": True,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
+_MAX_CONNECTIONS = 200  # per process; a cluster client keeps as many to each of its nodes
 
 
-def create_redis(redis_url: str) -> Redis:
-    return Redis.from_url(
-        redis_url,
-        decode_responses=True,
-        socket_timeout=2,
-        socket_connect_timeout=2,
-        retry_on_timeout=False,
-        max_connections=200,
+def create_redis(redis_url: str) -> RedisClient:
+    """A client for REDIS_URL (already validated at start-up); it connects on first use."""
+    topology = parse_redis_url(redis_url)
+    if topology.kind == "cluster":
+        return _cluster(topology)
+    if topology.kind == "sentinel":
+        return _sentinel_primary(topology)
+    return Redis.from_url(redis_url, retry_on_timeout=False, max_connections=_MAX_CONNECTIONS, **_CONNECTION)
+
+
+def _cluster(topology: RedisTopology) -> RedisCluster:
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
+        ssl=topology.tls,
+        max_connections=_MAX_CONNECTIONS,
+        **_CONNECTION,
+        **topology.options,
     )
+
+
+def _sentinel_primary(topology: RedisTopology) -> Redis:
+    tls: dict[str, Any] = {"ssl": True} if topology.tls else {}
+    sentinels = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves Sentinel's __init__ unannotated
+        list(topology.nodes),
+        sentinel_kwargs={"socket_timeout": 2, "socket_connect_timeout": 2, **tls, **topology.sentinel_options},
+    )
+    primary: Redis = sentinels.master_for(
+        topology.primary_name, max_connections=_MAX_CONNECTIONS, **_CONNECTION, **tls, **topology.options
+    )
+    return primary
 
 
 def text(value: bytes | str) -> str:

@@ -18,7 +18,6 @@ from enum import Enum
 
 import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from redis.asyncio import Redis
 
 from service.platform.crypto import token_digest
 from service.platform.keyspace import (
@@ -29,6 +28,7 @@ from service.platform.keyspace import (
     untagged_account_sessions_key,
 )
 from service.platform.metrics import metrics
+from service.platform.redis import RedisClient
 from service.sessions.record import SessionRecord, decode_session
 from service.sessions.store import token_session_id
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms, session_token
@@ -125,7 +125,7 @@ return 1
 
 
 class RefreshRotation:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: RedisClient) -> None:
         self.redis = redis
         self._rotate = redis.register_script(_ROTATE)
         self._keep_listed = redis.register_script(_KEEP_LISTED)

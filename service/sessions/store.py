@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Callable
 
 import msgspec
-from redis.asyncio import Redis
 
 from service.accounts.records import Account
 from service.platform.crypto import token_digest
@@ -32,7 +31,7 @@ from service.platform.keyspace import (
     sessions_set_key,
     untagged_account_sessions_key,
 )
-from service.platform.redis import text
+from service.platform.redis import RedisClient, text
 from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
 from service.sessions.tokens import (
     ACCESS_PREFIX,
@@ -122,7 +121,7 @@ return ended
 _KEY_OF_TOKEN: dict[str, Callable[[str | None, str], str]] = {ACCESS_PREFIX: access_key, REFRESH_PREFIX: refresh_key}
 
 
-async def token_session_id(redis: Redis, token: str, prefix: str) -> str | None:
+async def token_session_id(redis: RedisClient, token: str, prefix: str) -> str | None:
     """The session a customer token names. A token from before session ids had a tag does not name it: its
     record does, so those (and only those) cost one more round trip."""
     sid = session_id_in(token, prefix)
@@ -133,7 +132,7 @@ async def token_session_id(redis: Redis, token: str, prefix: str) -> str | None:
 
 
 class Sessions:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: RedisClient) -> None:
         self.redis = redis
         self._create = redis.register_script(_CREATE)
         self._token_and_session = redis.register_script(_TOKEN_AND_SESSION)

@@ -14,11 +14,9 @@ import secrets
 import time
 from typing import Any
 
-from redis.asyncio import Redis
-
 from service.platform.crypto import new_token, token_digest
 from service.platform.keyspace import pending_by_user_key, pending_key
-from service.platform.redis import text
+from service.platform.redis import RedisClient, text
 
 PENDING_PREFIX = "gh_pl_"
 PENDING_SECONDS = 10 * 60
@@ -52,7 +50,7 @@ def code_matches(stored_digest: str | None, code: str) -> bool:
 
 
 class Challenges:
-    def __init__(self, *, redis: Redis) -> None:
+    def __init__(self, *, redis: RedisClient) -> None:
         self.redis = redis
         self._spend = redis.register_script(_SPEND_ATTEMPT)
 
