@@ -39,6 +39,7 @@ from service.platform.db import Database
 from service.platform.mail import Mailer
 from service.platform.passwords import Passwords
 from service.platform.redis import RedisClient, create_redis
+from service.platform.replica_acks import AcknowledgedWrites
 from service.sessions.issuer import SessionIssuer
 from service.sessions.logins import Logins
 from service.sessions.revocations import SessionRevocations
@@ -110,7 +111,10 @@ class _Builder:
             background=self.background,
         )
         self.box = SecretBox(settings.secrets_key)
-        self.sessions = Sessions(redis=self.redis)
+        self.writes = AcknowledgedWrites(
+            redis=self.redis, replicas=settings.redis_wait_replicas, timeout_ms=settings.redis_wait_timeout_ms
+        )
+        self.sessions = Sessions(redis=self.redis, writes=self.writes)
         self.session_revocations = SessionRevocations(db=self.db, sessions=self.sessions)
         self.challenges = Challenges(redis=self.redis)
         self.attempts = AttemptLimiter(redis=self.redis)
@@ -191,7 +195,7 @@ class _Builder:
             accounts=self.accounts,
             sessions=self.sessions,
             revocations=self.session_revocations,
-            rotation=RefreshRotation(redis=self.redis),
+            rotation=RefreshRotation(redis=self.redis, writes=self.writes),
             lockout=self.lockout,
             twofactor=self.twofactor,
             issuer=self.issuer,

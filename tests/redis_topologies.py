@@ -73,8 +73,18 @@ class RedisProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
 
+    def pause(self) -> None:
+        """SIGSTOP: the process holds its sockets but reads and answers nothing (SIGCONT with `resume`)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.resume()  # a paused process would not act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -256,8 +266,22 @@ class SentinelTopology:
                 return next(node for node in self.data_nodes if node.port == int(port))
         raise LookupError("no Sentinel is running")
 
-    def primary_for(self, key: str) -> RedisProcess:
+    def primary_for(self, key: str) -> RedisProcess:  # one primary holds every key
         return self.primary()
+
+    def replica(self) -> RedisProcess:
+        primary = self.primary()
+        return next(node for node in self.data_nodes if node is not primary)
+
+    def wait_for_replication(self) -> None:
+        """Until the replica has everything the primary has (their replication offsets are equal)."""
+        primary, replica = self.primary(), self.replica()
+
+        def caught_up() -> bool:
+            offset = primary.client().info("replication")["master_repl_offset"]
+            return bool(replica.client().info("replication").get("slave_repl_offset") == offset)
+
+        wait_until(caught_up, "the replica to catch up with the primary", replica.log_tail)
 
     def kill_primary_for(self, key: str) -> RedisProcess:
         primary = self.primary_for(key)

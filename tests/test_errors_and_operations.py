@@ -419,6 +419,8 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_0(
         ({"GATEHOUSE_DB_POOL_MIN_SIZE": "5", "GATEHOUSE_DB_POOL_MAX_SIZE": "4"}, "GATEHOUSE_DB_POOL_MAX_SIZE"),
         ({"GATEHOUSE_DB_TRANSACTION_POOLING": "maybe"}, "GATEHOUSE_DB_TRANSACTION_POOLING"),
         ({"GATEHOUSE_MIGRATE_ON_START": "sometimes"}, "GATEHOUSE_MIGRATE_ON_START"),
+        ({"GATEHOUSE_REDIS_WAIT_REPLICAS": "-1"}, "GATEHOUSE_REDIS_WAIT_REPLICAS"),
+        ({"GATEHOUSE_REDIS_WAIT_TIMEOUT_MS": "0"}, "GATEHOUSE_REDIS_WAIT_TIMEOUT_MS"),
     ],
 )
 def test_bad_configuration_exits_2_naming_the_variable(run_cli, env: dict[str, str], named: str) -> None:

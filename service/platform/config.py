@@ -87,6 +87,9 @@ class Settings:
     webhook_backoff_seconds: float = 5.0  # the first retry's delay; doubled for each further one, up to an hour
     webhook_retry_seconds: int = 24 * 3600  # then a delivery gives up and its endpoint is marked failing
     webhook_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
+    # Session writes and rotations answer once this many replicas hold them (Redis WAIT); 0: at once.
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 500  # then the write is not acknowledged (503); below the 2 s socket timeout
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL once `gatehouse serve` (or a command) has filled it in, with an embedded server's if need be."""
@@ -213,6 +216,14 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         "a tenant id (a positive integer)",
     ),
     ("metrics_port", "GATEHOUSE_METRICS_PORT", None, int_in(1, 65535), "an integer between 1 and 65535"),
+    ("redis_wait_replicas", "GATEHOUSE_REDIS_WAIT_REPLICAS", 0, int_in(0, 16), "an integer between 0 and 16"),
+    (
+        "redis_wait_timeout_ms",
+        "GATEHOUSE_REDIS_WAIT_TIMEOUT_MS",
+        500,
+        int_in(1, 1500),
+        "milliseconds between 1 and 1500",
+    ),
     ("hash_threads", "GATEHOUSE_HASH_THREADS", None, int_in(1, 256), "an integer between 1 and 256"),
     ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, flag, "true or false"),
     ("webhook_workers", "GATEHOUSE_WEBHOOK_WORKERS", 1, int_in(0, 16), "an integer between 0 and 16"),

@@ -13,13 +13,15 @@ from typing import Any
 
 import redis.exceptions
 from redis.asyncio import Redis, RedisCluster
-from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline
 from redis.asyncio.sentinel import Sentinel
 
 from service.platform.redis_url import RedisTopology, parse_redis_url
 
 # What every capability is handed: both clients take the same commands, scripts and pipelines.
 RedisClient = Redis | RedisCluster
+RedisPipeline = Pipeline | ClusterPipeline
 
 # Redis unreachable, or between a failover's start and end: the request may be retried (503), it is no bug.
 REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (

@@ -29,6 +29,7 @@ from service.platform.keyspace import (
 )
 from service.platform.metrics import metrics
 from service.platform.redis import RedisClient
+from service.platform.replica_acks import AcknowledgedWrites
 from service.sessions.record import SessionRecord, decode_session
 from service.sessions.store import token_session_id
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX, IssuedTokens, now_ms, session_token
@@ -125,10 +126,11 @@ return 1
 
 
 class RefreshRotation:
-    def __init__(self, *, redis: RedisClient) -> None:
+    def __init__(self, *, redis: RedisClient, writes: AcknowledgedWrites) -> None:
         self.redis = redis
         self._rotate = redis.register_script(_ROTATE)
         self._keep_listed = redis.register_script(_KEEP_LISTED)
+        self._writes = writes  # GATEHOUSE_REDIS_WAIT_REPLICAS: an answered rotation is on the replicas
 
     async def rotate(self, parent_token: str, tenant_id: int) -> RotationResult:
         """Retire `parent_token` and issue its successor; see _ROTATE.
@@ -170,4 +172,4 @@ class RefreshRotation:
         ]
         sealed = _seal_for(parent_token, successor)
         args: list[str | int] = [parent_digest, now_ms(), successor_digest, successor.jti, tenant_id, sealed, sid]
-        return list(await self._rotate(keys=keys, args=args))
+        return list(await self._writes.script(self._rotate, keys=keys, args=args))

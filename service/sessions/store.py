@@ -32,6 +32,7 @@ from service.platform.keyspace import (
     untagged_account_sessions_key,
 )
 from service.platform.redis import RedisClient, text
+from service.platform.replica_acks import AcknowledgedWrites
 from service.sessions.record import SessionRecord, account_snapshot, decode_session, encode_session
 from service.sessions.tokens import (
     ACCESS_PREFIX,
@@ -132,8 +133,9 @@ async def token_session_id(redis: RedisClient, token: str, prefix: str) -> str |
 
 
 class Sessions:
-    def __init__(self, *, redis: RedisClient) -> None:
+    def __init__(self, *, redis: RedisClient, writes: AcknowledgedWrites) -> None:
         self.redis = redis
+        self._writes = writes  # every write of a session goes through it (GATEHOUSE_REDIS_WAIT_REPLICAS)
         self._create = redis.register_script(_CREATE)
         self._token_and_session = redis.register_script(_TOKEN_AND_SESSION)
         self._session_of = redis.register_script(_SESSION_OF)
@@ -156,7 +158,8 @@ class Sessions:
             template, session_id=sid, refresh_digest=refresh_digest, access_version=1, created_ms=now, last_used_ms=now
         )
         access_record = AccessRecord(sid=sid, atv=1, jti=jti, iat=now // 1000, exp=(now + access_ms) // 1000)
-        await self._create(
+        await self._writes.script(
+            self._create,
             keys=[
                 session_key(sid),
                 account_sessions_key(template.tenant_id, template.account_id),
@@ -210,10 +213,10 @@ class Sessions:
     async def end(self, session: SessionRecord) -> None:
         sid = session.session_id
         listed_in = sessions_set_key(session.tenant_id, session.account_id, sid)
-        await self._end(keys=[session_key(sid), listed_in], args=[sid])
+        await self._writes.script(self._end, keys=[session_key(sid), listed_in], args=[sid])
 
     async def end_access_tokens(self, sid: str) -> None:
-        await self._bump(keys=[session_key(sid)])
+        await self._writes.script(self._bump, keys=[session_key(sid)])
 
     async def list_for_account(self, tenant_id: int, account_id: int) -> list[SessionRecord]:
         records: list[SessionRecord] = []
@@ -237,7 +240,8 @@ class Sessions:
         snapshot = account_snapshot(msgspec.structs.replace(account, contacts=()))
         for set_key in _sets_of(tenant_id, account.id):
             for sid in await self._members(set_key):
-                await self._replace_account(keys=[session_key(sid)], args=[snapshot, account.login_name])
+                replace, args = self._replace_account, [snapshot, account.login_name]
+                await self._writes.script(replace, keys=[session_key(sid)], args=args)
 
     async def _members(self, set_key: str) -> set[str]:
         return {text(sid) for sid in await self.redis.smembers(set_key)}
@@ -254,7 +258,8 @@ class Sessions:
             sids = sorted(await self._members(set_key))
             if not sids:
                 return 0
-            ended = int(await self._end_listed(keys=[set_key, *map(session_key, sids)], args=sids))
+            keys = [set_key, *map(session_key, sids)]
+            ended = int(await self._writes.script(self._end_listed, keys=keys, args=sids))
             if ended >= 0:
                 return ended
 
