@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from redis.crc import key_slot
 
 from service.applications.recent import LOCAL_TRUST_SECONDS
 from service.platform import keyspace
+from service.twofactor.totp import totp
 from tests.conftest import (
     Servers,
     ServiceProcess,
@@ -63,6 +65,7 @@ def instances(
 class Two:
     clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
     tenant: TenantFixture
+    platform_headers: dict[str, str]
 
     def spread(self, count: int) -> list[httpx.AsyncClient]:
         """`count` clients, every other one the other instance's."""
@@ -76,8 +79,8 @@ async def two(instances: tuple[ServiceProcess, ServiceProcess], platform_admin: 
         httpx.AsyncClient(base_url=first.base_url, timeout=60) as a,
         httpx.AsyncClient(base_url=second.base_url, timeout=60) as b,
     ):
-        tenant = await make_tenant(a, bearer(await admin_token(a, *platform_admin)))
-        yield Two((a, b), tenant)
+        platform_headers = bearer(await admin_token(a, *platform_admin))
+        yield Two((a, b), await make_tenant(a, platform_headers), platform_headers)
 
 
 async def signup(client: httpx.AsyncClient, tenant: TenantFixture) -> dict:
@@ -245,6 +248,50 @@ async def test_ending_an_applications_tickets_on_one_instance_holds_on_the_other
     assert_kibo_error(spent, 401, "INVALID_REFRESH_TOKEN")
     # The customer's session outlives the application's tickets, but nobody can refresh it through them.
     assert_kibo_error(await refresh(b, two.tenant, customer["refreshToken"]), 401, "INVALID_APP_TOKEN")
+
+
+async def test_a_second_factor_asked_on_one_instance_is_answered_on_the_other(two: Two) -> None:
+    a, b = two.clients
+    ticket = await signup(a, two.tenant)
+    me = bearer(ticket["accessToken"])
+    secret = (await a.post("/api/commerce/customer/accounts/current/authenticator", headers=me)).json()["secret"]
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    now = time.time()
+    confirm = {"code": totp(key, now - 30)}
+    confirmed = await b.post("/api/commerce/customer/accounts/current/authenticator/confirm", json=confirm, headers=me)
+    assert confirmed.status_code == 200, confirmed.text
+    pending = (await login(b, two.tenant, ticket["customerAccount"]["emailAddress"])).json()
+    assert pending["requires2FA"] is True
+    finished = await a.post(
+        f"{TICKETS}/2fa/auth", json={"otpCode": totp(key, now)}, headers=bearer(pending["accessToken"])
+    )
+    assert finished.status_code == 200, finished.text
+    # The pending login is spent on both instances; the session it opened is active on both.
+    replay = await b.post(
+        f"{TICKETS}/2fa/auth", json={"otpCode": totp(key, now)}, headers=bearer(pending["accessToken"])
+    )
+    assert_kibo_error(replay, 401)
+    assert await active_on_both(two, finished.json()["accessToken"], finished.json()["refreshToken"]) == [True, True]
+
+
+async def test_an_admins_password_change_on_one_instance_ends_its_tokens_on_both(two: Two) -> None:
+    a, b = two.clients
+    username, password = unique("ops"), secrets.token_urlsafe(16)
+    users = f"/admin/v1/tenants/{two.tenant.id}/admin-users"
+    created = await a.post(users, json={"username": username, "password": password, "role": "admin"},
+                           headers=two.platform_headers)  # fmt: skip
+    assert created.status_code == 201, created.text
+    # Several tokens, so their keys sit in several slots (on a Cluster, on several nodes).
+    tokens = [await admin_token(client, username, password, two.tenant.id) for client in two.spread(4)]
+    settings_url = f"/admin/v1/tenants/{two.tenant.id}/settings"
+    assert {(await b.get(settings_url, headers=bearer(t))).status_code for t in tokens} == {200}
+    changed = await b.patch(
+        f"{users}/{created.json()['id']}", json={"password": secrets.token_urlsafe(16)}, headers=two.platform_headers
+    )
+    assert changed.status_code == 200, changed.text
+    for client in two.clients:
+        assert {(await client.get(settings_url, headers=bearer(t))).status_code for t in tokens} == {401}
+    assert (await a.get(settings_url, headers=two.tenant.admin_headers)).status_code == 200  # others' kept
 
 
 @pytest.mark.parametrize(("tenant_id", "account_id", "application_id"), [(1, 1, 1), (7, 123456, 99), (2**31, 5, 2**31)])
