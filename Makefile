@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test fuzz migrate openapi bench bench-webhooks bench-import clean
+.PHONY: run test fuzz migrate openapi bench bench-webhooks bench-import bench-sizing bench-redis-wait clean
 
 # The service's own dependencies (requirements.lock) are all `make run` and the image install; the test tools
 # (requirements-test.lock) come on top for `make test`.
@@ -59,6 +59,14 @@ bench-webhooks: $(STAMP)
 
 bench-import: $(STAMP)
 	@$(BIN)/python -m bench import
+
+# The sizing guide: CPU, Redis commands, PostgreSQL statements and writes per operation, memory per session.
+bench-sizing: $(STAMP)
+	@$(BIN)/python -m bench sizing $(BENCH_ARGS)
+
+# Starts its Sentinel topology with tests/redis_topologies.py: the test tools are needed.
+bench-redis-wait: $(TEST_STAMP)
+	@$(BIN)/python -m bench.redis_wait
 
 clean:
 	rm -rf $(VENV) .gatehouse .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -220,6 +220,10 @@ def main() -> int:
         from bench.imports import main as import_main
 
         return import_main(sys.argv[2:])
+    if sys.argv[1:2] == ["sizing"]:
+        from bench.sizing import main as sizing_main
+
+        return sizing_main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "command",

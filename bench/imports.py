@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bench.harness import Databases, Service, databases, log, service, write_readme_section
+from bench.harness import (
+    Databases,
+    Service,
+    cpu_seconds,
+    databases,
+    log,
+    process_tree_cpu,
+    service,
+    write_readme_section,
+)
 
 BCRYPT = "$2y$10$iqg.KBczmTZNJfDShLBSH.i4mxD/FYNAeWtHOVarynUdB9g7wLmhO"  # "Password1301", from the shared vectors
 MARKER = "<!-- import results -->"
@@ -52,27 +61,6 @@ class Run:
         cores = os.cpu_count() or 1
         busiest = max(self.service_cpu, self.postgres_cpu, (self.service_cpu + self.postgres_cpu) / cores)
         return self.lines / busiest
-
-
-def _cpu_seconds(pid: int, *, with_children: bool = False) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(fields[i]) for i in ((11, 12, 13, 14) if with_children else (11, 12)))
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu(postmaster: int | None) -> float:
-    """The embedded PostgreSQL's CPU time so far: the postmaster's, with that of the backends that have exited
-    (an import's own connection among them), and its live children's (backends, autovacuum, writers)."""
-    if postmaster is None:
-        return float("nan")
-    total = _cpu_seconds(postmaster, with_children=True)
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and f"\nPPid:\t{postmaster}\n" in (proc / "status").read_text():
-                total += _cpu_seconds(int(proc.name))
-        except OSError:  # gone meanwhile
-            continue
-    return total
 
 
 def write_accounts(path: Path, count: int) -> None:
@@ -118,7 +106,7 @@ def import_file(server: Service, postmaster: int | None, admin: tuple[str, str],
     headers = {"authorization": f"Bearer {token}"}
     tenant = _call(server, "POST", "/admin/v1/tenants", headers, {"name": "import bench"})
     idle = _memory_kib(server.process.pid, "VmRSS")
-    service_cpu, postgres_cpu = _cpu_seconds(server.process.pid), _postgres_cpu(postmaster)
+    service_cpu, postgres_cpu = cpu_seconds(server.process.pid), process_tree_cpu(postmaster)
     started = time.perf_counter()
     connection = http.client.HTTPConnection(*server.host_and_port, timeout=600)
     with path.open("rb") as body:  # http.client streams a file body, a block at a time
@@ -134,8 +122,8 @@ def import_file(server: Service, postmaster: int | None, admin: tuple[str, str],
     seconds = time.perf_counter() - started
     if (job["status"], job["created"], job["failed"]) != ("completed", lines, 0):
         raise SystemExit(f"the import did not make every account: {job}")
-    service_cpu = _cpu_seconds(server.process.pid) - service_cpu
-    postgres_cpu = _postgres_cpu(postmaster) - postgres_cpu
+    service_cpu = cpu_seconds(server.process.pid) - service_cpu
+    postgres_cpu = process_tree_cpu(postmaster) - postgres_cpu
     return Run(lines, seconds, idle, _memory_kib(server.process.pid, "VmHWM"), service_cpu, postgres_cpu)
 
 

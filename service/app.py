@@ -48,6 +48,7 @@ from service.http.magento.routes import MagentoController, MagentoStoreControlle
 from service.http.request_context import RequestContextMiddleware
 from service.http.standards.routes import TenantStandardsController
 from service.platform.config import Settings, load_settings
+from service.platform.redis import close_redis
 from service.wiring import Capabilities, build_capabilities
 
 log = logging.getLogger("gatehouse.webhooks")
@@ -145,20 +146,22 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
             await c.imports.stop()  # each running import keeps its last batch and resumes at the next start
             await _stop_delivery(c, delivery)
             await c.background.drain()
-            await c.redis.aclose()
+            await close_redis(c.redis)
             await c.db.close()
 
     return lifespan
 
 
 async def _start_delivery(c: Capabilities) -> list[asyncio.Task[None]]:
-    """This process's webhook delivery loops (GATEHOUSE_WEBHOOK_WORKERS of them) and the outbox-depth reporter."""
+    """This process's webhook delivery loops (GATEHOUSE_WEBHOOK_WORKERS of them), the outbox-depth reporter and
+    the pruning of what the retention no longer keeps."""
     loops = c.deliveries.policy.workers
     if loops == 0:
         return []
     await c.deliveries.sender.open()
     tasks = [asyncio.create_task(c.deliveries.run()) for _ in range(loops)]
     tasks.append(asyncio.create_task(c.deliveries.report_depth()))
+    tasks.append(asyncio.create_task(c.deliveries.prune()))
     for task in tasks:
         task.add_done_callback(_log_if_crashed)
     return tasks

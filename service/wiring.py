@@ -262,6 +262,7 @@ class _Builder:
             timeout_seconds=s.webhook_timeout_seconds,
             backoff_seconds=s.webhook_backoff_seconds,
             retry_seconds=s.webhook_retry_seconds,
+            retention_days=s.webhook_retention_days,
         )
         sender = Sender(
             policy=self.address_policy,

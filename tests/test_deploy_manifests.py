@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from service.platform.config import ConfigError, load_settings
+from service.platform.redis_url import parse_redis_url
 from tests.conftest import ROOT, SECRETS_KEY
 
 # The oldest Kubernetes the manifests are for; kubernetes-validate carries the schemas of each version.
@@ -211,6 +212,7 @@ def test_the_redis_cluster_overlay_changes_only_redis_url() -> None:
     base, overlay = render(KUBERNETES), render(OVERLAY)
     redis_url = find(overlay, "Secret")["stringData"].pop("REDIS_URL")
     assert redis_url.startswith("redis+cluster://") and redis_url.count(",") >= 2
+    assert len(parse_redis_url(redis_url).nodes) == 3  # a URL Gatehouse starts with
     find(base, "Secret")["stringData"].pop("REDIS_URL")
     assert overlay == base
 
@@ -229,6 +231,7 @@ def test_the_sentinel_compose_file_is_compose_yaml_with_a_watched_primary() -> N
     match = re.fullmatch(r"redis\+sentinel://([^/]+)/(\w+)", environment.pop("REDIS_URL"))
     assert match, services["gatehouse"]["environment"]["REDIS_URL"]
     sentinels, primary_name = [h.split(":")[0] for h in match.group(1).split(",")], match.group(2)
+    assert parse_redis_url(match.group(0)).primary_name == primary_name  # a URL Gatehouse starts with
     assert len(sentinels) == 3 and set(sentinels) <= set(services)
     for sentinel in sentinels:
         assert f"sentinel monitor {primary_name} redis-primary 6379 2" in " ".join(services[sentinel]["command"])

@@ -16,9 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Servers, TenantFixture, admin_token, bearer, make_tenant, start_service, stop_service
-from tests.redis_topologies import SentinelTopology
+from tests.conftest import (
+    Servers,
+    TenantFixture,
+    admin_token,
+    bearer,
+    free_port,
+    make_tenant,
+    start_service,
+    stop_service,
+)
+from tests.redis_topologies import ClusterTopology, SentinelTopology
 
 TICKETS = "/api/commerce/customer/authtickets"
 PASSWORD = "a perfectly good passphrase"
@@ -159,10 +169,24 @@ async def _ended_stays_ended(client: httpx.AsyncClient, tenant: TenantFixture, e
         await asyncio.sleep(0.02)
 
 
-async def test_killing_the_primary_under_load_is_503_then_service_again_with_nothing_answered_lost(
-    servers: Servers, redis_sentinel: SentinelTopology, platform_admin: tuple[str, str], tmp_path: Path
+async def _redis_errors_counted(client: httpx.AsyncClient, metrics_port: int) -> dict[str, float]:
+    scraped = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    return {
+        sample.labels["backend"]: sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "gatehouse_backend_errors_total"
+    }
+
+
+async def kill_the_primary_under_load(
+    topology: SentinelTopology | ClusterTopology, servers: Servers, platform_admin: tuple[str, str], log: Path
 ) -> None:
-    running = start_service(Servers(servers.database_url, redis_sentinel.url), tmp_path / "load.log", **WAITING)
+    """Refresh chains, logins and checks of an ended session run while the primary of a key's slot is SIGKILLed
+    and replaced: 503s meanwhile and nothing worse, then service again, and every answered write still there."""
+    metrics_port = free_port()
+    running = start_service(Servers(servers.database_url, topology.url), log,
+                            GATEHOUSE_METRICS_PORT=str(metrics_port), **WAITING)  # fmt: skip
     try:
         async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as client:
             tenant, tickets = await _tenant_with_customers(client, platform_admin, 8)
@@ -175,12 +199,12 @@ async def test_killing_the_primary_under_load_is_503_then_service_again_with_not
             checks = asyncio.ensure_future(_ended_stays_ended(client, tenant, ended, load))
             logins = asyncio.ensure_future(_logins(client, tenant, logging_in["customerAccount"]["emailAddress"], load))
             await asyncio.sleep(1)
-            killed = redis_sentinel.kill_primary_for("any key")
-            await asyncio.to_thread(redis_sentinel.wait_for_failover, killed)
+            killed = topology.kill_primary_for("any key")
+            await asyncio.to_thread(topology.wait_for_failover, killed, "any key")
             assert (await client.get("/health/ready")).status_code == 200  # the service found the new primary
             # WAIT 1 needs a replica: the promoted one has none until the killed one is back, as its replica.
-            await asyncio.to_thread(redis_sentinel.restore, killed)
-            load.wanted = load.seen[200] + 20 * len(tickets)
+            await asyncio.to_thread(topology.restore, killed)
+            load.wanted = load.seen[200] + 5 * len(tickets)
             await asyncio.wait_for(load.served_again.wait(), 30)  # the chains are served again, no restart
             load.stop.set()
             last_tokens, _, logged_in = await asyncio.gather(chains, checks, logins)
@@ -188,6 +212,14 @@ async def test_killing_the_primary_under_load_is_503_then_service_again_with_not
             # Every chain's last answered rotation, and every answered login, is on the promoted replica.
             answered = [*last_tokens, *logged_in]
             assert [await _alive(client, tenant, token) for token in answered] == [True] * len(answered)
+            errors = await _redis_errors_counted(client, metrics_port)  # each 503 was a Redis error, counted once
+            assert errors.get("redis", 0) >= load.seen[503] and "postgres" not in errors, errors
     finally:
         stop_service(running)
     assert "Traceback" not in running.log_text()
+
+
+async def test_killing_the_primary_under_load_is_503_then_service_again_with_nothing_answered_lost(
+    servers: Servers, redis_sentinel: SentinelTopology, platform_admin: tuple[str, str], tmp_path: Path
+) -> None:
+    await kill_the_primary_under_load(redis_sentinel, servers, platform_admin, tmp_path / "load.log")

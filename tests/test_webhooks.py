@@ -269,6 +269,97 @@ async def test_an_outage_of_the_receiver_loses_nothing_and_keeps_each_accounts_o
     assert first["latencyMs"] >= 0 and first["deliveredAt"] and first["nextAttemptAt"] is None
 
 
+async def test_an_accounts_events_go_out_in_the_order_their_changes_committed(
+    http: httpx.AsyncClient, shop: TenantFixture, receiver: Receiver, servers: Servers
+) -> None:
+    """A failed login writes its event and then marks the lock on the login row. While another transaction holds
+    that row, a profile update of the same account commits first: its event must go out first, although the
+    login's event was written earlier."""
+    path = receiver.path()
+    types = ["customer.updated", "customer.login_failed", "customer.locked"]
+    endpoint = await add_endpoint(http, shop, receiver.url(path), eventTypes=types)
+    receiver.modes[path] = "fail"  # nothing is delivered before both changes commit
+    policy = {"lockout": {"maxFailures": 1, "windowMinutes": 15, "lockMinutes": 15}}
+    current = (await http.get(f"/admin/v1/tenants/{shop.id}/settings", headers=shop.admin_headers)).json()
+    changed = await http.put(
+        f"/admin/v1/tenants/{shop.id}/settings", json={**current, **policy}, headers=shop.admin_headers
+    )
+    assert changed.status_code == 200, changed.text
+    account = (await signup(http, shop))["customerAccount"]
+    holder = await asyncpg.connect(servers.database_url)
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT 1 FROM customer_logins WHERE account_id = $1 FOR UPDATE", account["id"])
+            wrong = {"username": account["emailAddress"], "password": "not the passphrase"}
+            login = asyncio.create_task(http.post(TICKETS, json=wrong, headers=shop.app_headers))
+            await wait_for_lock_waiter(holder)
+            update = await http.put(f"{ACCOUNTS}/{account['id']}", json={"lastName": "Lo"}, headers=shop.app_headers)
+            assert update.status_code == 200
+        assert (await login).status_code == 401
+    finally:
+        await holder.close()
+    receiver.modes[path] = "ok"
+
+    await wait_delivered(http, shop, endpoint, 3)
+    events = once_each(verified(receiver.at(path), endpoint["secret"]))
+    assert of_account(events, account["id"]) == ["customer.updated", "customer.login_failed", "customer.locked"]
+
+
+async def test_events_past_the_retention_go_with_their_deliveries_unless_one_still_waits(
+    http: httpx.AsyncClient,
+    shop: TenantFixture,
+    receiver: Receiver,
+    servers: Servers,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    delivered_path, failing_path = receiver.path(), receiver.path()
+    delivered = await add_endpoint(http, shop, receiver.url(delivered_path), eventTypes=["customer.created"])
+    receiver.modes[failing_path] = "fail"
+    waiting = await add_endpoint(http, shop, receiver.url(failing_path), eventTypes=["customer.updated"])
+    account = (await signup(http, shop))["customerAccount"]
+    assert (await http.put(f"{ACCOUNTS}/{account['id']}", json={"lastName": "Lo"}, headers=shop.app_headers)).is_success
+    await wait_delivered(http, shop, delivered, 1)
+    await wait_for(lambda: len(receiver.at(failing_path)) >= 1, what="a failed attempt")
+    conn = await asyncpg.connect(servers.database_url)
+    try:  # both events become 31 days old; the default retention is 30
+        aged = await conn.execute(
+            "UPDATE webhook_events SET occurred_at = now() - interval '31 days' WHERE tenant_id = $1", shop.id
+        )
+        assert aged == "UPDATE 2"
+    finally:
+        await conn.close()
+    # Pruning runs when a delivering process starts, and every 10 minutes after.
+    pruner = start_service(servers, tmp_path_factory.mktemp("pruner") / "service.log", **HOOKED)
+    try:
+        for _ in range(200):
+            if not await deliveries(http, shop, delivered):
+                break
+            await asyncio.sleep(0.05)
+        assert await deliveries(http, shop, delivered) == [], "the delivered event outlived the retention"
+        [still_waiting] = await deliveries(http, shop, waiting)
+        assert still_waiting["state"] == "pending" and still_waiting["eventType"] == "customer.updated"
+    finally:
+        stop_service(pruner)
+    replayed = await http.post(
+        f"{endpoints_of(shop)}/{delivered['id']}/replay",
+        json={"from": (datetime.now(UTC) - timedelta(days=40)).isoformat(), "to": datetime.now(UTC).isoformat()},
+        headers=shop.admin_headers,
+    )
+    assert replayed.status_code == 200 and replayed.json() == {"deliveries": 0}, replayed.text
+
+
+async def wait_for_lock_waiter(conn: asyncpg.Connection) -> None:
+    """Until a transaction waits for a lock this connection's transaction holds."""
+    for _ in range(400):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("no transaction came to wait for the held row")
+
+
 async def test_after_the_retry_window_a_delivery_fails_its_endpoint_until_one_succeeds(
     http: httpx.AsyncClient, shop: TenantFixture, receiver: Receiver, servers: Servers
 ) -> None:

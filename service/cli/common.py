@@ -17,6 +17,7 @@ from service.audit import Actor
 from service.platform.config import Settings
 from service.platform.embedded import embedded_servers
 from service.platform.migrate import apply_migrations, require_migrated
+from service.platform.redis import close_redis
 from service.wiring import Capabilities, build_capabilities
 
 CLI_ACTOR = Actor("cli")
@@ -55,6 +56,6 @@ def with_capabilities(settings: Settings, work: Callable[[Capabilities], Awaitab
             return await work(capabilities)
         finally:
             await capabilities.db.close()
-            await capabilities.redis.aclose()
+            await close_redis(capabilities.redis)
 
     return asyncio.run(run())

@@ -33,6 +33,8 @@ log = logging.getLogger("gatehouse.webhooks")
 POLL_SECONDS = 0.2  # how soon an idle loop looks again: the delay of a delivery when nothing else is happening
 MAX_BACKOFF_SECONDS = 3600.0
 CLAIM_MARGIN_SECONDS = 10.0  # a claim outlasts the attempt's timeout by this much, for the write after it
+PRUNE_SECONDS = 600.0  # how often a process deletes the events its retention no longer keeps
+PRUNE_BATCH = 1000  # events per statement: each one's transaction stays short
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class DeliveryPolicy:
     timeout_seconds: float
     backoff_seconds: float
     retry_seconds: float
+    retention_days: int
 
 
 def backoff(attempts: int, base_seconds: float) -> float:
@@ -134,6 +137,18 @@ class DeliveryWorker:
         if claimed.previous_secret is None or until is None or until <= now:
             return current
         return [*current, self.box.open(claimed.previous_secret, context)]
+
+    async def prune(self, every_seconds: float = PRUNE_SECONDS) -> None:
+        """Delete what the retention no longer keeps, now and then every `every_seconds`, until cancelled."""
+        while True:
+            with contextlib.suppress(*DATABASE_UNAVAILABLE):  # the next round tries again
+                while await self._prune_batch() == PRUNE_BATCH:
+                    pass
+            await asyncio.sleep(every_seconds)
+
+    async def _prune_batch(self) -> int:
+        async with self.db.acquire() as conn, conn.transaction():
+            return await repo.prune(conn, self.policy.retention_days, PRUNE_BATCH)
 
     async def report_depth(self, every_seconds: float = 5.0) -> None:
         """The outbox's depth, for the metrics, until cancelled."""

@@ -2,8 +2,9 @@
 
 A claim takes due deliveries with FOR UPDATE SKIP LOCKED, so concurrent workers (of this process or of
 any other) never take the same row, and moves each one's next attempt a lease ahead: a worker that dies
-mid-attempt leaves a delivery that comes due again when the lease runs out. Only the oldest pending
-delivery of a lane (endpoint, account) is ever due, so one account's events go out one at a time, in order.
+mid-attempt leaves a delivery that comes due again when the lease runs out. Only the first pending
+delivery of a lane (endpoint, account) is ever due, so one account's events go out one at a time, in the order
+their changes committed (`lane_position`, taken at commit: migrations/0008_webhook_lane_order.sql).
 """
 
 from __future__ import annotations
@@ -72,9 +73,10 @@ async def claim(conn: Conn, limit: int, lease_seconds: float) -> list[Claimed]:
                WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.is_enabled
                  AND NOT EXISTS (
                      SELECT 1 FROM webhook_deliveries p
-                     WHERE p.endpoint_id = d.endpoint_id AND p.lane = d.lane AND p.state = 'pending' AND p.id < d.id
+                     WHERE p.endpoint_id = d.endpoint_id AND p.lane = d.lane AND p.state = 'pending'
+                       AND p.lane_position < d.lane_position
                  )
-               ORDER BY d.next_attempt_at, d.id
+               ORDER BY d.next_attempt_at, d.lane_position
                LIMIT $1
                FOR UPDATE OF d SKIP LOCKED
            )
@@ -148,6 +150,37 @@ async def record_attempts(conn: Conn, results: list[AttemptResult], retry_window
         retry_window_seconds,
     )
     return [row["state"] for row in rows]
+
+
+PRUNE_LOCK_CLASS = 0x7072756E  # "prun": one process prunes at a time, the others skip that round
+
+
+async def prune(conn: Connection, retention_days: int, limit: int) -> int:
+    """In the caller's transaction: delete up to `limit` events older than the retention that no delivery still
+    waits for, their deliveries with them; how many went (0 while another process prunes). Per tenant, oldest
+    first, through the (tenant_id, occurred_at) index."""
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, 0)", PRUNE_LOCK_CLASS):
+        return 0
+    deleted: int = await conn.fetchval(
+        """WITH old AS (
+               SELECT ev.id FROM tenants t
+               CROSS JOIN LATERAL (
+                   SELECT e.id FROM webhook_events e
+                   WHERE e.tenant_id = t.id AND e.occurred_at < now() - make_interval(days => $1)
+                   ORDER BY e.occurred_at LIMIT $2
+               ) AS ev
+               WHERE NOT EXISTS (
+                   SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.state = 'pending'
+               )
+               LIMIT $2
+           ), gone AS (
+               DELETE FROM webhook_events e USING old WHERE e.id = old.id RETURNING 1
+           )
+           SELECT count(*) FROM gone""",
+        retention_days,
+        limit,
+    )
+    return deleted
 
 
 async def pending_count(conn: Conn) -> int:

@@ -10,7 +10,7 @@ from litestar import Controller, Response, get
 
 from service.http.common import Injected
 from service.platform.db import Database
-from service.platform.redis import RedisClient
+from service.platform.redis import RedisClient, check_serving
 
 PROBE_TIMEOUT_SECONDS = 2
 
@@ -34,7 +34,9 @@ class HealthController(Controller):
         description="Load balancers should send traffic only while this answers 200.",
     )
     async def ready(self, db: Injected[Database], redis: Injected[RedisClient]) -> Response[HealthStatus]:
-        postgres_status, redis_status = await asyncio.gather(_probe(db.fetchval("SELECT 1")), _probe(redis.ping()))
+        postgres_status, redis_status = await asyncio.gather(
+            _probe(db.fetchval("SELECT 1")), _probe(check_serving(redis))
+        )
         healthy = postgres_status == "ok" and redis_status == "ok"
         checks = {"postgres": postgres_status, "redis": redis_status}
         body = HealthStatus(status="ok" if healthy else "unavailable", checks=checks)

@@ -87,6 +87,7 @@ class Settings:
     webhook_backoff_seconds: float = 5.0  # the first retry's delay; doubled for each further one, up to an hour
     webhook_retry_seconds: int = 24 * 3600  # then a delivery gives up and its endpoint is marked failing
     webhook_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
+    webhook_retention_days: int = 30  # then an event no delivery still waits for is deleted, with its deliveries
     # Session writes and rotations answer once this many replicas hold them (Redis WAIT); 0: at once.
     redis_wait_replicas: int = 0
     redis_wait_timeout_ms: int = 500  # then the write is not acknowledged (503); below the 2 s socket timeout
@@ -160,8 +161,7 @@ def _bootstrap_admin(env: Mapping[str, str]) -> tuple[str | None, str | None]:
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:
-    """REDIS_URL as given, once it names a topology Gatehouse can open; the message says what is wrong with it
-    without repeating it (it may hold passwords)."""
+    """REDIS_URL as given, once it names a topology; the message says what is wrong, never the URL (its passwords)."""
     raw = (env.get("REDIS_URL") or "").strip()
     if not raw:
         return None
@@ -217,13 +217,7 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
     ),
     ("metrics_port", "GATEHOUSE_METRICS_PORT", None, int_in(1, 65535), "an integer between 1 and 65535"),
     ("redis_wait_replicas", "GATEHOUSE_REDIS_WAIT_REPLICAS", 0, int_in(0, 16), "an integer between 0 and 16"),
-    (
-        "redis_wait_timeout_ms",
-        "GATEHOUSE_REDIS_WAIT_TIMEOUT_MS",
-        500,
-        int_in(1, 1500),
-        "milliseconds between 1 and 1500",
-    ),
+    ("redis_wait_timeout_ms", "GATEHOUSE_REDIS_WAIT_TIMEOUT_MS", 500, int_in(1, 1500), "1 to 1500 milliseconds"),
     ("hash_threads", "GATEHOUSE_HASH_THREADS", None, int_in(1, 256), "an integer between 1 and 256"),
     ("migrate_on_start", "GATEHOUSE_MIGRATE_ON_START", True, flag, "true or false"),
     ("webhook_workers", "GATEHOUSE_WEBHOOK_WORKERS", 1, int_in(0, 16), "an integer between 0 and 16"),
@@ -248,6 +242,13 @@ _PLAIN_VARIABLES: tuple[tuple[str, str, Any, Callable[[str], Any], str], ...] = 
         24 * 3600,
         int_in(1, 7 * 24 * 3600),
         "seconds between 1 and 604800",
+    ),
+    (
+        "webhook_retention_days",
+        "GATEHOUSE_WEBHOOK_RETENTION_DAYS",
+        30,
+        int_in(1, 3650),
+        "days between 1 and 3650",
     ),
     (
         "webhook_allowed_networks",

@@ -56,6 +56,14 @@ def session_key(sid: str) -> str:
     return _of_session(sid, f"sess:{sid}")
 
 
+_SESSION_KEY = re.compile(rf"{PREFIX}(\{{[0-9a-f]{{{ACCOUNT_TAG_LENGTH}}}\}}:)?sess:")
+
+
+def is_session_key(key: str) -> bool:
+    """Whether a key (as SCAN lists it) is a session's, tagged or not: for tools that survey the keyspace."""
+    return _SESSION_KEY.match(key) is not None
+
+
 def access_key(sid: str | None, digest: str) -> str:
     """An opaque customer access token of session `sid`: its session id and claims."""
     return _of_session(sid, f"cat:{digest}")

@@ -73,6 +73,25 @@ def _sentinel_primary(topology: RedisTopology) -> Redis:
     return primary
 
 
+async def close_redis(client: RedisClient) -> None:
+    """Close the client's connections, and under Sentinel those to the Sentinels, which redis-py leaves open."""
+    await client.aclose()
+    sentinels = getattr(client.connection_pool, "sentinel_manager", None) if isinstance(client, Redis) else None
+    if sentinels is not None:
+        await sentinels.aclose()
+
+
+async def check_serving(client: RedisClient) -> None:
+    """Raise unless Redis can serve requests now: the primary answers PING; under Cluster, a node reports every
+    slot served (cluster_state:ok), which is false from a primary's failure until a replica has taken over."""
+    if isinstance(client, RedisCluster):
+        state = (await client.cluster_info()).get("cluster_state")
+        if state != "ok":
+            raise redis.exceptions.ClusterDownError(f"cluster_state is {state}")
+    else:
+        await client.ping()
+
+
 def text(value: bytes | str) -> str:
     """An answer as text. The client decodes every answer (decode_responses=True), but redis-py types them all
     as bytes or str."""

@@ -32,7 +32,7 @@ _SCHEMES: Mapping[str, tuple[Kind, bool]] = {
     "redis+cluster": ("cluster", False),
     "rediss+cluster": ("cluster", True),
 }
-_DEFAULT_PORTS: Mapping[Kind, int] = {"server": 6379, "sentinel": 26379, "cluster": 6379}
+_DEFAULT_PORTS: Mapping[Kind, int] = {"sentinel": 26379, "cluster": 6379}  # of a node listed without one
 _TLS_OPTIONS = frozenset({"ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname"})
 _FILE_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
 _SENTINEL_OPTIONS = frozenset({"sentinel_username", "sentinel_password"})
