@@ -243,14 +243,13 @@ async def session_memory(redis_url: str, count: int) -> SessionMemory:
 
     redis = create_redis(redis_url)
     existing = {key async for key in redis.scan_iter(count=1000)}
-    model_key = next(k for k in existing if k.startswith(keyspace.SESSION_KEY_PREFIX))
+    model_key = next(k for k in existing if keyspace.is_session_key(k))
     model = decode_session(await redis.get(model_key))
     sessions = Sessions(redis=redis, writes=AcknowledgedWrites(redis=redis))  # without WAIT, as by default
     used_before = (await redis.info("memory"))["used_memory"]
     for start in range(0, count, 100):
-        copies = [  # one account each: every session also pays for its account's set of sessions
-            msgspec.structs.replace(model, session_id=sessions.new_session_id(), account_id=10_000_000 + start + i)
-            for i in range(min(100, count - start))
+        copies = [  # one account each: every session also pays for its account's set of sessions (create names it)
+            msgspec.structs.replace(model, account_id=10_000_000 + start + i) for i in range(min(100, count - start))
         ]
         await asyncio.gather(*(sessions.create(copy) for copy in copies))
         if (start // 100) % 200 == 0:

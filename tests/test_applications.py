@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from service.platform import keyspace
 from tests.conftest import TenantFixture, assert_kibo_error, assert_problem, bearer
 
 OAUTH = "/api/platform/applications/authtickets/oauth"
@@ -423,6 +428,36 @@ async def test_legacy_ticket_refresh_and_delete(client: httpx.AsyncClient, tenan
     assert (await client.delete(f"{TICKETS}/gh_rt_never-issued")).status_code == 204
     # The fixture's own ticket was not touched.
     assert (await client.get(f"/api/platform/tenants/{tenant.id}", headers=tenant.app_headers)).status_code == 200
+
+
+async def test_tickets_issued_before_tokens_named_their_application_still_work(
+    client: httpx.AsyncClient, tenant: TenantFixture, servers
+) -> None:
+    """A ticket of the previous version (`gh_at_<random>`, under keys without the application's hash tag) works
+    until it expires, and its refresh token gives a ticket of today's form."""
+    ticket = assert_kibo_ticket(
+        await client.post(TICKETS, json={"applicationId": tenant.client_id, "sharedSecret": tenant.client_secret})
+    )
+    application_id = int(ticket["accessToken"].removeprefix("gh_at_").split(".")[0])
+    old_access, old_refresh = f"gh_at_{secrets.token_urlsafe(32)}", f"gh_rt_{secrets.token_urlsafe(32)}"
+    redis = Redis.from_url(servers.redis_url, decode_responses=True)
+    try:
+        record = await redis.get(keyspace.app_token_key(application_id, _digest(ticket["accessToken"])))
+        assert record is not None
+        await redis.set(f"gh:apptok:{_digest(old_access)}", record, ex=600)
+        old_refresh_record = {"app": application_id, "gen": json.loads(record)["gen"], "at": _digest(old_access)}
+        await redis.set(f"gh:apprt:{_digest(old_refresh)}", json.dumps(old_refresh_record), ex=600)
+    finally:
+        await redis.aclose()
+    assert (await app_tenant(client, tenant.id, old_access)).status_code == 200
+    renewed = assert_kibo_ticket(await client.put(f"{TICKETS}/refresh-ticket", json={"refreshToken": old_refresh}))
+    assert renewed["accessToken"].startswith(f"gh_at_{application_id}.")
+    assert (await app_tenant(client, tenant.id, renewed["accessToken"])).status_code == 200
+    assert_kibo_error(await app_tenant(client, tenant.id, old_access), 401, "INVALID_APP_TOKEN")  # spent with it
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @pytest.mark.parametrize(

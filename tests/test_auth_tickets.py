@@ -642,6 +642,14 @@ async def test_sessions_written_by_the_previous_version_still_refresh(
         f"{TICKETS}/refresh", params={"refreshToken": refreshed.json()["refreshToken"]}, headers=tenant.app_headers
     )
     assert again.status_code == 200 and again.json()["customerAccount"]["emailAddress"] == "then@example.com"
+    # Its tokens stay in the old form (no hash tag: one server serves them) and answer like any other.
+    assert not again.json()["accessToken"].removeprefix("gh_cat_").count(".")
+    assert (await introspect(client, tenant, again.json()["accessToken"]))["sid"] == sid
+    logout = await client.delete(
+        TICKETS, params={"refreshToken": again.json()["refreshToken"]}, headers=tenant.app_headers
+    )
+    assert logout.status_code == 204
+    assert await introspect(client, tenant, again.json()["jwtAccessToken"]) == {"active": False}
 
 
 async def test_add_account_and_login_answers_with_the_contacts_it_created(

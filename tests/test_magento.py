@@ -14,6 +14,7 @@ from magento import Magento, MagentoException
 from magento.queries import make_search_query
 from redis.asyncio import Redis
 
+from service.platform import keyspace
 from tests.conftest import Mailbox, Servers, make_tenant, start_service, stop_service, unique
 from tests.magento_support import MagentoTenant, add_store_view, default_website_id, make_magento_tenant
 
@@ -242,7 +243,7 @@ async def test_customer_token_is_a_gatehouse_session(
     # Nobody gets its refresh token, so the session itself ends with the access token.
     redis = Redis.from_url(servers.redis_url)
     try:
-        assert 0 < await redis.pttl(f"gh:sess:{info['sid']}") <= 60 * 60 * 1000
+        assert 0 < await redis.pttl(keyspace.session_key(info["sid"])) <= 60 * 60 * 1000
     finally:
         await redis.aclose()
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from service.platform import keyspace
 from service.twofactor.totp import hotp, totp
 from tests.conftest import Mailbox, TenantFixture, assert_kibo_error, unique
 
@@ -415,7 +416,7 @@ async def test_lockout_ends_by_itself(client: httpx.AsyncClient, tenant: TenantF
     # Wind the clock: the lock is a Redis key that expires; shorten what is left of it.
     redis = Redis.from_url(servers.redis_url)
     try:
-        assert await redis.pexpire(f"gh:lock:{tenant.id}:{account['id']}", 50)
+        assert await redis.pexpire(keyspace.account_attempt_keys(tenant.id, account["id"]).lock, 50)
     finally:
         await redis.aclose()
     await asyncio.sleep(0.2)

@@ -93,12 +93,13 @@ class Admins:
         await self.attempts.succeeded(attempt_keys)
         token = new_token(ADMIN_TOKEN_PREFIX)
         digest = token_digest(token)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(admin_token_key(digest), str(row.id), ex=token_minutes * 60)
-            # Remembered per admin, so a password change or disabling ends every token at once.
+        # Remembered per admin, so a password change or disabling ends every token at once: listed first, then
+        # made valid, so that no token lives unlisted (the two keys may be on different Cluster nodes).
+        async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(admin_tokens_key(row.id), digest)
             pipe.expire(admin_tokens_key(row.id), token_minutes * 60)
             await pipe.execute()
+        await self.redis.set(admin_token_key(digest), str(row.id), ex=token_minutes * 60)
         return AdminToken(
             access_token=token,
             token_type="Bearer",

@@ -6,7 +6,10 @@ new pair, so a stolen refresh token works at most once. Tokens carry the applica
 generation; disabling the application or rotating its secret bumps it and ends every ticket.
 
 The application's state (enabled, behaviors, generation) comes from `service.applications.state`, so that
-authenticating a call costs one Redis round trip and no PostgreSQL query.
+authenticating a call costs one Redis round trip and no PostgreSQL query. Its tokens name the application
+(`gh_at_<application id>.<random>`): their keys and its state share the application's hash slot, so that round
+trip is one script on Redis Cluster too. Tickets issued before tokens named their application
+(`gh_at_<random>`) keep working until they expire, at one more round trip.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from service.applications import repository as repo
 from service.applications.behaviors import Behavior
@@ -22,19 +26,36 @@ from service.applications.state import ApplicationStates
 from service.errors import ErrorCode, Forbidden, Unauthenticated
 from service.platform.crypto import constant_time_equals, new_token, token_digest
 from service.platform.db import Database
-from service.platform.keyspace import APP_STATE_KEY_PREFIX, app_refresh_token_key, app_token_key
-from service.platform.redis import RedisClient
+from service.platform.keyspace import app_refresh_token_key, app_state_key, app_token_key
+from service.platform.redis import RedisClient, text
 
 ACCESS_PREFIX = "gh_at_"
 REFRESH_PREFIX = "gh_rt_"
 _NO_SUCH_SECRET = token_digest("no application has this secret")
+# KEYS: an access token, its application's state. ARGV: the application the token names.
 _TOKEN_AND_STATE = """
 local token = redis.call('GET', KEYS[1])
-if not token then return false end
-local state = redis.call('GET', ARGV[1] .. cjson.decode(token).app)
+if not token or cjson.decode(token).app ~= tonumber(ARGV[1]) then return false end
+local state = redis.call('GET', KEYS[2])
 if not state then return {token} end
 return {token, state}
 """
+# KEYS: an access token, its refresh token. ARGV: their records, their lifetimes (s).
+_ISSUE = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+return 1
+"""
+
+
+def application_token(prefix: str, application_id: int) -> str:
+    return new_token(f"{prefix}{application_id}.")
+
+
+def application_in(token: str, prefix: str) -> int | None:
+    """The application a token names; None for one issued before tokens named it."""
+    named, dot, _ = token.removeprefix(prefix).rpartition(".")
+    return int(named) if dot and named.isascii() and named.isdigit() and len(named) < 19 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +115,7 @@ class AppTickets:
         self.refresh_ttl = refresh_minutes * 60
         self._verified_clients: dict[str, tuple[str, int, int]] = {}
         self._token_and_state = redis.register_script(_TOKEN_AND_STATE)
+        self._issue_pair = redis.register_script(_ISSUE)
         self._recent_tokens: RecentAnswers[str, AppPrincipal] = RecentAnswers()  # by token digest
         self.states = ApplicationStates(db=db, redis=redis)
 
@@ -105,11 +127,9 @@ class AppTickets:
         return await self._issue(row.id, row.tenant_id, row.generation)
 
     async def refresh(self, refresh_token: str) -> IssuedTicket:
-        raw = await self.redis.getdel(app_refresh_token_key(token_digest(refresh_token)))
-        if raw is None:
+        record = await self._spend_refresh_token(refresh_token)
+        if record is None:
             raise invalid_refresh_token()
-        record = json.loads(raw)
-        await self._end_access_token(record["at"])
         state = await self.states.get(record["app"])
         if state is None or not state.is_enabled or state.generation != record["gen"]:
             raise invalid_refresh_token()
@@ -117,13 +137,19 @@ class AppTickets:
 
     async def revoke(self, refresh_token: str) -> None:
         """End a ticket by its refresh token; unknown tokens are ignored, as RFC 7009 does."""
-        raw = await self.redis.getdel(app_refresh_token_key(token_digest(refresh_token)))
-        if raw is not None:
-            await self._end_access_token(json.loads(raw)["at"])
+        await self._spend_refresh_token(refresh_token)
 
-    async def _end_access_token(self, access_digest: str) -> None:
-        await self.redis.delete(app_token_key(access_digest))
+    async def _spend_refresh_token(self, refresh_token: str) -> dict[str, Any] | None:
+        """The refresh token's record, taken away (GETDEL) with its access token: a refresh token works once."""
+        application_id = application_in(refresh_token, REFRESH_PREFIX)
+        raw = await self.redis.getdel(app_refresh_token_key(application_id, token_digest(refresh_token)))
+        if raw is None:
+            return None
+        record: dict[str, Any] = json.loads(raw)
+        access_digest = record["at"]
+        await self.redis.delete(app_token_key(application_id, access_digest))
         self._recent_tokens.drop(lambda digest, _: digest == access_digest)
+        return record
 
     async def forget(self, *application_ids: int) -> None:
         """After an application changed: drop its state from Redis and from this worker's memory."""
@@ -139,8 +165,7 @@ class AppTickets:
         principal = self._recent_tokens.get(digest)
         if principal is not None:
             return principal
-        # One round trip: the token and, when cached, its application's state.
-        found = await self._token_and_state(keys=[app_token_key(digest)], args=[APP_STATE_KEY_PREFIX])
+        found = await self._token_with_state(access_token, digest)
         if not found:
             raise invalid_app_token()
         record = json.loads(found[0])
@@ -150,6 +175,20 @@ class AppTickets:
         principal = AppPrincipal(record["app"], state.tenant_id, state.client_id, state.behaviors)
         self._recent_tokens.put(digest, principal)
         return principal
+
+    async def _token_with_state(self, access_token: str, digest: str) -> list[str] | None:
+        """The token's record and, when cached, its application's state: in one round trip, but for a token
+        issued before tokens named their application (its record names it)."""
+        application_id = application_in(access_token, ACCESS_PREFIX)
+        if application_id is None:
+            raw = await self.redis.get(app_token_key(None, digest))
+            if raw is None:
+                return None
+            state = await self.redis.get(app_state_key(json.loads(raw)["app"]))
+            return [text(raw)] if state is None else [text(raw), text(state)]
+        keys = [app_token_key(application_id, digest), app_state_key(application_id)]
+        found = await self._token_and_state(keys=keys, args=[application_id])
+        return list(found) if found else None
 
     async def verify_client(self, client_id: str, client_secret: str) -> AppPrincipal:
         """Client credentials without issuing a ticket (introspection callers).
@@ -182,14 +221,18 @@ class AppTickets:
 
     async def _issue(self, application_id: int, tenant_id: int, generation: int) -> IssuedTicket:
         now = datetime.now(UTC)
-        access, refresh = new_token(ACCESS_PREFIX), new_token(REFRESH_PREFIX)
+        access, refresh = (
+            application_token(ACCESS_PREFIX, application_id),
+            application_token(REFRESH_PREFIX, application_id),
+        )
         access_digest = token_digest(access)
         access_record = json.dumps({"app": application_id, "tenant": tenant_id, "gen": generation})
         refresh_record = json.dumps({"app": application_id, "gen": generation, "at": access_digest})
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(app_token_key(access_digest), access_record, ex=self.access_ttl)
-            pipe.set(app_refresh_token_key(token_digest(refresh)), refresh_record, ex=self.refresh_ttl)
-            await pipe.execute()
+        keys = [
+            app_token_key(application_id, access_digest),
+            app_refresh_token_key(application_id, token_digest(refresh)),
+        ]
+        await self._issue_pair(keys=keys, args=[access_record, refresh_record, self.access_ttl, self.refresh_ttl])
         return IssuedTicket(
             access, now + timedelta(seconds=self.access_ttl), refresh, now + timedelta(seconds=self.refresh_ttl)
         )

@@ -60,7 +60,7 @@ class SessionIssuer:
     ) -> SessionRecord:
         """The session a successful first factor would open (or a pending login carries until the second)."""
         return SessionRecord(
-            session_id=self.sessions.new_session_id(),
+            session_id="",  # the store names the session when it opens it
             tenant_id=scope.tenant_id,
             account_id=account.id,
             user_id=account.user_id or "",

@@ -60,7 +60,9 @@ class Challenges:
         """Store a pending login; returns its token and lifetime in seconds."""
         token = new_token(PENDING_PREFIX)
         digest = token_digest(token)
-        async with self.redis.pipeline(transaction=True) as pipe:
+        # Two independent keys (no transaction: Cluster may keep them on two nodes). The caller gets the token
+        # only once both are written; either one alone leads nowhere.
+        async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(pending_key(digest), json.dumps(record), ex=PENDING_SECONDS)
             pipe.set(pending_by_user_key(record["tid"], record["uid"]), digest, ex=PENDING_SECONDS)
             await pipe.execute()
