@@ -223,3 +223,9 @@ async def test_killing_the_primary_under_load_is_503_then_service_again_with_not
     servers: Servers, redis_sentinel: SentinelTopology, platform_admin: tuple[str, str], tmp_path: Path
 ) -> None:
     await kill_the_primary_under_load(redis_sentinel, servers, platform_admin, tmp_path / "load.log")
+
+
+async def test_killing_a_cluster_primary_under_load_is_503_then_service_again_with_nothing_answered_lost(
+    servers: Servers, redis_cluster: ClusterTopology, platform_admin: tuple[str, str], tmp_path: Path
+) -> None:
+    await kill_the_primary_under_load(redis_cluster, servers, platform_admin, tmp_path / "load.log")

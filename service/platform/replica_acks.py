@@ -7,10 +7,8 @@ everything *this connection* wrote); fewer in time, and the write is not acknowl
 a 503, and the caller retries (a refresh within its grace window gets the same successor back).
 
 WAIT must follow the write on its connection, and redis-py sends nothing after a MULTI/EXEC on the
-connection that ran it: with the setting on, a write of several commands is therefore one pipeline (one
-connection, in order) rather than a transaction. Every such write tolerates a partial outcome — it is
-answered with an error, and what it left behind is unreachable without the tokens it never handed out,
-and expires. A write that must be all-or-nothing is a Lua script, which is atomic on its own.
+connection that ran it: every session write is therefore a Lua script (atomic on its own, and one slot),
+sent with WAIT in one pipeline.
 """
 
 from __future__ import annotations
@@ -52,15 +50,6 @@ class AcknowledgedWrites:
         except redis.exceptions.NoScriptError:  # a server that has not seen it yet: a promoted replica, say
             await self._redis.script_load(script.script)
             return (await self._then_wait(keys[0], call))[0]
-
-    async def transaction(self, key: str, queue: Callable[[RedisPipeline], None]) -> list[Any]:
-        """Run the commands `queue` adds (MULTI/EXEC while WAIT is off; see the module's note), once acknowledged.
-        `key` is one the commands write: under Cluster, WAIT asks the primary of its slot."""
-        if not self._replicas:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                queue(pipe)
-                return await pipe.execute()
-        return await self._then_wait(key, queue)
 
     async def _then_wait(self, key: str, queue: Callable[[RedisPipeline], None]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
