@@ -9,6 +9,8 @@ replication logic of ours.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis.exceptions
@@ -51,8 +53,54 @@ def create_redis(redis_url: str) -> RedisClient:
     return Redis.from_url(redis_url, retry_on_timeout=False, max_connections=_MAX_CONNECTIONS, **_CONNECTION)
 
 
+def _broke_in_a_connection(exc: BaseException) -> bool:
+    """redis-py's cluster client, when a node dies under connections in use, can fail inside its connection code
+    with a plain AttributeError (a writer already gone) or RuntimeError (a transport already closed) instead
+    of a ConnectionError: told apart by where it was raised."""
+    if not isinstance(exc, AttributeError | RuntimeError):
+        return False
+    frame, raised_in_connection = exc.__traceback__, False
+    while frame is not None:
+        raised_in_connection = raised_in_connection or frame.tb_frame.f_code.co_filename.endswith(_CONNECTION_MODULE)
+        frame = frame.tb_next
+    return raised_in_connection
+
+
+_CONNECTION_MODULE = "/redis/asyncio/connection.py"
+
+
+@contextmanager
+def _connection_faults_as_connection_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if _broke_in_a_connection(exc):
+            raise redis.exceptions.ConnectionError("a Redis connection broke while in use") from exc
+        raise
+
+
+class _ClusterPipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
+        with _connection_faults_as_connection_errors():
+            return await super().execute(raise_on_error, allow_redirections)
+
+
+class _Cluster(RedisCluster):
+    """redis-py's RedisCluster whose connection faults are all ConnectionErrors: a failover answers 503."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        with _connection_faults_as_connection_errors():
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # which refuses it
+        # mypy takes the event dispatcher redis-py's own pipeline() sets up for an abstract attribute.
+        return _ClusterPipeline(self, transaction)  # type: ignore[abstract]
+
+
 def _cluster(topology: RedisTopology) -> RedisCluster:
-    return RedisCluster(
+    return _Cluster(
         startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
         ssl=topology.tls,
         max_connections=_MAX_CONNECTIONS,
