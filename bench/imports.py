@@ -10,7 +10,7 @@ the upload: the same peak for every size means the import streams.
 The hashes are bcrypt, a strong format that is stored as it is: a weak format (md5, sha256) costs one Argon2id
 per account to wrap at import (run on one thread per core), which this does not measure.
 
-    python -m bench import [--lines 10000 100000] [--no-readme]
+    python -m bench import [--lines 10000 100000] [--write-readme]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.harness import Databases, Service, databases, log, service, write_readme_section
+from bench.processes import cpu_seconds, postgres_cpu
 
 BCRYPT = "$2y$10$iqg.KBczmTZNJfDShLBSH.i4mxD/FYNAeWtHOVarynUdB9g7wLmhO"  # "Password1301", from the shared vectors
 MARKER = "<!-- import results -->"
@@ -52,27 +53,6 @@ class Run:
         cores = os.cpu_count() or 1
         busiest = max(self.service_cpu, self.postgres_cpu, (self.service_cpu + self.postgres_cpu) / cores)
         return self.lines / busiest
-
-
-def _cpu_seconds(pid: int, *, with_children: bool = False) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(fields[i]) for i in ((11, 12, 13, 14) if with_children else (11, 12)))
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu(postmaster: int | None) -> float:
-    """The embedded PostgreSQL's CPU time so far: the postmaster's, with that of the backends that have exited
-    (an import's own connection among them), and its live children's (backends, autovacuum, writers)."""
-    if postmaster is None:
-        return float("nan")
-    total = _cpu_seconds(postmaster, with_children=True)
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and f"\nPPid:\t{postmaster}\n" in (proc / "status").read_text():
-                total += _cpu_seconds(int(proc.name))
-        except OSError:  # gone meanwhile
-            continue
-    return total
 
 
 def write_accounts(path: Path, count: int) -> None:
@@ -118,7 +98,7 @@ def import_file(server: Service, postmaster: int | None, admin: tuple[str, str],
     headers = {"authorization": f"Bearer {token}"}
     tenant = _call(server, "POST", "/admin/v1/tenants", headers, {"name": "import bench"})
     idle = _memory_kib(server.process.pid, "VmRSS")
-    service_cpu, postgres_cpu = _cpu_seconds(server.process.pid), _postgres_cpu(postmaster)
+    service_before, postgres_before = cpu_seconds(server.process.pid), postgres_cpu(postmaster)
     started = time.perf_counter()
     connection = http.client.HTTPConnection(*server.host_and_port, timeout=600)
     with path.open("rb") as body:  # http.client streams a file body, a block at a time
@@ -134,9 +114,9 @@ def import_file(server: Service, postmaster: int | None, admin: tuple[str, str],
     seconds = time.perf_counter() - started
     if (job["status"], job["created"], job["failed"]) != ("completed", lines, 0):
         raise SystemExit(f"the import did not make every account: {job}")
-    service_cpu = _cpu_seconds(server.process.pid) - service_cpu
-    postgres_cpu = _postgres_cpu(postmaster) - postgres_cpu
-    return Run(lines, seconds, idle, _memory_kib(server.process.pid, "VmHWM"), service_cpu, postgres_cpu)
+    service_cpu = cpu_seconds(server.process.pid) - service_before
+    database_cpu = postgres_cpu(postmaster) - postgres_before
+    return Run(lines, seconds, idle, _memory_kib(server.process.pid, "VmHWM"), service_cpu, database_cpu)
 
 
 def render(runs: list[Run]) -> str:
@@ -164,7 +144,7 @@ def render(runs: list[Run]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench import", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000], help="one run per size")
-    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
+    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
     args = parser.parse_args(argv)
     admin = ("bench-admin", secrets.token_urlsafe(18))
     runs = []
@@ -175,7 +155,7 @@ def main(argv: list[str]) -> int:
             runs.append(_measure(dbs, admin, path, lines))
     table = render(runs)
     print(table)
-    if not args.no_readme:
+    if args.write_readme:
         write_readme_section(MARKER, table)
         log("wrote bench/README.md")
     return 0
