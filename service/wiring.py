@@ -100,10 +100,12 @@ class _Builder:
         self.db = Database(settings.database_url or "", settings.db_pool)
         self.redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
         self.background = Background()
-        # As many hashing threads as cores this process may run on (a worker may get more than its share of
-        # logins), unless set: in a container the CPU limit, not the node's cores, is what the hashes share, and
-        # each running hash holds its memory (19 MiB by default).
-        self.hash_threads = settings.hash_threads or len(os.sched_getaffinity(0))
+        # Each worker's share of the cores this process may run on, unless set: every worker hashes at once, and
+        # more hashes than cores run no faster (each walks 19 MiB by default, thrashing the caches of the others) but
+        # share the cores unfairly, so the logins that wait behind them wait longer and less evenly. A login queues
+        # for its worker's threads in arrival order instead. In a container the CPU limit, not the node's cores, is
+        # what the hashes share: set GATEHOUSE_HASH_THREADS there.
+        self.hash_threads = settings.hash_threads or max(len(os.sched_getaffinity(0)) // settings.workers, 1)
         self.passwords = Passwords(max_parallel=self.hash_threads)
         self.mailer = Mailer(
             smtp_url=settings.smtp_url,

@@ -50,7 +50,8 @@ class Passwords:
 
     argon2-cffi releases the GIL while hashing, so threads give real parallelism — but no more
     than the cores can take: more hashes at once than cores only thrash the CPU caches (each hash
-    walks 19 MiB), so each process gets `max_parallel` hashing threads and the rest queue.
+    walks 19 MiB) and share the cores unfairly, so each process gets `max_parallel` hashing threads
+    (its share of the cores) and the rest wait in the executor's queue, in arrival order.
     Each tenant may choose stronger parameters; hashers are kept per parameter set.
     """
 
