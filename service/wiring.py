@@ -51,6 +51,7 @@ from service.tenants.service import Tenants
 from service.tokens.introspection import TokenIntrospection
 from service.tokens.keys import KeyCache
 from service.tokens.resolver import TokenResolver
+from service.tokens.verified_jwts import VerifiedJwts
 from service.twofactor.challenges import Challenges
 from service.twofactor.service import TwoFactor
 
@@ -215,7 +216,8 @@ class _Builder:
 
     @cached_property
     def tokens(self) -> TokenResolver:
-        return TokenResolver(sessions=self.sessions, keys=self.keys, issuer_for=self.settings.issuer_for)
+        jwts = VerifiedJwts(keys=self.keys, issuer_for=self.settings.issuer_for)
+        return TokenResolver(sessions=self.sessions, jwts=jwts)
 
     @cached_property
     def introspection(self) -> TokenIntrospection:
