@@ -9,6 +9,7 @@ which their routers run before any handler.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -138,6 +139,10 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
         pool_reporter = asyncio.create_task(c.db.report_pool_use())
         c.background.spawn(c.imports.resume_unfinished(), "resume unfinished imports")
         delivery = await _start_delivery(c)
+        # Everything built so far (the app, its routes and schemas, the libraries: some 120,000 objects) lives as
+        # long as the process: out of the collector's sight, a full collection looks only at what requests keep,
+        # instead of pausing every request in flight for a few hundred milliseconds on a busy machine.
+        gc.freeze()
         try:
             yield
         finally:
