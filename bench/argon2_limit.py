@@ -3,6 +3,7 @@ parameters of the tenant the benchmark logs in to, and the CPU time one verifica
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -49,9 +50,22 @@ def _round(pool: ProcessPoolExecutor, cores: int, seconds: float) -> Argon2Limit
     return Argon2Limit(count / seconds, sum(cpu for _, cpu in bursts) / max(count, 1) * 1000)
 
 
-def measure_limit(seconds: float, rounds: int) -> Argon2Limit:
-    """One process per core, each verifying for `seconds`; the median of `rounds` rounds by rate."""
-    cores = len(os.sched_getaffinity(0))
-    with ProcessPoolExecutor(cores) as pool:
-        results = sorted((_round(pool, cores, seconds) for _ in range(rounds)), key=lambda r: r.rate)
-    return results[len(results) // 2]
+class Argon2Rounds:
+    """Rounds of the limit taken between the login rounds (one process per core, each verifying for the round's
+    seconds): on a shared machine the limit moves with the load as much as the login rate does, so each login round
+    is compared with the limit measured just before it."""
+
+    def __init__(self) -> None:
+        self.cores = len(os.sched_getaffinity(0))
+        self.pool = ProcessPoolExecutor(self.cores)
+        self.rounds: list[Argon2Limit] = []
+
+    async def measure(self, seconds: float) -> Argon2Limit:
+        self.rounds.append(await asyncio.to_thread(_round, self.pool, self.cores, seconds))
+        return self.rounds[-1]
+
+    def median(self) -> Argon2Limit:
+        return sorted(self.rounds, key=lambda r: r.rate)[len(self.rounds) // 2]
+
+    def close(self) -> None:
+        self.pool.shutdown()

@@ -4,18 +4,19 @@ customer's own account, and the framework's floor, each at the connection counts
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import secrets
 from collections import deque
+from collections.abc import Callable
 from urllib.parse import urlencode
 
-from bench.argon2_limit import Argon2Limit, measure_limit
+from bench.argon2_limit import Argon2Limit, Argon2Rounds
 from bench.harness import Api, HttpConnection, bench_tenant, log
 from bench.processes import CpuMeter
 from bench.throughput import Call, Result, measure
 
 PASSWORD = "benchmark passphrase 1"
+ARGON2_SECONDS = 4  # one round of the Argon2 limit, before each login round
 
 
 async def prepare(api: Api, admin: tuple[str, str], accounts: int) -> dict:
@@ -101,21 +102,28 @@ async def health(conn: HttpConnection, index: int) -> bool:
 
 
 async def run(args: argparse.Namespace, host: str, port: int, meter: CpuMeter) -> tuple[Argon2Limit, list[Result]]:
-    """The Argon2 limit, measured right before the logins with the service idle, and every operation's result."""
+    """The Argon2 limit (the median of its rounds, each taken with the service idle right before a login round)
+    and every operation's result."""
     api = Api(host, port)
     scenario = Scenario(await prepare(api, (args.admin_user, args.admin_password), args.accounts))
-    log(f"Argon2id verifications/s on every core, {args.rounds} rounds of 5 s")
-    argon2 = await asyncio.to_thread(measure_limit, 5, args.rounds)
-    log(f"  Argon2 limit {argon2.rate:.1f}/s, {argon2.cpu_ms:.2f} ms CPU per verification")
+    argon2 = Argon2Rounds()
 
-    async def timed(name: str, connections: int, call: Call) -> Result:
+    async def limit_round() -> Argon2Limit:
+        limit = await argon2.measure(ARGON2_SECONDS)
+        log(f"  Argon2 limit {limit.rate:.1f}/s, {limit.cpu_ms:.2f} ms CPU per verification")
+        return limit
+
+    async def timed(name: str, connections: int, call: Call, before: Callable | None = None) -> Result:
         log(f"{name} at {connections} connections, {args.rounds} rounds of {args.seconds:.0f} s")
-        return await measure(name, host, port, connections, args.seconds, call, args.rounds, meter)
+        return await measure(name, host, port, connections, args.seconds, call, args.rounds, meter, before)
 
-    results = [await timed("login", n, scenario.login) for n in args.login_connections]
+    try:
+        results = [await timed("login", n, scenario.login, limit_round) for n in args.login_connections]
+    finally:
+        argon2.close()
     results += [await timed("refresh", n, scenario.refresh(n)) for n in args.connections]
     for name, field in (("introspection, opaque", "accessToken"), ("introspection, JWT", "jwtAccessToken")):
         results += [await timed(name, n, scenario.introspect(field)) for n in args.connections]
     results.append(await timed("accounts/current", args.connections[0], scenario.current_account()))
     results.append(await timed("health/live", args.connections[0], health))
-    return argon2, results
+    return argon2.median(), results

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bench.argon2_limit import Argon2Limit
 from bench.harness import HttpConnection, log
 from bench.processes import CpuMeter
 
@@ -29,6 +30,7 @@ class Result:
     backing_cpu: float = 0.0  # PostgreSQL + Redis
     counted: int = 0  # requests of every round, for the CPU per request
     round_rates: list[float] = field(default_factory=list)
+    limits: list[Argon2Limit] = field(default_factory=list)  # logins: the Argon2 limit measured before each round
 
     @property
     def rate(self) -> float:
@@ -59,12 +61,16 @@ async def measure(
     make_call: Call,
     rounds: int,
     meter: CpuMeter | None = None,
+    before_round: Callable[[], Awaitable[Argon2Limit]] | None = None,
 ) -> Result:
     """The median of `rounds` runs by rate (on a shared 2-core machine single runs swing by ±20%), with the CPU of
-    every round."""
+    every round; `before_round` measures the limit a round is compared with."""
     runs = []
+    limits = []
     service_cpu = backing_cpu = 0.0
     for round_number in range(rounds):
+        if before_round is not None:
+            limits.append(await before_round())
         before = meter.read() if meter else (0.0, 0.0)
         runs.append(await drive(name, host, port, concurrency, seconds, make_call))
         after = meter.read() if meter else (0.0, 0.0)
@@ -75,6 +81,7 @@ async def measure(
     median.service_cpu, median.backing_cpu = service_cpu, backing_cpu
     median.counted = sum(r.count + r.errors for r in runs)
     median.round_rates = [r.rate for r in runs]
+    median.limits = limits
     return median
 
 
