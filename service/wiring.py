@@ -38,6 +38,7 @@ from service.platform.background import Background
 from service.platform.config import Settings
 from service.platform.crypto import SecretBox
 from service.platform.db import Database
+from service.platform.hash_slots import HashSlots
 from service.platform.mail import Mailer
 from service.platform.passwords import Passwords
 from service.platform.redis import create_redis
@@ -101,13 +102,11 @@ class _Builder:
         self.db = Database(settings.database_url or "", settings.db_pool)
         self.redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
         self.background = Background()
-        # Each worker's share of the cores this process may run on, unless set: every worker hashes at once, and
-        # more hashes than cores run no faster (each walks 19 MiB by default, thrashing the caches of the others) but
-        # share the cores unfairly, so the logins that wait behind them wait longer and less evenly. A login queues
-        # for its worker's threads in arrival order instead. In a container the CPU limit, not the node's cores, is
-        # what the hashes share: set GATEHOUSE_HASH_THREADS there.
-        self.hash_threads = settings.hash_threads or max(len(os.sched_getaffinity(0)) // settings.workers, 1)
-        self.passwords = Passwords(max_parallel=self.hash_threads)
+        # As many hashing threads as cores this process may run on, unless set (in a container the CPU limit, not
+        # the node's cores, is what the hashes share): one worker may get most of the logins. As many slots, shared by
+        # all workers, so that they never run more hashes at once than that between them (service.platform.hash_slots).
+        self.hash_threads = settings.hash_threads or len(os.sched_getaffinity(0))
+        self.passwords = Passwords(max_parallel=self.hash_threads, slots=HashSlots.of_service(self.hash_threads))
         self.mailer = Mailer(
             smtp_url=settings.smtp_url,
             sender=settings.mail_from,
