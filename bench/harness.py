@@ -219,28 +219,6 @@ def gatehouse(workers: int, admin: tuple[str, str]) -> Iterator[tuple[str, str]]
         yield server.base_url, dbs.database_url
 
 
-def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
-    """A process's CPU time so far (with its exited children's, if asked), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(fields[i]) for i in ((11, 12, 13, 14) if with_children else (11, 12)))
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def process_tree_cpu(parent: int | None) -> float:
-    """The CPU time so far of a server and its workers: the parent's, with that of the children that have exited,
-    and its live children's (PostgreSQL's backends, Gatehouse's worker processes)."""
-    if parent is None:
-        return float("nan")
-    total = cpu_seconds(parent, with_children=True)
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and f"\nPPid:\t{parent}\n" in (proc / "status").read_text():
-                total += cpu_seconds(int(proc.name))
-        except OSError:  # gone meanwhile
-            continue
-    return total
-
-
 def run_loop(coroutine):  # type: ignore[no-untyped-def]
     """uvloop when present (it is a service dependency): the load generator must stay cheap."""
     try:

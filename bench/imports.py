@@ -10,7 +10,7 @@ the upload: the same peak for every size means the import streams.
 The hashes are bcrypt, a strong format that is stored as it is: a weak format (md5, sha256) costs one Argon2id
 per account to wrap at import (run on one thread per core), which this does not measure.
 
-    python -m bench import [--lines 10000 100000] [--no-readme]
+    python -m bench import [--lines 10000 100000] [--write-readme]
 """
 
 from __future__ import annotations
@@ -29,13 +29,12 @@ from pathlib import Path
 from bench.harness import (
     Databases,
     Service,
-    cpu_seconds,
     databases,
     log,
-    process_tree_cpu,
     service,
     write_readme_section,
 )
+from bench.processes import cpu_seconds, process_tree_cpu
 from service.imports.runner import WRITERS
 
 BCRYPT = "$2y$10$iqg.KBczmTZNJfDShLBSH.i4mxD/FYNAeWtHOVarynUdB9g7wLmhO"  # "Password1301", from the shared vectors
@@ -161,7 +160,7 @@ def render(runs: list[Run]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench import", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000], help="one run per size")
-    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
+    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
     args = parser.parse_args(argv)
     admin = ("bench-admin", secrets.token_urlsafe(18))
     runs = []
@@ -172,7 +171,7 @@ def main(argv: list[str]) -> int:
             runs.append(_measure(dbs, admin, path, lines))
     table = render(runs)
     print(table)
-    if not args.no_readme:
+    if args.write_readme:
         write_readme_section(MARKER, table)
         log("wrote bench/README.md")
     return 0

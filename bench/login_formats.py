@@ -130,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
         kinds = run_loop(measure(base_url, database_url, admin, args.logins))
     table = render(kinds, args.logins)
     print(table)
-    if not args.no_readme:
+    if args.write_readme:
         write_readme_section(MARKER, table)
         log("wrote bench/README.md")
     return 0

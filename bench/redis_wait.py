@@ -29,15 +29,14 @@ from bench.harness import (
     Api,
     HttpConnection,
     bench_tenant,
-    cpu_seconds,
     databases,
     log,
-    process_tree_cpu,
     run_loop,
     start_gatehouse,
     stop_gatehouse,
     write_readme_section,
 )
+from bench.processes import cpu_seconds, process_tree_cpu
 from tests.redis_topologies import SentinelTopology, launch_sentinel
 
 MARKER = "<!-- redis wait results -->"

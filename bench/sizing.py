@@ -35,7 +35,6 @@ from urllib.parse import urlencode
 
 import asyncpg
 import msgspec
-import psutil
 from redis.asyncio import Redis
 
 from bench.harness import (
@@ -49,6 +48,7 @@ from bench.harness import (
     stop_gatehouse,
     write_readme_section,
 )
+from bench.processes import cpu_model, tree_cpu
 from service.platform.passwords import Argon2Parameters
 
 SIZING_MARKER = "<!-- sizing results -->"
@@ -126,14 +126,6 @@ class Counters:
             return len(STATEMENT_LINE.findall(f.read()))
 
 
-def service_cpu_seconds(process: psutil.Process) -> float:
-    total = 0.0
-    for p in [process, *process.children(recursive=True)]:
-        times = p.cpu_times()
-        total += times.user + times.system
-    return total
-
-
 async def drive(host: str, port: int, requests: int, call: Call) -> int:
     """`requests` calls over CONCURRENCY connections; how many failed."""
     failures, issued = 0, 0
@@ -150,12 +142,12 @@ async def drive(host: str, port: int, requests: int, call: Call) -> int:
 
 
 async def cost_of(
-    name: str, call: Call, counters: Counters, server: psutil.Process, where: tuple[str, int], requests: int
+    name: str, call: Call, counters: Counters, server: int, where: tuple[str, int], requests: int
 ) -> Cost:
     xacts_before, written_before = await counters.settled_pg_stats()
-    redis_before, cpu_before = await counters.redis_calls(), service_cpu_seconds(server)
+    redis_before, cpu_before = await counters.redis_calls(), tree_cpu(server)
     failures = await drive(*where, requests, call)
-    cpu, redis_after = service_cpu_seconds(server) - cpu_before, await counters.redis_calls()
+    cpu, redis_after = tree_cpu(server) - cpu_before, await counters.redis_calls()
     xacts_after, written_after = await counters.settled_pg_stats()
     # A second, shorter pass with every statement logged: the count, not the cost.
     counted = max(requests // 4, 20)
@@ -277,17 +269,9 @@ def _rate_of(costs: list[Cost], prefix: str) -> Cost:
 
 
 def render(costs: list[Cost], memory: SessionMemory, workers: int) -> str:
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        "unknown CPU",
-    )
     lines = [
         (
-            f"Measured {date.today().isoformat()} on {os.cpu_count()} cores ({cpu_model}), {workers} service "
+            f"Measured {date.today().isoformat()} on {os.cpu_count()} cores ({cpu_model()}), {workers} service "
             f"workers, PostgreSQL and Redis on the same machine over loopback; {costs[-1].requests} requests per "
             f"operation ({costs[0].requests} logins) over {CONCURRENCY} connections."
         ),
@@ -332,7 +316,7 @@ def _example(costs: list[Cost], memory: SessionMemory) -> list[str]:
 
 
 async def measure_costs(base_url: str, dbs_urls: tuple[str, str, Path | None], admin: tuple[str, str], n: int,
-                        server: psutil.Process) -> list[Cost]:  # fmt: skip
+                        server: int) -> list[Cost]:  # fmt: skip
     database_url, redis_url, pg_log = dbs_urls
     host, port = base_url.removeprefix("http://").split(":")
     api = Api(host, int(port))
@@ -369,7 +353,7 @@ def main(argv: list[str]) -> int:
         try:
             urls = (dbs.database_url, dbs.redis_url, dbs.postgres_log)
             started = time.monotonic()
-            costs = run_loop(measure_costs(base_url, urls, admin, args.requests, psutil.Process(server.pid)))
+            costs = run_loop(measure_costs(base_url, urls, admin, args.requests, server.pid))
             log(f"writing {args.sessions:,} sessions")
             memory = run_loop(session_memory(dbs.redis_url, args.sessions))
             log(f"measured in {time.monotonic() - started:.0f} s")

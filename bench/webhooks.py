@@ -21,7 +21,6 @@ import sys
 import time
 from datetime import date
 
-from bench.__main__ import measure
 from bench.harness import (
     Api,
     Databases,
@@ -34,6 +33,7 @@ from bench.harness import (
     stop_gatehouse,
     write_readme_section,
 )
+from bench.throughput import measure
 
 ACCOUNTS = "/api/commerce/customer/accounts"
 
@@ -228,14 +228,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--concurrency", type=int, default=16, help="connections creating accounts")
     parser.add_argument("--delivery-concurrency", type=int, default=64, help="deliveries in flight per loop")
-    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
+    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
     with databases() as urls:
         numbers = run_loop(_bench(args, urls))
     table = render(numbers, args)
     print(table)
-    if not args.no_readme:
+    if args.write_readme:
         write_readme_section("<!-- webhook results -->", table)
         log("wrote bench/README.md")
     return 0 if numbers["overhead"] <= 0.10 and numbers["delivery"] >= 1000 else 1

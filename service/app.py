@@ -140,8 +140,9 @@ def _lifespan(c: Capabilities) -> Callable[[Litestar], Any]:
         pool_reporter = asyncio.create_task(c.db.report_pool_use())
         c.background.spawn(c.imports.resume_unfinished(), "resume unfinished imports")
         delivery = await _start_delivery(c)
-        # What start-up built lives as long as the process: frozen, the collector stops walking it again at every
-        # full collection (a bulk import's batches set off hundreds, which cost it a fifth of its CPU).
+        # Everything start-up built (the app, its routes and schemas, the libraries: some 120,000 objects) lives as
+        # long as the process: frozen, the collector stops walking it at every full collection, which paused every
+        # request in flight for a few hundred milliseconds on a busy machine and cost a bulk import a fifth of its CPU.
         gc.freeze()
         try:
             yield

@@ -36,6 +36,7 @@ from service.platform.background import Background
 from service.platform.config import Settings
 from service.platform.crypto import SecretBox
 from service.platform.db import Database
+from service.platform.hash_slots import HashSlots
 from service.platform.mail import Mailer
 from service.platform.passwords import Passwords
 from service.platform.redis import RedisClient, create_redis
@@ -50,6 +51,7 @@ from service.tenants.service import Tenants
 from service.tokens.introspection import TokenIntrospection
 from service.tokens.keys import KeyCache
 from service.tokens.resolver import TokenResolver
+from service.tokens.verified_jwts import VerifiedJwts
 from service.twofactor.challenges import Challenges
 from service.twofactor.service import TwoFactor
 
@@ -99,11 +101,11 @@ class _Builder:
         self.db = Database(settings.database_url or "", settings.db_pool)
         self.redis = create_redis(settings.redis_url or "redis://127.0.0.1:6379")
         self.background = Background()
-        # As many hashing threads as cores this process may run on (a worker may get more than its share of
-        # logins), unless set: in a container the CPU limit, not the node's cores, is what the hashes share, and
-        # each running hash holds its memory (19 MiB by default).
+        # As many hashing threads as cores this process may run on, unless set (in a container the CPU limit, not
+        # the node's cores, is what the hashes share): one worker may get most of the logins. As many slots, shared by
+        # all workers, so that they never run more hashes at once than that between them (service.platform.hash_slots).
         self.hash_threads = settings.hash_threads or len(os.sched_getaffinity(0))
-        self.passwords = Passwords(max_parallel=self.hash_threads)
+        self.passwords = Passwords(max_parallel=self.hash_threads, slots=HashSlots.of_service(self.hash_threads))
         self.mailer = Mailer(
             smtp_url=settings.smtp_url,
             sender=settings.mail_from,
@@ -215,7 +217,8 @@ class _Builder:
 
     @cached_property
     def tokens(self) -> TokenResolver:
-        return TokenResolver(sessions=self.sessions, keys=self.keys, issuer_for=self.settings.issuer_for)
+        jwts = VerifiedJwts(keys=self.keys, issuer_for=self.settings.issuer_for)
+        return TokenResolver(sessions=self.sessions, jwts=jwts)
 
     @cached_property
     def introspection(self) -> TokenIntrospection:

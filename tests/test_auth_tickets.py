@@ -425,6 +425,33 @@ async def test_signed_tokens_survive_a_key_rotation(client: httpx.AsyncClient, t
     assert jwt.get_unverified_header(after["jwtAccessToken"])["kid"] == rotated.json()["kid"]
 
 
+async def test_a_jwt_checked_before_is_still_revoked_and_retired_at_once(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    """The service remembers JWTs it has verified; a remembered one still ends with its session's access tokens,
+    and with the key it was signed with."""
+    ticket = await signup(client, tenant)
+    token = ticket["jwtAccessToken"]
+    as_customer = {**tenant.app_headers, "x-vol-user-claims": token}
+    for _ in range(2):  # the second check is answered from what the first verified
+        assert (await introspect(client, tenant, token))["active"] is True
+        assert (await client.get(f"{ACCOUNTS}/current", headers=as_customer)).status_code == 200
+    revoke = f"/tenants/{tenant.id}/oauth2/revoke"
+    assert (await client.post(revoke, data={"token": token}, headers=introspector(tenant))).status_code == 200
+    assert await introspect(client, tenant, token) == {"active": False}
+    assert_kibo_error(await client.get(f"{ACCOUNTS}/current", headers=as_customer), 401)
+
+    fresh = (await login(client, tenant, ticket["customerAccount"]["emailAddress"])).json()["jwtAccessToken"]
+    assert (await introspect(client, tenant, fresh))["active"] is True
+    rotate = f"/admin/v1/tenants/{tenant.id}/signing-keys/rotate"
+    assert (await client.post(rotate, headers=tenant.admin_headers)).status_code == 201
+    assert (await introspect(client, tenant, fresh))["active"] is True  # its key is the previous one now
+    assert (await client.post(rotate, headers=tenant.admin_headers)).status_code == 201
+    assert await introspect(client, tenant, fresh) == {"active": False}  # its key is retired
+    headers = {**tenant.app_headers, "x-vol-user-claims": fresh}
+    assert_kibo_error(await client.get(f"{ACCOUNTS}/current", headers=headers), 401)
+
+
 @pytest.mark.parametrize("algorithm", ["RS256", "EdDSA"])
 async def test_tenant_selects_signing_algorithm(
     client: httpx.AsyncClient, tenant: TenantFixture, algorithm: str

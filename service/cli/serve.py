@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import os
 import secrets
+import shutil
 import signal
 import sys
 from typing import Any
@@ -15,6 +16,7 @@ from service.cli.common import log, servers, with_capabilities
 from service.platform.config import Settings
 from service.platform.crypto import parse_secrets_key
 from service.platform.embedded import EmbeddedUrls, export_urls
+from service.platform.hash_slots import prepare_slots_directory
 from service.platform.metrics import prepare_multiprocess, serve_metrics
 from service.wiring import Capabilities
 
@@ -30,6 +32,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.metrics_port is not None:
         prepare_multiprocess()  # before any process records a sample
         serve_metrics(settings.host, settings.metrics_port)
+    slots = prepare_slots_directory()  # before the workers start: they find it in their environment
     try:
         with servers(settings, with_redis=True) as started:
             export_urls_from(started)
@@ -55,6 +58,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
     except KeyboardInterrupt:
         pass
+    finally:
+        shutil.rmtree(slots, ignore_errors=True)
     return 0
 
 

@@ -59,11 +59,10 @@ class Lockout:
         if address is None:
             return 0
         key = address_failures_key(tenant_id, address)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(key)
-            pipe.ttl(key)
-            count, ttl = await pipe.execute()
-        return max(int(ttl), 1) if int(count or 0) >= policy.max_failures_per_address else 0
+        # One GET for the address that may try (every login asks); how long to wait only for one that may not.
+        if int(await self.redis.get(key) or 0) < policy.max_failures_per_address:
+            return 0
+        return max(int(await self.redis.ttl(key)), 1)
 
     async def address_failed(self, tenant_id: int, address: str | None, policy: ThrottlePolicy) -> None:
         if address is None:

@@ -77,7 +77,7 @@ class Settings:
     mail_from: str = "Gatehouse <no-reply@localhost>"
     default_tenant_id: int | None = None  # Magento REST calls that name no tenant by host or header
     metrics_port: int | None = None  # Prometheus metrics of every worker on this port; off when unset
-    hash_threads: int | None = None  # Argon2 threads per worker; None: the cores this process may use
+    hash_threads: int | None = None  # Argon2 hashes at once, per worker and for all workers; None: the cores
     db_pool: DatabasePool = field(default_factory=DatabasePool)
     # Off where a release runs `gatehouse migrate` once (a Kubernetes Job) instead of every replica at start.
     migrate_on_start: bool = True

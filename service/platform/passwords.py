@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from service.platform.hash_slots import HashSlots
 from service.platform.legacy_hashes import families, wrapped
 from service.platform.metrics import metrics
 
@@ -50,12 +51,21 @@ class Passwords:
 
     argon2-cffi releases the GIL while hashing, so threads give real parallelism — but no more
     than the cores can take: more hashes at once than cores only thrash the CPU caches (each hash
-    walks 19 MiB), so each process gets `max_parallel` hashing threads and the rest queue.
+    walks 19 MiB) and share the cores unfairly, so each process gets `max_parallel` hashing threads, the
+    rest waiting in the executor's queue in arrival order, and, under `gatehouse serve`, each hash also
+    holds one of as many slots shared by all its workers (`service.platform.hash_slots`).
     Each tenant may choose stronger parameters; hashers are kept per parameter set.
     """
 
-    def __init__(self, default: Argon2Parameters = Argon2Parameters(), *, max_parallel: int = 1) -> None:
+    def __init__(
+        self,
+        default: Argon2Parameters = Argon2Parameters(),
+        *,
+        max_parallel: int = 1,
+        slots: HashSlots | None = None,
+    ) -> None:
         self._default = default
+        self._slots = slots
         self._executor = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="argon2")
         # Verified against when the user does not exist, so that "no such user" costs the same
         # time as "wrong password" and cannot be told apart by timing.
@@ -90,8 +100,12 @@ class Passwords:
         queued = time.perf_counter()
 
         def timed() -> T:
-            metrics().argon2_queue_wait.observe(time.perf_counter() - queued)
-            return work(*args)
+            if self._slots is None:
+                metrics().argon2_queue_wait.observe(time.perf_counter() - queued)
+                return work(*args)
+            with self._slots.held():
+                metrics().argon2_queue_wait.observe(time.perf_counter() - queued)
+                return work(*args)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, timed)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import msgspec
 
 from service import audit
+from service.applications.recent import RecentAnswers
 from service.applications.tickets import AppPrincipal, AppTickets
 from service.audit import Actor
 from service.errors import Conflict, ErrorCode, InvalidInput, NotFound
@@ -20,6 +21,7 @@ from service.tenants.models import (
     CustomerSetUpdate,
     Site,
     SiteCreate,
+    SiteScope,
     SiteUpdate,
     Tenant,
 )
@@ -47,9 +49,19 @@ def tenant_not_found() -> NotFound:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Tenants:
+    """Tenants, their sites and customer sets, and their settings.
+
+    Every customer call reads its site's scope (customer set and the tenant's settings); each process trusts what it
+    read for a second (`RecentAnswers`), as it does an application's state: a change made through a worker applies
+    there at once, in the others within that second.
+    """
+
     db: Database
     caps: PlatformCaps
     app_tickets: AppTickets
+    _scopes: RecentAnswers[tuple[int, int | None], tuple[SiteScope, TenantSettings]] = field(
+        default_factory=RecentAnswers, init=False
+    )
 
     async def create_tenant(self, actor: Actor, name: str) -> Tenant:
         async with self.db.acquire() as conn, conn.transaction():
@@ -88,15 +100,24 @@ class Tenants:
             await audit.record(conn, actor, None, "tenant.deleted", "tenant", tenant_id)
         # Its applications' cached state goes too, so their tokens stop working now, not at cache expiry.
         await self.app_tickets.forget(*application_ids)
+        self._forget_scopes(tenant_id)
 
     async def customer_scope(self, app: AppPrincipal, site_id: int | None) -> CustomerScope:
         """Where an application's call works: the site it names (checked to be the tenant's), else the default."""
-        row = await repo.get_scope(self.db, app.tenant_id, site_id)
-        if row is None:
-            raise site_not_found()
-        return CustomerScope(
-            app, app.tenant_id, row.site_id, row.customer_set_id, row.customer_set_code, settings_from_row(row.settings)
-        )
+        key = (app.tenant_id, site_id)
+        known = self._scopes.get(key)
+        if known is None:
+            row = await repo.get_scope(self.db, app.tenant_id, site_id)
+            if row is None:
+                raise site_not_found()
+            known = (row, settings_from_row(row.settings))
+            self._scopes.put(key, known)
+        row, settings = known
+        return CustomerScope(app, app.tenant_id, row.site_id, row.customer_set_id, row.customer_set_code, settings)
+
+    def _forget_scopes(self, tenant_id: int) -> None:
+        """After a change to the tenant's settings or sites has committed: this process reads them again."""
+        self._scopes.drop(lambda key, _: key[0] == tenant_id)
 
     async def has_site(self, tenant_id: int, site_id: int) -> bool:
         return await repo.get_site(self.db, tenant_id, site_id) is not None
@@ -117,6 +138,7 @@ class Tenants:
             if not await repo.put_settings(conn, tenant_id, row):
                 raise tenant_not_found()
             await audit.record(conn, actor, tenant_id, "tenant.settings_changed", "tenant", tenant_id, row)
+        self._forget_scopes(tenant_id)
         return settings
 
     async def create_customer_set(self, actor: Actor, tenant_id: int, data: CustomerSetCreate) -> CustomerSet:
@@ -186,7 +208,9 @@ class Tenants:
             if data.is_default:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.created", "site", site_id, {"code": data.code})
-            return returned_row(await repo.get_site(conn, tenant_id, site_id))
+            site = returned_row(await repo.get_site(conn, tenant_id, site_id))
+        self._forget_scopes(tenant_id)
+        return site
 
     async def list_sites(self, tenant_id: int) -> list[Site]:
         await self.get_tenant(tenant_id)
@@ -212,7 +236,9 @@ class Tenants:
             if data.is_default is True:
                 await repo.make_default_site(conn, tenant_id, site_id)
             await audit.record(conn, actor, tenant_id, "site.updated", "site", site_id, msgspec.to_builtins(data))
-            return returned_row(await repo.get_site(conn, tenant_id, site_id))
+            site = returned_row(await repo.get_site(conn, tenant_id, site_id))
+        self._forget_scopes(tenant_id)
+        return site
 
     async def delete_site(self, actor: Actor, tenant_id: int, site_id: int) -> None:
         async with self.db.acquire() as conn, conn.transaction():
@@ -221,3 +247,4 @@ class Tenants:
             if not await repo.delete_site(conn, tenant_id, site_id):
                 raise Conflict("The default site cannot be deleted.", code=ErrorCode.DEFAULT_SITE_REQUIRED)
             await audit.record(conn, actor, tenant_id, "site.deleted", "site", site_id)
+        self._forget_scopes(tenant_id)

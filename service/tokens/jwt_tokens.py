@@ -90,8 +90,17 @@ def _claimed_key(token: str) -> tuple[int, str, str] | None:
     return tenant_id, header["kid"], str(header.get("alg"))
 
 
-async def verify(keys: KeyCache, token: str, issuer_for: Callable[[int], str]) -> dict[str, Any] | None:
-    """The claims of a valid access JWT, else None. Session liveness is the caller's next check."""
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """An access JWT whose signature, issuer, audience and times were valid when checked."""
+
+    tenant_id: int
+    kid: str  # the tenant's key it was signed with
+    claims: dict[str, Any]
+
+
+async def verify(keys: KeyCache, token: str, issuer_for: Callable[[int], str]) -> Verified | None:
+    """A valid access JWT's claims, else None. Session liveness is the caller's next check."""
     claimed = _claimed_key(token)
     if claimed is None:
         return None
@@ -114,4 +123,4 @@ async def verify(keys: KeyCache, token: str, issuer_for: Callable[[int], str]) -
         return None
     if claims.get("tid") != tenant_id or claims["exp"] < time.time() - LEEWAY_SECONDS:
         return None
-    return claims
+    return Verified(tenant_id, kid, claims)

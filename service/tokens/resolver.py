@@ -6,7 +6,6 @@ shape. Nothing here trusts a token because of its kind: the kind only says where
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -16,7 +15,7 @@ from service.sessions.record import SessionRecord
 from service.sessions.store import Sessions
 from service.sessions.tokens import ACCESS_PREFIX, REFRESH_PREFIX
 from service.tokens import jwt_tokens
-from service.tokens.keys import KeyCache
+from service.tokens.verified_jwts import VerifiedJwts
 from service.twofactor.challenges import PENDING_PREFIX
 
 
@@ -79,14 +78,13 @@ class ActiveAccess:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TokenResolver:
     sessions: Sessions
-    keys: KeyCache
-    issuer_for: Callable[[int], str]
+    jwts: VerifiedJwts
 
     async def access(self, token: str) -> ActiveAccess | None:
         """The active customer access token this is, else None (unknown, expired, revoked, malformed)."""
         kind = kind_of(token)
         if kind is TokenKind.CUSTOMER_JWT:
-            claims = await jwt_tokens.verify(self.keys, token, self.issuer_for)
+            claims = await self.jwts.claims(token)
             if claims is None:
                 return None
             session = await self.sessions.session_if_current(claims["sid"], claims["atv"])
