@@ -303,6 +303,17 @@ async def other_tenant(client: httpx.AsyncClient, platform_headers: dict[str, st
     return await make_tenant(client, platform_headers)
 
 
+async def sign_up(client: httpx.AsyncClient, tenant: TenantFixture, email: str, password: str) -> dict:
+    """A customer account with a login, through Kibo's Add-Account-And-Login: its first auth ticket."""
+    response = await client.post(
+        "/api/commerce/customer/accounts/Add-Account-And-Login",
+        json={"account": {"emailAddress": email}, "password": password},
+        headers=tenant.app_headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
     """An RFC 9457 problem answer with a stable code, and nothing that looks like a stack trace."""
     assert response.status_code == status, response.text

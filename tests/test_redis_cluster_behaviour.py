@@ -31,6 +31,7 @@ from tests.conftest import (
     assert_kibo_error,
     bearer,
     make_tenant,
+    sign_up,
     start_service,
     stop_service,
     unique,
@@ -84,13 +85,7 @@ async def two(instances: tuple[ServiceProcess, ServiceProcess], platform_admin: 
 
 
 async def signup(client: httpx.AsyncClient, tenant: TenantFixture) -> dict:
-    response = await client.post(
-        "/api/commerce/customer/accounts/Add-Account-And-Login",
-        json={"account": {"emailAddress": f"{unique('two')}@example.com"}, "password": PASSWORD},
-        headers=tenant.app_headers,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return await sign_up(client, tenant, f"{unique('two')}@example.com", PASSWORD)
 
 
 async def login(

@@ -25,6 +25,7 @@ from tests.conftest import (
     bearer,
     free_port,
     make_tenant,
+    sign_up,
     start_service,
     stop_service,
 )
@@ -33,16 +34,6 @@ from tests.redis_topologies import ClusterTopology, SentinelTopology
 TICKETS = "/api/commerce/customer/authtickets"
 PASSWORD = "a perfectly good passphrase"
 WAITING = {"GATEHOUSE_REDIS_WAIT_REPLICAS": "1", "GATEHOUSE_REDIS_WAIT_TIMEOUT_MS": "300"}
-
-
-async def _signup(client: httpx.AsyncClient, tenant: TenantFixture, name: str) -> dict:
-    response = await client.post(
-        "/api/commerce/customer/accounts/Add-Account-And-Login",
-        json={"account": {"emailAddress": f"{name}@example.com"}, "password": PASSWORD},
-        headers=tenant.app_headers,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def _refresh(client: httpx.AsyncClient, tenant: TenantFixture, token: str) -> httpx.Response:
@@ -67,7 +58,7 @@ async def _alive(client: httpx.AsyncClient, tenant: TenantFixture, refresh_token
 
 async def _tenant_with_customers(client: httpx.AsyncClient, platform_admin: tuple[str, str], count: int):
     tenant = await make_tenant(client, bearer(await admin_token(client, *platform_admin)))
-    tickets = [await _signup(client, tenant, f"failover-{tenant.id}-{i}") for i in range(count)]
+    tickets = [await sign_up(client, tenant, f"failover-{tenant.id}-{i}@example.com", PASSWORD) for i in range(count)]
     return tenant, tickets
 
 
