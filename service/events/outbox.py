@@ -1,6 +1,6 @@
 """The transactional outbox: an audited change becomes an event, on the connection (so in the transaction) of
 its audit row. An event is written only when an enabled endpoint of the tenant subscribes to its type; it
-then gets one delivery per such endpoint, all in one statement."""
+then gets one delivery per such endpoint when its transaction commits."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ A claim takes due deliveries with FOR UPDATE SKIP LOCKED, so concurrent workers 
 any other) never take the same row, and moves each one's next attempt a lease ahead: a worker that dies
 mid-attempt leaves a delivery that comes due again when the lease runs out. Only the first pending
 delivery of a lane (endpoint, account) is ever due, so one account's events go out one at a time, in the order
-their changes committed (`lane_position`, taken at commit: migrations/0008_webhook_lane_order.sql).
+their changes committed: deliveries are queued, and get their ids, at commit (migrations/0008_webhook_lane_order.sql).
 """
 
 from __future__ import annotations
@@ -19,25 +19,22 @@ from service.platform.db import Conn, Connection
 async def insert_event(
     conn: Connection, tenant_id: int, event_type: str, version: int, account_id: int | None, data: dict[str, Any]
 ) -> None:
-    """The event and a delivery to each enabled endpoint of the tenant that subscribes to its type; nothing when
-    none does. The account's customer set and externalId are read here, in the writing transaction."""
+    """The event, when an enabled endpoint of the tenant subscribes to its type; nothing when none does. Its
+    deliveries are queued when the transaction commits (a deferred trigger), in commit order. The account's
+    customer set and externalId are read here, in the writing transaction."""
     await conn.execute(
-        """WITH targets AS (
-               SELECT id FROM webhook_endpoints WHERE tenant_id = $1 AND is_enabled AND $2 = ANY (event_types)
-           ), subject AS (
+        """WITH subject AS (
                SELECT cs.code AS customer_set, a.external_id FROM customer_accounts a
                JOIN customer_sets cs ON cs.tenant_id = a.tenant_id AND cs.id = a.customer_set_id
                WHERE a.tenant_id = $1 AND a.id = $4
-           ), event AS (
-               INSERT INTO webhook_events (tenant_id, type, version, account_id, data)
-               SELECT $1, $2, $3, $4,
-                      jsonb_build_object('customerSet', s.customer_set, 'externalId', s.external_id) || $5::jsonb
-               FROM (SELECT 1) AS one LEFT JOIN subject s ON true
-               WHERE EXISTS (SELECT 1 FROM targets)
-               RETURNING id
            )
-           INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, lane)
-           SELECT $1, targets.id, event.id, coalesce($4, 0) FROM targets, event""",
+           INSERT INTO webhook_events (tenant_id, type, version, account_id, data)
+           SELECT $1, $2, $3, $4,
+                  jsonb_build_object('customerSet', s.customer_set, 'externalId', s.external_id) || $5::jsonb
+           FROM (SELECT 1) AS one LEFT JOIN subject s ON true
+           WHERE EXISTS (
+               SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND is_enabled AND $2 = ANY (event_types)
+           )""",
         tenant_id,
         event_type,
         version,
@@ -73,10 +70,9 @@ async def claim(conn: Conn, limit: int, lease_seconds: float) -> list[Claimed]:
                WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.is_enabled
                  AND NOT EXISTS (
                      SELECT 1 FROM webhook_deliveries p
-                     WHERE p.endpoint_id = d.endpoint_id AND p.lane = d.lane AND p.state = 'pending'
-                       AND p.lane_position < d.lane_position
+                     WHERE p.endpoint_id = d.endpoint_id AND p.lane = d.lane AND p.state = 'pending' AND p.id < d.id
                  )
-               ORDER BY d.next_attempt_at, d.lane_position
+               ORDER BY d.next_attempt_at, d.id
                LIMIT $1
                FOR UPDATE OF d SKIP LOCKED
            )
@@ -173,6 +169,8 @@ async def prune(conn: Connection, retention_days: int, limit: int) -> int:
                    SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.state = 'pending'
                )
                LIMIT $2
+           ), deliveries AS (  -- in one scan for the batch, so the events' cascade finds nothing left to do
+               DELETE FROM webhook_deliveries d USING old WHERE d.event_id = old.id
            ), gone AS (
                DELETE FROM webhook_events e USING old WHERE e.id = old.id RETURNING 1
            )
