@@ -27,11 +27,10 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
 
 import asyncpg
 import msgspec
@@ -40,7 +39,6 @@ from redis.asyncio import Redis
 from bench.harness import (
     Api,
     HttpConnection,
-    bench_tenant,
     databases,
     log,
     run_loop,
@@ -48,16 +46,15 @@ from bench.harness import (
     stop_gatehouse,
     write_readme_section,
 )
+from bench.operations import Scenario, prepare
 from bench.processes import cpu_model, tree_cpu
+from bench.throughput import Call
 from service.platform.passwords import Argon2Parameters
 
 SIZING_MARKER = "<!-- sizing results -->"
-PASSWORD = "benchmark passphrase 1"
 CONCURRENCY = 8
 STATS_SETTLE_SECONDS = 11.0
 STATEMENT_LINE = re.compile(rb"LOG:  (statement|execute [^:]*):")
-
-Call = Callable[[HttpConnection, int], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -171,57 +168,17 @@ async def cost_of(
     )
 
 
-async def customer_tokens(api: Api, app_headers: dict, accounts: int) -> tuple[list[str], list[dict]]:
-    emails, tickets = [], []
-    for i in range(accounts):
-        email = f"sizing-{i}-{secrets.token_hex(3)}@example.com"
-        body = {"account": {"emailAddress": email}, "password": PASSWORD}
-        await api.call("POST", "/api/commerce/customer/accounts/Add-Account-And-Login", body, app_headers)
-        emails.append(email)
-        login = {"username": email, "password": PASSWORD}
-        tickets.append(await api.call("POST", "/api/commerce/customer/authtickets", login, app_headers))
-    return emails, tickets
-
-
-def operations(setup: dict, emails: list[str], tickets: list[dict]) -> dict[str, Call]:
-    json_app = {**setup["app_headers"], "content-type": "application/json"}
-    form = {"authorization": f"Basic {setup['basic']}", "content-type": "application/x-www-form-urlencoded"}
-    introspect = f"/tenants/{setup['tenant']}/oauth2/introspect"
-    chains = [t["refreshToken"] for t in tickets]
+def operations(scenario: Scenario) -> dict[str, Callable[[], Call]]:
+    """Each operation's call, made when its turn comes: introspections and the current account use the tickets the
+    logins before them returned, and each refresh chain takes one of them."""
     argon2 = Argon2Parameters()
     login_name = f"login (Argon2id m={argon2.memory_kib // 1024} MiB, t={argon2.iterations}, p={argon2.parallelism})"
-
-    async def login(conn: HttpConnection, index: int) -> bool:
-        body = json.dumps({"username": emails[index % len(emails)], "password": PASSWORD}).encode()
-        status, _ = await conn.request("POST", "/api/commerce/customer/authtickets", json_app, body)
-        return status == 200
-
-    async def refresh(conn: HttpConnection, index: int) -> bool:
-        query = urlencode({"refreshToken": chains[index], "responseFields": "refreshToken"})
-        status, raw = await conn.request("PUT", f"/api/commerce/customer/authtickets/refresh?{query}", json_app)
-        if status == 200:
-            chains[index] = json.loads(raw)["refreshToken"]
-        return status == 200
-
-    def introspection(field: str) -> Call:
-        async def call(conn: HttpConnection, index: int) -> bool:
-            token = urlencode({"token": tickets[index][field]}).encode()
-            status, raw = await conn.request("POST", introspect, form, token)
-            return status == 200 and raw.startswith(b'{"active":true')
-
-        return call
-
-    async def current(conn: HttpConnection, index: int) -> bool:
-        headers = {"authorization": f"Bearer {tickets[index]['accessToken']}"}
-        status, _ = await conn.request("GET", "/api/commerce/customer/accounts/current", headers)
-        return status == 200
-
     return {
-        login_name: login,
-        "refresh with rotation": refresh,
-        "introspection, opaque token": introspection("accessToken"),
-        "introspection, JWT access token": introspection("jwtAccessToken"),
-        "GET …/accounts/current": current,
+        login_name: lambda: scenario.login,
+        "refresh with rotation": lambda: scenario.refresh(CONCURRENCY),
+        "introspection, opaque token": lambda: scenario.introspect("accessToken"),
+        "introspection, JWT access token": lambda: scenario.introspect("jwtAccessToken"),
+        "GET …/accounts/current": scenario.current_account,
     }
 
 
@@ -320,8 +277,7 @@ async def measure_costs(base_url: str, dbs_urls: tuple[str, str, Path | None], a
     database_url, redis_url, pg_log = dbs_urls
     host, port = base_url.removeprefix("http://").split(":")
     api = Api(host, int(port))
-    setup = await bench_tenant(api, admin)
-    emails, tickets = await customer_tokens(api, setup["app_headers"], CONCURRENCY)
+    scenario = Scenario(await prepare(api, admin, CONCURRENCY))
     redis = Redis.from_url(redis_url, decode_responses=True)
     pg = await asyncpg.connect(database_url)
     await pg.execute("SET log_statement = 'none'")  # the counters' own reads are not counted
@@ -329,9 +285,9 @@ async def measure_costs(base_url: str, dbs_urls: tuple[str, str, Path | None], a
     await counters.without_autovacuum()
     try:
         costs = []
-        for name, call in operations(setup, emails, tickets).items():
+        for name, make_call in operations(scenario).items():
             requests = max(n // 8, 40) if name.startswith("login") else n
-            costs.append(await cost_of(name, call, counters, server, (host, int(port)), requests))
+            costs.append(await cost_of(name, make_call(), counters, server, (host, int(port)), requests))
         return costs
     finally:
         await redis.aclose()
