@@ -370,6 +370,28 @@ async def test_lockout_cannot_be_raced_and_reveals_nothing(client: httpx.AsyncCl
     )
 
 
+@pytest.mark.parametrize("two_factor", ["off", "always"])
+async def test_a_right_password_clears_the_failures_before_it(
+    client: httpx.AsyncClient, tenant: TenantFixture, two_factor: str
+) -> None:
+    """The count a lockout keeps starts again at a login whose password was right, whether that login opened its
+    session at once or waits for its second factor: two failures, a success and two more never lock at three."""
+    await settings(client, tenant, lockout={"maxFailures": 3}, twoFactor={"mode": two_factor})
+    account = await signup(client, tenant)
+    email = account["emailAddress"]
+    for _ in range(2):
+        assert (await login(client, tenant, email, "wrong password!")).status_code == 401
+    right = await login(client, tenant, email)
+    assert right.status_code == 200 and right.json()["requires2FA"] is (two_factor == "always")
+    state = (await client.get(f"{ACCOUNTS}/{account['id']}/loginstate", headers=tenant.app_headers)).json()
+    assert state["failedLoginAttemptCount"] == 0 and state["remainingLoginAttempts"] == 3, state
+    for _ in range(2):
+        assert (await login(client, tenant, email, "wrong password!")).status_code == 401
+    assert (await login(client, tenant, email)).status_code == 200
+    state = (await client.get(f"{ACCOUNTS}/{account['id']}/loginstate", headers=tenant.app_headers)).json()
+    assert state["isLocked"] is False, state
+
+
 async def test_password_reset_lifts_a_lockout(
     client: httpx.AsyncClient, tenant: TenantFixture, mailbox: Mailbox
 ) -> None:

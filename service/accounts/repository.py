@@ -264,17 +264,6 @@ async def touch_account(conn: Conn, tenant_id: int, account_id: int, actor: str)
     )
 
 
-async def record_login(conn: Conn, tenant_id: int, account_id: int, region: str | None) -> None:
-    """A successful login: its time and region."""
-    await conn.execute(
-        """UPDATE customer_logins SET last_login_on = now(), last_region = coalesce($3, last_region)
-           WHERE tenant_id = $1 AND account_id = $2""",
-        tenant_id,
-        account_id,
-        region,
-    )
-
-
 async def replace_password_hash(conn: Conn, tenant_id: int, account_id: int, old_hash: str, new_hash: str) -> None:
     """Compare-and-set: `new_hash` only where the login still holds `old_hash`. One statement, so two
     parallel callers cannot both see the old hash; the second finds the first's and changes nothing."""

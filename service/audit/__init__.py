@@ -1,8 +1,8 @@
 """Append-only audit trail in PostgreSQL, written in the same transaction as the change it records.
 
-Each audited action that is also a catalogue event (`service.events.catalogue`) goes to the outbox on the
-same connection: every change that is audited is told to the tenant's webhook endpoints, whichever surface
-made it, and only if it commits."""
+Each audited action that is also a catalogue event (`service.events.catalogue`) goes to the outbox in the
+same statement as its audit row: every change that is audited is told to the tenant's webhook endpoints,
+whichever surface made it, and only if it commits."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from service.audit import repository as repo
+from service.audit.repository import AuditEntry
 from service.events import outbox
 from service.platform.db import Connection, Database
 from service.platform.metrics import metrics
@@ -39,6 +40,32 @@ class AuditEvent(msgspec.Struct, rename="camel", kw_only=True, frozen=True):
     details: dict[str, Any]
 
 
+def entry(
+    actor: Actor,
+    tenant_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: object,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """The audit row of a change and its outbox event, for `record` or for a statement that writes them with the
+    change itself (`repo.AUDIT_ROW_AND_EVENT`)."""
+    # Counted as written; a transaction rolled back afterwards (rare: the write failed) still counts.
+    metrics().events.labels(action).inc()
+    target, facts = str(target_id), details or {}
+    return AuditEntry(
+        tenant_id,
+        actor.name,
+        action,
+        target_type,
+        target,
+        actor.client_address,
+        actor.request_id,
+        facts,
+        outbox.event_for(tenant_id, action, target_type, target, actor.name, facts),
+    )
+
+
 async def record(
     conn: Connection,
     actor: Actor,
@@ -48,13 +75,7 @@ async def record(
     target_id: object,
     details: dict[str, Any] | None = None,
 ) -> None:
-    # Counted as written; a transaction rolled back afterwards (rare: the write failed) still counts.
-    metrics().events.labels(action).inc()
-    target, facts = str(target_id), details or {}
-    await repo.insert(
-        conn, tenant_id, actor.name, action, target_type, target, actor.client_address, actor.request_id, facts
-    )
-    await outbox.emit(conn, tenant_id, action, target_type, target, actor.name, facts)
+    await repo.insert(conn, entry(actor, tenant_id, action, target_type, target_id, details))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

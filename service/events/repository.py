@@ -1,4 +1,5 @@
-"""SQL of the outbox and its deliveries: events written in the caller's transaction, claims for the workers.
+"""SQL of the outbox's deliveries: claims for the workers (events are written with their audit rows,
+`service.audit.repository`).
 
 A claim takes due deliveries with FOR UPDATE SKIP LOCKED, so concurrent workers (of this process or of
 any other) never take the same row, and moves each one's next attempt a lease ahead: a worker that dies
@@ -14,33 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from service.platform.db import Conn, Connection
-
-
-async def insert_event(
-    conn: Connection, tenant_id: int, event_type: str, version: int, account_id: int | None, data: dict[str, Any]
-) -> None:
-    """The event, when an enabled endpoint of the tenant subscribes to its type; nothing when none does. Its
-    deliveries are queued when the transaction commits (a deferred trigger), in commit order. The account's
-    customer set and externalId are read here, in the writing transaction."""
-    await conn.execute(
-        """WITH subject AS (
-               SELECT cs.code AS customer_set, a.external_id FROM customer_accounts a
-               JOIN customer_sets cs ON cs.tenant_id = a.tenant_id AND cs.id = a.customer_set_id
-               WHERE a.tenant_id = $1 AND a.id = $4
-           )
-           INSERT INTO webhook_events (tenant_id, type, version, account_id, data)
-           SELECT $1, $2, $3, $4,
-                  jsonb_build_object('customerSet', s.customer_set, 'externalId', s.external_id) || $5::jsonb
-           FROM (SELECT 1) AS one LEFT JOIN subject s ON true
-           WHERE EXISTS (
-               SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND is_enabled AND $2 = ANY (event_types)
-           )""",
-        tenant_id,
-        event_type,
-        version,
-        account_id,
-        data,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ hash tag (the part in braces, the only part Cluster hashes), chosen here:
   id, so every key of a refresh, a validation or a revoke-all is known before the script runs;
 - an application's access and refresh tokens and its cached state share the application's tag, which
   its tokens carry (`gh_at_<application id>.<random>`);
-- the failure count and the lock of one attempt limit share their subject as tag.
+- the failure count and the lock of one attempt limit share their subject as tag; a customer account's are
+  under the account's tag, so the script that opens a login's session also clears its failures.
 
 Keys read or written on their own (pending logins, emailed codes, resets, admin tokens, address
 throttles) need no tag. Sessions opened before the tags came (no tag in the session id) keep their
@@ -161,8 +162,10 @@ def _attempt_keys(failures: str, lock: str, subject: str) -> AttemptKeys:
 
 
 def account_attempt_keys(tenant_id: int, account_id: int) -> AttemptKeys:
-    """A customer account's lockout."""
-    return _attempt_keys("fail", "lock", f"{tenant_id}:{account_id}")
+    """A customer account's lockout, under the account's tag: the script that opens a login's session also clears
+    the account's failures."""
+    tag, subject = account_tag(tenant_id, account_id), f"{tenant_id}:{account_id}"
+    return AttemptKeys(_tagged(tag, f"fail:{subject}"), _tagged(tag, f"lock:{subject}"))
 
 
 def address_failures_key(tenant_id: int, address: str) -> str:

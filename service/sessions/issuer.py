@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
 
 from service import audit
-from service.accounts import repository as accounts_repo
 from service.accounts.records import Account
 from service.audit import Actor
 from service.platform.config import Settings
 from service.platform.db import Database
+from service.sessions import repository as repo
 from service.sessions.durations import Durations
 from service.sessions.record import SessionRecord, account_snapshot
 from service.sessions.store import Sessions
@@ -78,20 +79,18 @@ class SessionIssuer:
             account_json=account_snapshot(account),
         )
 
-    async def finish_login(self, actor: Actor, session: SessionRecord, action: str) -> CustomerTicket:
-        """Record the login (its time and region, in the audit trail too) and open the session."""
-        async with self.db.acquire() as conn, conn.transaction():
-            # The audit row comes first: its reference to the tenant takes the key-share lock on the tenant's row
-            # (the foreign key's check) before the login's row is locked, the order `tenant_transaction` keeps with
-            # a statement of its own, so every login saves that round trip.
-            await audit.record(
-                conn, actor, session.tenant_id, action, "customer_account", session.account_id, {"amr": session.amr}
-            )
-            await accounts_repo.record_login(conn, session.tenant_id, session.account_id, session.region)
-        return await self.start(session)
+    async def finish_login(
+        self, actor: Actor, session: SessionRecord, action: str, clears: Sequence[str] = ()
+    ) -> CustomerTicket:
+        """Record the login (its time and region, in the audit trail too) and open the session, deleting `clears`
+        (the account's failed attempts) in the same script."""
+        amr = {"amr": session.amr}
+        audited = audit.entry(actor, session.tenant_id, action, "customer_account", session.account_id, amr)
+        await repo.record_login(self.db, audited, session.account_id, session.region)
+        return await self.start(session, clears)
 
-    async def start(self, session: SessionRecord) -> CustomerTicket:
-        stored, tokens = await self.sessions.create(session)
+    async def start(self, session: SessionRecord, clears: Sequence[str] = ()) -> CustomerTicket:
+        stored, tokens = await self.sessions.create(session, clears)
         return await self.ticket(stored, tokens)
 
     async def pending(

@@ -94,16 +94,18 @@ class Logins:
             settings, scope.tenant_id, account, device.fingerprint, device.region
         )
         if needed:
+            await self.lockout.succeeded(scope.tenant_id, account.account.id)
             return await self.issuer.pending(scope, actor, template, account.account, totp=has_app)
-        return await self.issuer.finish_login(actor, template, "login.succeeded")
+        cleared = self.lockout.cleared_by_login(scope.tenant_id, account.account.id)
+        return await self.issuer.finish_login(actor, template, "login.succeeded", (cleared,))
 
     async def _verified(
         self, scope: CustomerScope, actor: Actor, candidate: LoginCandidate | None, typed: str
     ) -> LoginCandidate:
         """The candidate whose password this is, or the one failure answer. The attempt takes its lockout slot
         before the password is checked, so parallel guesses cannot get past the limit; a locked account is still
-        "verified" against a decoy, for equal timing. `typed` is the password as sent; imported hashes of other
-        shops were made from it, Gatehouse's own from its normalised form."""
+        "verified" against a decoy, for equal timing; `login` clears the count of a success. `typed` is the password
+        as sent; imported hashes of other shops were made from it, Gatehouse's own from its normalised form."""
         lockout = scope.settings.lockout
         attempt = (
             await self.lockout.reserve_attempt(scope.tenant_id, candidate.account.id, lockout) if candidate else None
@@ -130,7 +132,6 @@ class Logins:
             )
             await self._login_failed(scope, actor, candidate, attempt if not valid else None, reason)
             raise login_failed()
-        await self.lockout.succeeded(scope.tenant_id, candidate.account.id)
         if stored_hash is not None and self.passwords.needs_rehash(stored_hash, parameters):
             await self._rehash(scope.tenant_id, candidate.account.id, stored_hash, password, parameters)
         return candidate

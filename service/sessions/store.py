@@ -16,7 +16,7 @@ Refresh rotation is in `rotation.py`; the record itself in `record.py`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -46,15 +46,16 @@ from service.sessions.tokens import (
     session_token,
 )
 
-# KEYS: session, the account's sessions, access token, refresh token. ARGV: session, its id, its ttl (ms), the
-# access record, its ttl, the refresh record, the session's absolute time left. The set of the account's
-# sessions lives as long as the longest of them can, so refreshes never touch it.
+# KEYS: session, the account's sessions, access token, refresh token, then any to delete. ARGV: session, its id,
+# its ttl (ms), the access record, its ttl, the refresh record, the session's absolute time left. The set of the
+# account's sessions lives as long as the longest of them can, so refreshes never touch it.
 _CREATE = """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[2])
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[7]) then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
 redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[3])
+for i = 5, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 """
 
@@ -144,9 +145,10 @@ class Sessions:
         self._end = redis.register_script(_END)
         self._end_listed = redis.register_script(_END_LISTED)
 
-    async def create(self, template: SessionRecord) -> tuple[SessionRecord, IssuedTokens]:
+    async def create(self, template: SessionRecord, clears: Sequence[str] = ()) -> tuple[SessionRecord, IssuedTokens]:
         """Store a new session with its first token pair; the stored record and the tokens come back. The
-        session's id is made here: it starts with the account's hash tag."""
+        session's id is made here: it starts with the account's hash tag. `clears`: keys under that tag to delete
+        in the same script (a login's failed attempts)."""
         now = now_ms()
         sid = f"{account_tag(template.tenant_id, template.account_id)}.{secrets.token_urlsafe(16)}"
         ttl = min(template.idle_seconds * 1000, template.absolute_expiry_ms - now)
@@ -165,6 +167,7 @@ class Sessions:
                 account_sessions_key(template.tenant_id, template.account_id),
                 access_key(sid, access_digest),
                 refresh_key(sid, refresh_digest),
+                *clears,
             ],
             args=[
                 encode_session(record), sid, ttl, msgspec.json.encode(access_record), access_ms,
