@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import msgspec
 
 from service.tokens.keys import KeyCache
 
@@ -64,10 +65,19 @@ class AccessClaims:
         }
 
 
+# PyJWT's JWS layer, given the claims already encoded: `jwt.encode` would encode them again with the standard json
+# module and check claim types ours never need (every claim is a str, int or list of str), a quarter of the cost
+# of every token a login and a refresh sign.
+_JWS = jwt.PyJWS()
+
+
 async def issue(keys: KeyCache, claims: AccessClaims) -> str:
     key = (await keys.keys(claims.tenant_id)).current
-    return jwt.encode(
-        claims.to_jwt_claims(), key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": TOKEN_TYPE}
+    return _JWS.encode(
+        msgspec.json.encode(claims.to_jwt_claims()),
+        key.private_key,
+        algorithm=key.algorithm,
+        headers={"kid": key.kid, "typ": TOKEN_TYPE},
     )
 
 
