@@ -214,6 +214,14 @@ async def test_logout_and_customer_sessions(client: httpx.AsyncClient, tenant: T
     as_bearer = await client.get(f"{ACCOUNTS}/current", headers={"Authorization": f"Bearer {second['jwtAccessToken']}"})
     assert as_bearer.status_code == 200 and as_bearer.json()["id"] == first["customerAccount"]["id"]
     assert_kibo_error(await client.get(f"{ACCOUNTS}/current", headers=tenant.app_headers), 401, "MISSING_USER_TOKEN")
+    # A customer's route answers who may call it before it reads the body: a malformed one changes nothing.
+    for body in (b"{not json", b'{"code": 12}'):
+        unread = await client.post(
+            f"{ACCOUNTS}/current/authenticator/confirm",
+            content=body,
+            headers={**tenant.app_headers, "content-type": "application/json"},
+        )
+        assert_kibo_error(unread, 401, "MISSING_USER_TOKEN")
 
     sessions = (await client.get(f"{TICKETS}/sessions", headers=claims_headers)).json()
     assert len(sessions) == 2 and [s["current"] for s in sessions] == [False, True]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
 from service.accounts.service import Accounts
@@ -14,7 +13,7 @@ from service.errors import ErrorCode, NotFound
 from service.http.common import Id, Injected
 from service.http.contract import CUSTOMER_SECURITY, answers
 from service.http.kibo.accounts import KiboController, app_actor
-from service.http.kibo.auth import Customer, Shopper, provide_shopper
+from service.http.kibo.auth import CUSTOMER_REQUIRED, CUSTOMER_SCOPE, scope_of, shopper_of
 from service.http.kibo.authtickets import (
     AccessMinutesQuery,
     CustomerAuthTicket,
@@ -37,6 +36,7 @@ from service.sessions.logins import Device, Logins
 class CustomerLoginController(KiboController):
     path = "/api/commerce/customer/accounts"
     tags = ["Kibo: customer auth tickets"]
+    opt = {CUSTOMER_SCOPE: True}
 
     @post(
         "/{account_id:int}/Create-Login",
@@ -47,12 +47,12 @@ class CustomerLoginController(KiboController):
         self,
         request: Request[Any, Any, Any],
         logins: Injected[Logins],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[CustomerLoginInfo],
         auth_ticket_duration_minutes: AccessMinutesQuery = None,
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         check_password_info(data)
@@ -74,11 +74,11 @@ class CustomerLoginController(KiboController):
         self,
         request: Request[Any, Any, Any],
         logins: Injected[Logins],
-        customer: Customer,
         data: JSONBody[CustomerAccountAndAuthInfo],
         auth_ticket_duration_minutes: AccessMinutesQuery = None,
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         customer.app.require(Behavior.AUTHTICKETS)
         check_password_info(data)
@@ -98,18 +98,18 @@ class CustomerLoginController(KiboController):
 class CurrentAccountController(KiboController):
     path = "/api/commerce/customer/accounts/current"
     tags = ["Kibo: customer accounts"]
-    dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
     security = CUSTOMER_SECURITY
+    opt = {CUSTOMER_REQUIRED: True, CUSTOMER_SCOPE: True}
 
     @get("/", summary="The logged-in customer's own account (C6)", responses=answers(404))
     async def get_current_account(
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
-        shopper: Shopper,
         response_groups: Annotated[str | None, QueryParameter(name="responseGroups", max_length=200)] = None,
     ) -> Response[CustomerAccount]:
+        customer = scope_of(request)
+        shopper = shopper_of(request)
         if shopper.session.customer_set_id != customer.customer_set_id:
             raise NotFound("Customer account not found.", code=ErrorCode.ACCOUNT_NOT_FOUND)
         account = await accounts.get(

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
 from service.accounts.passwords import AccountPasswords
@@ -16,7 +15,7 @@ from service.applications.behaviors import Behavior
 from service.audit import Actor
 from service.http.common import Id, Injected, PageSize, StartIndex, actor
 from service.http.contract import APPLICATION_SECURITY, answers
-from service.http.kibo.auth import Customer, provide_scope
+from service.http.kibo.auth import CUSTOMER_SCOPE, scope_of
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import account_changes, new_account
 from service.http.kibo.models import (
@@ -47,24 +46,24 @@ def _with_contacts(response_groups: str | None) -> bool:
 
 
 class KiboController(Controller):
-    """Base of Kibo commerce routes: the router has authenticated the application; its scope is injected."""
+    """Base of Kibo commerce routes: the router has authenticated the application and found its scope (`scope_of`)."""
 
-    dependencies = {"customer": Provide(provide_scope)}
     security = APPLICATION_SECURITY
 
 
 class AccountController(KiboController):
     path = "/api/commerce/customer/accounts"
     tags = ["Kibo: customer accounts"]
+    opt = {CUSTOMER_SCOPE: True}
 
     @post("/", summary="Create a customer account (C1)", description="Answers 201 (Kibo documents 200).")
     async def add_account(
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         data: JSONBody[CustomerAccount],
     ) -> Response[CustomerAccount]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         check_account(data, customer, None)
         account = await accounts.create(customer, app_actor(request, customer), new_account(data))
@@ -75,9 +74,9 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         data: JSONBody[Annotated[list[CustomerAccountAndAuthInfo], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         for index, item in enumerate(data):  # all checked before the first is created
             check_bulk_item(item, customer, index)
@@ -94,7 +93,6 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         start_index: StartIndex = 0,
         page_size: PageSize = 20,
         sort_by: Annotated[str | None, QueryParameter(name="sortBy", max_length=100)] = None,
@@ -102,6 +100,7 @@ class AccountController(KiboController):
         q: Text = None,
         response_groups: ResponseGroups = None,
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         page = await accounts.list(
             customer,
@@ -120,10 +119,10 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         account_id: Id,
         response_groups: ResponseGroups = None,
     ) -> Response[CustomerAccount]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         account = await accounts.get(customer, account_id, with_contacts=_with_contacts(response_groups))
         return kibo_response(request, account_body(account))
@@ -133,10 +132,10 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[CustomerAccount],
     ) -> Response[CustomerAccount]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         # Read apart from the update, which changes neither the lock nor the contacts this compares with.
         check_account(data, customer, await accounts.get(customer, account_id, with_contacts=bool(data.contacts)))
@@ -145,8 +144,9 @@ class AccountController(KiboController):
 
     @delete("/{account_id:int}", summary="Delete a customer account with its login and contacts (C9)")
     async def delete_account(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], account_id: Id
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts.delete(customer, app_actor(request, customer), account_id)
 
@@ -163,11 +163,11 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         account_passwords: Injected[AccountPasswords],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[CustomerPasswordInfo],
         unlock_account: Annotated[bool, QueryParameter(name="unlockAccount")] = False,
     ) -> None:
+        customer = scope_of(request)
         check_password_info(data)
         shopper = request.state.shopper
         if shopper is not None and shopper.account_id == account_id and not unlock_account:
@@ -189,9 +189,9 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         password_resets: Injected[PasswordResets],
-        customer: Customer,
         data: JSONBody[CustomerResetPasswordInfo],
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await password_resets.request(
             customer, app_actor(request, customer), data.email_address, data.user_name, data.customer_set_code
@@ -202,9 +202,9 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         password_resets: Injected[PasswordResets],
-        customer: Customer,
         data: JSONBody[ConfirmationInfo],
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await password_resets.confirm(
             customer, app_actor(request, customer), data.user_name, data.confirmation_code, data.new_password
@@ -215,10 +215,10 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[bool],
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts.set_login_locked(customer, app_actor(request, customer), account_id, data)
 
@@ -231,17 +231,18 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[bool],
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await accounts.set_password_change_required(customer, app_actor(request, customer), account_id, data)
 
     @get("/{account_id:int}/loginstate", summary="Login state of an account")
     async def get_login_state(
-        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], customer: Customer, account_id: Id
+        self, request: Request[Any, Any, Any], accounts: Injected[Accounts], account_id: Id
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         return kibo_response(request, login_state_body(await accounts.login_state(customer, account_id)))
 
@@ -250,10 +251,10 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         email_address: Annotated[str, QueryParameter(name="emailAddress", min_length=1, max_length=254)],
         customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         state = await accounts.login_state_by(customer, email=email_address, customer_set_code=customer_set_code)
         return kibo_response(request, login_state_body(state))
@@ -263,10 +264,10 @@ class AccountController(KiboController):
         self,
         request: Request[Any, Any, Any],
         accounts: Injected[Accounts],
-        customer: Customer,
         user_name: Annotated[str, QueryParameter(name="userName", min_length=1, max_length=100)],
         customer_set_code: CustomerSetCodeQuery = None,
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         state = await accounts.login_state_by(customer, user_name=user_name, customer_set_code=customer_set_code)
         return kibo_response(request, login_state_body(state))

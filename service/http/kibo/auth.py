@@ -1,9 +1,9 @@
-"""Who calls a Kibo route: the application, and the customer or pending login it acts for.
+"""Who calls a Kibo route: the application, the customer or pending login it acts for, and where it works.
 
 Run as a `before_request` hook, before the body is read. Kibo's SDKs send the app token as
 `Authorization: Bearer` or as `x-vol-app-claims`. The tenant is the token's; `x-vol-tenant` and
 `x-vol-site`, when sent, must agree with it. `create_app` builds the hook with its capabilities and
-hangs it on the Kibo router.
+hangs it on the Kibo router; handlers read what it found with `app_of`, `scope_of` and `shopper_of`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
 
 from service.applications.context import AppContext
 from service.applications.tickets import AppPrincipal, AppTickets, invalid_app_token
 from service.audit import Actor
 from service.errors import ErrorCode, Forbidden, InvalidInput, Unauthenticated
-from service.http.common import Injected, actor, bearer_token
+from service.http.common import actor, bearer_token
 from service.platform.crypto import token_digest
 from service.platform.db import MAX_ID
 from service.tenants.scope import CustomerScope
@@ -30,6 +29,11 @@ from service.twofactor.records import PendingLogin
 
 # Route option of the routes that finish a pending login, the only ones a pending-login token opens.
 SECOND_STEP = "second_step"
+# Route option of the routes that act for the calling customer: without a customer's access token they answer 401.
+CUSTOMER_REQUIRED = "customer_required"
+# Route option of the routes that work in the application's customer scope (`scope_of`). Only they look it up:
+# the scope can need PostgreSQL, and refreshes, logouts and second steps answer through its outages.
+CUSTOMER_SCOPE = "customer_scope"
 
 
 def _header_id(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> int | None:
@@ -61,7 +65,7 @@ class _Caller:
 
 
 class KiboAuthentication:
-    """Identify the application, and the customer when a customer token is sent.
+    """Identify the application, the customer when a customer token is sent, and the call's customer scope.
 
     A `before_request` hook: it runs before the body is read, so an unauthenticated caller learns
     nothing about what its body would have done (and, unlike a guard, costs no handler copy).
@@ -91,7 +95,8 @@ class KiboAuthentication:
         elif bearer:
             app_token = bearer
         caller = await self._caller(user_token.strip()) if user_token else _Caller()
-        if caller.pending is not None and not connection.route_handler.opt.get(SECOND_STEP):
+        route_options = connection.route_handler.opt
+        if caller.pending is not None and not route_options.get(SECOND_STEP):
             # A presented credential is never ignored: a pending login opens its second step and nothing else.
             raise Unauthenticated("A pending login opens only its second step.", code=ErrorCode.INVALID_USER_TOKEN)
         principal = await self._application(app_token, caller)
@@ -103,9 +108,15 @@ class KiboAuthentication:
         site_id = _header_id(connection, "x-vol-site")
         if site_id is not None and not await self._tenants.has_site(principal.tenant_id, site_id):
             raise Forbidden("x-vol-site is not a site of the application's tenant.", code=ErrorCode.SITE_MISMATCH)
-        connection.state.app = AppContext(principal, site_id)
-        connection.state.shopper = caller.shopper
-        connection.state.pending = caller.pending
+        if caller.shopper is None and route_options.get(CUSTOMER_REQUIRED):
+            raise _missing_user_token()
+        state = connection.state  # Litestar wraps the ASGI scope's state anew at every access
+        state.app = AppContext(principal, site_id)
+        # Found here rather than by a dependency: a handler with two or more dependencies pays Litestar's task group.
+        in_scope = route_options.get(CUSTOMER_SCOPE)
+        state.scope = await self._tenants.customer_scope(principal, site_id) if in_scope else None
+        state.shopper = caller.shopper
+        state.pending = caller.pending
 
     async def _caller(self, user_token: str) -> _Caller:
         if kind_of(user_token) is TokenKind.PENDING_LOGIN:
@@ -133,32 +144,39 @@ class KiboAuthentication:
 
 
 def app_of(request: Request[Any, Any, Any]) -> AppContext:
-    """The application the router's authentication found. A plain accessor, not a dependency: Litestar resolves
-    two or more dependencies of a handler in a task group, which costs the hot routes (refresh) more than they do."""
+    """The application the router's authentication found.
+
+    This and the accessors below read what the authentication found, rather than being dependencies: Litestar
+    resolves two or more dependencies of a handler in an anyio task group, which cost the hot routes (refresh,
+    the current account: a fifth of its service CPU) dearly. Kibo handlers take only capabilities by injection."""
     app: AppContext = request.state.app
     return app
 
 
-async def provide_scope(request: Request[Any, Any, Any], tenants: Injected[Tenants]) -> CustomerScope:
-    """The tenant, site and customer set of the call: `x-vol-site` when sent, else the default site."""
-    app = app_of(request)
-    return await tenants.customer_scope(app.principal, app.site_id)
+def scope_of(request: Request[Any, Any, Any]) -> CustomerScope:
+    """The tenant, site and customer set of the call (`x-vol-site` when sent, else the default site), on the routes
+    with the CUSTOMER_SCOPE option."""
+    scope: CustomerScope | None = request.state.scope
+    if scope is None:
+        raise RuntimeError("the customer scope is read on a route without the CUSTOMER_SCOPE option")
+    return scope
 
 
-def provide_shopper(request: Request[Any, Any, Any]) -> CustomerPrincipal:
-    """The customer behind the call; routes that need one answer 401 without."""
+def shopper_of(request: Request[Any, Any, Any]) -> CustomerPrincipal:
+    """The customer behind the call; routes that need one answer 401 without (CUSTOMER_REQUIRED: before the body
+    is read)."""
     shopper: CustomerPrincipal | None = request.state.shopper
-    if shopper is None:
-        raise Unauthenticated(
-            "A customer access token is required (x-vol-user-claims or bearer).", code=ErrorCode.MISSING_USER_TOKEN
-        )
+    if shopper is None:  # a route without CUSTOMER_REQUIRED, called without one
+        raise _missing_user_token()
     return shopper
+
+
+def _missing_user_token() -> Unauthenticated:
+    return Unauthenticated(
+        "A customer access token is required (x-vol-user-claims or bearer).", code=ErrorCode.MISSING_USER_TOKEN
+    )
 
 
 def shopper_actor(request: Request[Any, Any, Any], shopper: CustomerPrincipal) -> Actor:
     """The customer acting for itself, as the audit trail names it."""
     return actor(request, f"customer:{shopper.account_id}")
-
-
-Customer = NamedDependency[CustomerScope]
-Shopper = NamedDependency[CustomerPrincipal]

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, post, put
-from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
 from service.applications.behaviors import Behavior
@@ -15,7 +14,7 @@ from service.errors import ErrorCode, FieldError, InvalidInput, Unauthenticated
 from service.http.common import Injected, actor, bearer_token
 from service.http.contract import answers
 from service.http.kibo.accounts import KiboController, app_actor
-from service.http.kibo.auth import SECOND_STEP, Customer, app_of, provide_shopper
+from service.http.kibo.auth import CUSTOMER_SCOPE, SECOND_STEP, app_of, scope_of
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.models import (
     AuthTicket2FAInfo,
@@ -88,7 +87,6 @@ def _one_request(field: str, in_body: int | None, in_query: int | None) -> int |
 class AuthTicketController(KiboController):
     path = "/api/commerce/customer/authtickets"
     tags = ["Kibo: customer auth tickets"]
-    dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
 
     @post(
         "/",
@@ -96,16 +94,17 @@ class AuthTicketController(KiboController):
         summary="Log a customer in (A1)",
         description="Unknown user, wrong password, locked and inactive accounts all answer the same 401.",
         responses=answers(401, 429),
+        opt={CUSTOMER_SCOPE: True},
     )
     async def create_user_auth_ticket(
         self,
         request: Request[Any, Any, Any],
         logins: Injected[Logins],
-        customer: Customer,
         data: JSONBody[CustomerUserAuthInfo],
         auth_ticket_duration_minutes: AccessMinutesQuery = None,
         refresh_token_duration_minutes: RefreshMinutesQuery = None,
     ) -> Response[CustomerAuthTicket]:
+        customer = scope_of(request)
         customer.app.require(Behavior.AUTHTICKETS)
         requested = requested_durations(data, auth_ticket_duration_minutes, refresh_token_duration_minutes)
         ticket = await logins.login(
@@ -206,27 +205,34 @@ class AuthTicketController(KiboController):
         summary="Mail a sign-in code (passwordless, A7)",
         description="Answers 204 whether or not the address belongs to an account.",
         responses=answers(429),
+        opt={CUSTOMER_SCOPE: True},
     )
     async def generate_and_send_otp(
         self,
         request: Request[Any, Any, Any],
         second_steps: Injected[SecondSteps],
-        customer: Customer,
         data: JSONBody[OtpRequest],
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email:
             raise InvalidInput("email is required.", code=ErrorCode.VALIDATION_FAILED)
         await second_steps.request_email_login(customer, app_actor(request, customer), data.email)
 
-    @post("/otp/auth", status_code=200, summary="Log in with a mailed sign-in code (A8)", responses=answers(429))
+    @post(
+        "/otp/auth",
+        status_code=200,
+        summary="Log in with a mailed sign-in code (A8)",
+        responses=answers(429),
+        opt={CUSTOMER_SCOPE: True},
+    )
     async def validate_otp_and_create_auth_ticket(
         self,
         request: Request[Any, Any, Any],
         second_steps: Injected[SecondSteps],
-        customer: Customer,
         data: JSONBody[AuthTicketOtpInfo],
     ) -> Response[CustomerAuthTicket]:
+        customer = scope_of(request)
         customer.app.require(Behavior.AUTHTICKETS)
         if not data.email or not data.otp_code:
             raise InvalidInput("email and otpCode are required.", code=ErrorCode.VALIDATION_FAILED)

@@ -12,7 +12,7 @@ from service.applications.behaviors import Behavior
 from service.contacts.service import Contacts
 from service.http.common import Id, Injected, PageSize, StartIndex
 from service.http.kibo.accounts import KiboController, app_actor
-from service.http.kibo.auth import Customer
+from service.http.kibo.auth import CUSTOMER_SCOPE, scope_of
 from service.http.kibo.conventions import kibo_response
 from service.http.kibo.inputs import new_contact
 from service.http.kibo.models import CustomerContact
@@ -22,17 +22,18 @@ from service.http.kibo.render import collection, contact_body
 class ContactController(KiboController):
     path = "/api/commerce/customer/accounts/{account_id:int}/contacts"
     tags = ["Kibo: customer contacts"]
+    opt = {CUSTOMER_SCOPE: True}
 
     @get("/", summary="List an account's contacts")
     async def get_contacts(
         self,
         request: Request[Any, Any, Any],
         contacts: Injected[Contacts],
-        customer: Customer,
         account_id: Id,
         start_index: StartIndex = 0,
         page_size: PageSize = 20,
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         items, total = await contacts.list(customer, account_id, start_index, page_size)
         return kibo_response(request, collection([contact_body(c) for c in items], start_index, page_size, total))
@@ -42,10 +43,10 @@ class ContactController(KiboController):
         self,
         request: Request[Any, Any, Any],
         contacts: Injected[Contacts],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[CustomerContact],
     ) -> Response[CustomerContact]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         added = await contacts.add(customer, app_actor(request, customer), account_id, [new_contact(data)])
         return kibo_response(request, contact_body(added[0]), 201)
@@ -55,10 +56,10 @@ class ContactController(KiboController):
         self,
         request: Request[Any, Any, Any],
         contacts: Injected[Contacts],
-        customer: Customer,
         account_id: Id,
         data: JSONBody[Annotated[list[CustomerContact], msgspec.Meta(max_length=100)]],
     ) -> Response[Any]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         added = await contacts.add(customer, app_actor(request, customer), account_id, [new_contact(c) for c in data])
         items = [contact_body(c) for c in added]
@@ -69,10 +70,10 @@ class ContactController(KiboController):
         self,
         request: Request[Any, Any, Any],
         contacts: Injected[Contacts],
-        customer: Customer,
         account_id: Id,
         contact_id: Id,
     ) -> Response[CustomerContact]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_READ)
         return kibo_response(request, contact_body(await contacts.get(customer, account_id, contact_id)))
 
@@ -81,11 +82,11 @@ class ContactController(KiboController):
         self,
         request: Request[Any, Any, Any],
         contacts: Injected[Contacts],
-        customer: Customer,
         account_id: Id,
         contact_id: Id,
         data: JSONBody[CustomerContact],
     ) -> Response[CustomerContact]:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         contact = await contacts.update(
             customer, app_actor(request, customer), account_id, contact_id, new_contact(data)
@@ -97,9 +98,9 @@ class ContactController(KiboController):
         self,
         request: Request[Any, Any, Any],
         contacts: Injected[Contacts],
-        customer: Customer,
         account_id: Id,
         contact_id: Id,
     ) -> None:
+        customer = scope_of(request)
         customer.app.require(Behavior.ACCOUNTS_WRITE)
         await contacts.delete(customer, app_actor(request, customer), account_id, contact_id)

@@ -6,14 +6,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, delete, get
-from litestar.di import Provide
 from litestar.params import FromPath
 
 from service.errors import ErrorCode, NotFound
 from service.http.common import Injected
 from service.http.contract import CUSTOMER_SECURITY
 from service.http.kibo.accounts import KiboController
-from service.http.kibo.auth import Shopper, provide_shopper, shopper_actor
+from service.http.kibo.auth import CUSTOMER_REQUIRED, shopper_actor, shopper_of
 from service.http.kibo.render import kibo_datetime_ms
 from service.sessions.revocations import SessionRevocations
 from service.sessions.store import Sessions
@@ -32,11 +31,12 @@ class SessionInfo(msgspec.Struct, rename="camel", kw_only=True):
 class CustomerSessionController(KiboController):
     path = "/api/commerce/customer/authtickets/sessions"
     tags = ["Kibo: customer auth tickets"]
-    dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
     security = CUSTOMER_SECURITY
+    opt = {CUSTOMER_REQUIRED: True}
 
     @get("/", summary="The calling customer's sessions")
-    async def list_sessions(self, sessions: Injected[Sessions], shopper: Shopper) -> list[SessionInfo]:
+    async def list_sessions(self, request: Request[Any, Any, Any], sessions: Injected[Sessions]) -> list[SessionInfo]:
+        shopper = shopper_of(request)
         records = await sessions.list_for_account(shopper.tenant_id, shopper.account_id)
         return [
             SessionInfo(
@@ -57,9 +57,9 @@ class CustomerSessionController(KiboController):
         request: Request[Any, Any, Any],
         sessions: Injected[Sessions],
         session_revocations: Injected[SessionRevocations],
-        shopper: Shopper,
         session_id: FromPath[str],
     ) -> None:
+        shopper = shopper_of(request)
         session = await sessions.get(session_id)
         if session is None or session.tenant_id != shopper.tenant_id or session.account_id != shopper.account_id:
             raise NotFound("Session not found.", code=ErrorCode.SESSION_NOT_FOUND)
@@ -67,6 +67,7 @@ class CustomerSessionController(KiboController):
 
     @delete("/", summary="End all of the calling customer's sessions, this one included")
     async def end_all_sessions(
-        self, request: Request[Any, Any, Any], session_revocations: Injected[SessionRevocations], shopper: Shopper
+        self, request: Request[Any, Any, Any], session_revocations: Injected[SessionRevocations]
     ) -> None:
+        shopper = shopper_of(request)
         await session_revocations.end_all(shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id)

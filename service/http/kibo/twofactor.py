@@ -7,14 +7,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, delete, get, post
-from litestar.di import Provide
 from litestar.params import JSONBody
 
 from service.accounts.passwords import AccountPasswords
 from service.http.common import Id, Injected
 from service.http.contract import CUSTOMER_SECURITY, answers
 from service.http.kibo.accounts import KiboController
-from service.http.kibo.auth import Customer, Shopper, provide_shopper, shopper_actor
+from service.http.kibo.auth import CUSTOMER_REQUIRED, CUSTOMER_SCOPE, scope_of, shopper_actor, shopper_of
 from service.http.kibo.models import AuthenticatorConfirmation, PasswordConfirmation
 from service.twofactor.service import TwoFactor
 
@@ -40,13 +39,14 @@ class TrustedDevice(msgspec.Struct, rename="camel", kw_only=True):
 class CustomerFactorsController(KiboController):
     path = "/api/commerce/customer/accounts/current"
     tags = ["Customer second factors"]
-    dependencies = {**KiboController.dependencies, "shopper": Provide(provide_shopper, sync_to_thread=False)}
     security = CUSTOMER_SECURITY
+    opt = {CUSTOMER_REQUIRED: True}
 
     @post("/authenticator", status_code=201, summary="Start enrolling an authenticator app (TOTP, RFC 6238)")
     async def enroll_authenticator(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor]
     ) -> AuthenticatorEnrolment:
+        shopper = shopper_of(request)
         enrolment = await twofactor.enroll(
             shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id, shopper.session.login_name or ""
         )
@@ -64,9 +64,9 @@ class CustomerFactorsController(KiboController):
         self,
         request: Request[Any, Any, Any],
         twofactor: Injected[TwoFactor],
-        shopper: Shopper,
         data: JSONBody[AuthenticatorConfirmation],
     ) -> RecoveryCodes:
+        shopper = shopper_of(request)
         codes = await twofactor.confirm(
             shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id, data.code
         )
@@ -77,16 +77,17 @@ class CustomerFactorsController(KiboController):
         status_code=204,
         summary="Remove the authenticator app (password required)",
         responses=answers(404),
+        opt={CUSTOMER_SCOPE: True},
     )
     async def disable_authenticator(
         self,
         request: Request[Any, Any, Any],
         twofactor: Injected[TwoFactor],
         account_passwords: Injected[AccountPasswords],
-        customer: Customer,
-        shopper: Shopper,
         data: JSONBody[PasswordConfirmation],
     ) -> None:
+        customer = scope_of(request)
+        shopper = shopper_of(request)
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         await twofactor.disable(shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id)
 
@@ -95,16 +96,17 @@ class CustomerFactorsController(KiboController):
         status_code=200,
         summary="Replace the recovery codes (password required)",
         responses=answers(404),
+        opt={CUSTOMER_SCOPE: True},
     )
     async def regenerate_recovery_codes(
         self,
         request: Request[Any, Any, Any],
         twofactor: Injected[TwoFactor],
         account_passwords: Injected[AccountPasswords],
-        customer: Customer,
-        shopper: Shopper,
         data: JSONBody[PasswordConfirmation],
     ) -> RecoveryCodes:
+        customer = scope_of(request)
+        shopper = shopper_of(request)
         await account_passwords.verify_current(customer, shopper.account_id, data.password, "password")
         codes = await twofactor.regenerate_recovery_codes(
             shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id
@@ -113,13 +115,15 @@ class CustomerFactorsController(KiboController):
 
     @get("/trusted-devices", summary="Devices that skip the second factor until they expire")
     async def list_trusted_devices(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor]
     ) -> list[TrustedDevice]:
+        shopper = shopper_of(request)
         devices = await twofactor.devices(shopper.tenant_id, shopper.account_id)
         return [TrustedDevice(**msgspec.structs.asdict(device)) for device in devices]
 
     @delete("/trusted-devices/{device_id:int}", summary="Forget a device: its next login asks for a second factor")
     async def forget_trusted_device(
-        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], shopper: Shopper, device_id: Id
+        self, request: Request[Any, Any, Any], twofactor: Injected[TwoFactor], device_id: Id
     ) -> None:
+        shopper = shopper_of(request)
         await twofactor.forget_device(shopper_actor(request, shopper), shopper.tenant_id, shopper.account_id, device_id)
