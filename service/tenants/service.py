@@ -62,6 +62,8 @@ class Tenants:
     _scopes: RecentAnswers[tuple[int, int | None], tuple[SiteScope, TenantSettings]] = field(
         default_factory=RecentAnswers, init=False
     )
+    # Sites found by `has_site` (Kibo's SDKs send x-vol-site on every call): trusted for the same second.
+    _sites: RecentAnswers[tuple[int, int], bool] = field(default_factory=RecentAnswers, init=False)
 
     async def create_tenant(self, actor: Actor, name: str) -> Tenant:
         async with self.db.acquire() as conn, conn.transaction():
@@ -118,9 +120,18 @@ class Tenants:
     def _forget_scopes(self, tenant_id: int) -> None:
         """After a change to the tenant's settings or sites has committed: this process reads them again."""
         self._scopes.drop(lambda key, _: key[0] == tenant_id)
+        self._sites.drop(lambda key, _: key[0] == tenant_id)
 
     async def has_site(self, tenant_id: int, site_id: int) -> bool:
-        return await repo.get_site(self.db, tenant_id, site_id) is not None
+        """Whether the site is the tenant's. Only a site found is remembered: one created in another process is
+        known at once, one deleted there within the second, as scopes are."""
+        key = (tenant_id, site_id)
+        if self._sites.get(key):
+            return True
+        found = await repo.get_site(self.db, tenant_id, site_id) is not None
+        if found:
+            self._sites.put(key, True)
+        return found
 
     async def get_settings(self, tenant_id: int) -> TenantSettings:
         raw = await repo.get_settings(self.db, tenant_id)
