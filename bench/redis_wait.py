@@ -7,14 +7,13 @@ one and then the other, in alternating rounds so that other load on a shared mac
 pair alike. Reported per side: the median rate and latency, the service's CPU per refresh (its master and
 workers, from /proc) and the Redis primary's; and the cost as the median of each pair's rate ratio.
 
-    python -m bench.redis_wait [--seconds 5] [--rounds 6] [--workers 2] [--concurrency 16]
+    python -m bench.redis_wait [--seconds 5] [--rounds 6] [--workers 2] [--concurrency 16] [--write-readme]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import secrets
 import sys
@@ -22,12 +21,9 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
 
-from bench.__main__ import PASSWORD, Result, drive
 from bench.harness import (
     Api,
-    HttpConnection,
     bench_tenant,
     databases,
     log,
@@ -36,7 +32,9 @@ from bench.harness import (
     stop_gatehouse,
     write_readme_section,
 )
+from bench.operations import PASSWORD, Scenario
 from bench.processes import cpu_seconds, process_tree_cpu
+from bench.throughput import Call, Result, drive
 from tests.redis_topologies import SentinelTopology, launch_sentinel
 
 MARKER = "<!-- redis wait results -->"
@@ -47,8 +45,7 @@ SIDES = {"off": {}, "on": {"GATEHOUSE_REDIS_WAIT_REPLICAS": "1"}}
 class Side:
     base_url: str
     pid: int
-    chains: list[str] = field(default_factory=list)
-    app_headers: dict[str, str] = field(default_factory=dict)
+    refresh: Call | None = None  # each connection's rotation chain, continued round after round
     rounds: list[Result] = field(default_factory=list)
     service_cpu: float = 0.0  # seconds, over every round
     redis_cpu: float = 0.0
@@ -64,32 +61,24 @@ class Side:
 async def _prepare(side: Side, args: argparse.Namespace) -> None:
     host, port = side.base_url.removeprefix("http://").split(":")
     api = Api(host, int(port))
-    setup = await bench_tenant(api, (args.admin_user, args.admin_password))
-    side.chains = []
+    scenario = Scenario(await bench_tenant(api, (args.admin_user, args.admin_password)))
     for i in range(args.concurrency):
         ticket = await api.call(
             "POST",
             "/api/commerce/customer/accounts/Add-Account-And-Login",
             {"account": {"emailAddress": f"wait-{i}-{secrets.token_hex(3)}@example.com"}, "password": PASSWORD},
-            setup["app_headers"],
+            scenario.setup["app_headers"],
         )
-        side.chains.append(ticket["refreshToken"])  # type: ignore[index]
-    side.app_headers = setup["app_headers"]
+        scenario.tickets.append(ticket)  # type: ignore[arg-type]
+    side.refresh = scenario.refresh(args.concurrency)
 
 
 async def _round(side: Side, topology: SentinelTopology, args: argparse.Namespace, name: str) -> None:
     host, port = side.base_url.removeprefix("http://").split(":")
-
-    async def refresh(conn: HttpConnection, index: int) -> bool:
-        query = urlencode({"refreshToken": side.chains[index], "responseFields": "refreshToken"})
-        status, raw = await conn.request("PUT", f"/api/commerce/customer/authtickets/refresh?{query}", side.app_headers)
-        if status == 200:
-            side.chains[index] = json.loads(raw)["refreshToken"]
-        return status == 200
-
+    assert side.refresh is not None
     redis_pid = topology.primary().process.pid  # type: ignore[union-attr]
     service_before, redis_before = process_tree_cpu(side.pid), cpu_seconds(redis_pid)
-    result = await drive(f"refresh, WAIT {name}", host, int(port), args.concurrency, args.seconds, refresh)
+    result = await drive(f"refresh, WAIT {name}", host, int(port), args.concurrency, args.seconds, side.refresh)
     side.service_cpu += process_tree_cpu(side.pid) - service_before
     side.redis_cpu += cpu_seconds(redis_pid) - redis_before
     side.rounds.append(result)
@@ -138,7 +127,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6, help="pairs of rounds (off, on); medians are reported")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--concurrency", type=int, default=16, help="refresh chains, one connection each")
-    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
+    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
     with (
@@ -157,7 +146,7 @@ def main() -> int:
                 stop_gatehouse(process)
     table = render(sides, ratio, args)
     print(table)
-    if not args.no_readme:
+    if args.write_readme:
         write_readme_section(MARKER, table)
         log("wrote bench/README.md")
     return 0 if not any(r.errors for side in sides.values() for r in side.rounds) else 1
