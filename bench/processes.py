@@ -12,11 +12,21 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
     """User and system time of one process; `with_children` adds that of its children that have exited."""
+    return _stat_cpu(f"/proc/{pid}/stat", (11, 12, 13, 14) if with_children else (11, 12))
+
+
+def main_thread_cpu(pid: int) -> float:
+    """User and system time of a process's first thread alone: in a uvicorn worker, its event loop, apart from the
+    threads it hands work to (the Argon2 hashing threads)."""
+    return _stat_cpu(f"/proc/{pid}/task/{pid}/stat", (11, 12))
+
+
+def _stat_cpu(path: str, fields_at: tuple[int, ...]) -> float:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
     except OSError:  # gone meanwhile
         return 0.0
-    return sum(int(fields[i]) for i in ((11, 12, 13, 14) if with_children else (11, 12))) / _TICKS
+    return sum(int(fields[i]) for i in fields_at) / _TICKS
 
 
 def descendants(pid: int) -> list[int]:
@@ -68,6 +78,29 @@ def redis_pid(redis_url: str) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuReading:
+    """CPU seconds so far: the service's, of which its event loops' (the processes' first threads), and that of
+    PostgreSQL + Redis."""
+
+    service: float
+    event_loops: float
+    backing: float
+
+    def __sub__(self, earlier: CpuReading) -> CpuReading:
+        return CpuReading(
+            self.service - earlier.service, self.event_loops - earlier.event_loops, self.backing - earlier.backing
+        )
+
+    def __add__(self, other: CpuReading) -> CpuReading:
+        return CpuReading(
+            self.service + other.service, self.event_loops + other.event_loops, self.backing + other.backing
+        )
+
+
+NO_CPU = CpuReading(0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
 class CpuMeter:
     """The service's processes and, when embedded, its PostgreSQL and Redis."""
 
@@ -75,10 +108,11 @@ class CpuMeter:
     postmaster: int | None
     redis: int | None
 
-    def read(self) -> tuple[float, float]:
-        """(service CPU seconds, PostgreSQL + Redis CPU seconds) so far."""
+    def read(self) -> CpuReading:
         backing = process_tree_cpu(self.postmaster) + (cpu_seconds(self.redis) if self.redis else float("nan"))
-        return tree_cpu(self.service_pid), backing
+        service_processes = [self.service_pid, *descendants(self.service_pid)]
+        loops = sum(main_thread_cpu(pid) for pid in service_processes)
+        return CpuReading(tree_cpu(self.service_pid), loops, backing)
 
 
 def cpu_model() -> str:

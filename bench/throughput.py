@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bench.argon2_limit import Argon2Limit
 from bench.harness import HttpConnection, log
-from bench.processes import CpuMeter
+from bench.processes import NO_CPU, CpuMeter, CpuReading
 
 Call = Callable[[HttpConnection, int], Awaitable[bool]]
 
@@ -26,8 +26,7 @@ class Result:
     errors: int
     seconds: float
     latencies: list[float]
-    service_cpu: float = 0.0  # seconds, over every round
-    backing_cpu: float = 0.0  # PostgreSQL + Redis
+    cpu: CpuReading = NO_CPU  # seconds, over every round
     counted: int = 0  # requests of every round, for the CPU per request
     round_rates: list[float] = field(default_factory=list)
     limits: list[Argon2Limit] = field(default_factory=list)  # logins: the Argon2 limit measured before each round
@@ -42,14 +41,22 @@ class Result:
         ordered = sorted(self.latencies)
         return ordered[min(int(len(ordered) * p), len(ordered) - 1)] * 1000
 
+    def _per_request_ms(self, seconds: float) -> float:
+        return seconds / max(self.counted, 1) * 1000
+
     @property
     def service_ms(self) -> float:
         """The service's CPU per request, over every round."""
-        return self.service_cpu / max(self.counted, 1) * 1000
+        return self._per_request_ms(self.cpu.service)
+
+    @property
+    def event_loop_ms(self) -> float:
+        """Of which its event loops' (the rest is the hashing threads')."""
+        return self._per_request_ms(self.cpu.event_loops)
 
     @property
     def backing_ms(self) -> float:
-        return self.backing_cpu / max(self.counted, 1) * 1000
+        return self._per_request_ms(self.cpu.backing)
 
 
 async def measure(
@@ -67,18 +74,18 @@ async def measure(
     every round; `before_round` measures the limit a round is compared with."""
     runs = []
     limits = []
-    service_cpu = backing_cpu = 0.0
+    cpu = NO_CPU
     for round_number in range(rounds):
         if before_round is not None:
             limits.append(await before_round())
-        before = meter.read() if meter else (0.0, 0.0)
+        before = meter.read() if meter else NO_CPU
         runs.append(await drive(name, host, port, concurrency, seconds, make_call))
-        after = meter.read() if meter else (0.0, 0.0)
-        service_cpu, backing_cpu = service_cpu + after[0] - before[0], backing_cpu + after[1] - before[1]
-        cpu_note = f", {(after[0] - before[0]) / max(runs[-1].count, 1) * 1000:.2f} ms CPU/request" if meter else ""
+        spent = (meter.read() if meter else NO_CPU) - before
+        cpu += spent
+        cpu_note = f", {spent.service / max(runs[-1].count, 1) * 1000:.2f} ms CPU/request" if meter else ""
         log(f"  {name} x{concurrency} round {round_number + 1}/{rounds}: {runs[-1].rate:.0f}/s{cpu_note}")
     median = sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
-    median.service_cpu, median.backing_cpu = service_cpu, backing_cpu
+    median.cpu = cpu
     median.counted = sum(r.count + r.errors for r in runs)
     median.round_rates = [r.rate for r in runs]
     median.limits = limits
