@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 from bench.argon2_limit import Argon2Limit, Argon2Rounds
 from bench.harness import Api, HttpConnection, bench_tenant, log
 from bench.processes import CpuMeter
-from bench.throughput import Call, Result, measure
+from bench.throughput import Call, Result, Target, alternate, measure
 
 PASSWORD = "benchmark passphrase 1"
 ARGON2_SECONDS = 4  # one round of the Argon2 limit, before each login round
+INTROSPECTED = (("opaque", "accessToken"), ("JWT", "jwtAccessToken"))  # the goal compares their rates
 
 
 async def prepare(api: Api, admin: tuple[str, str], accounts: int) -> dict:
@@ -113,17 +114,21 @@ async def run(args: argparse.Namespace, host: str, port: int, meter: CpuMeter) -
         log(f"  Argon2 limit {limit.rate:.1f}/s, {limit.cpu_ms:.2f} ms CPU per verification")
         return limit
 
+    target = Target(host, port, args.seconds, meter)
+
     async def timed(name: str, connections: int, call: Call, before: Callable | None = None) -> Result:
         log(f"{name} at {connections} connections, {args.rounds} rounds of {args.seconds:.0f} s")
-        return await measure(name, host, port, connections, args.seconds, call, args.rounds, meter, before)
+        return await measure(name, connections, call, target, args.rounds, before)
 
     try:
         results = [await timed("login", n, scenario.login, limit_round) for n in args.login_connections]
     finally:
         argon2.close()
     results += [await timed("refresh", n, scenario.refresh(n)) for n in args.connections]
-    for name, field in (("introspection, opaque", "accessToken"), ("introspection, JWT", "jwtAccessToken")):
-        results += [await timed(name, n, scenario.introspect(field)) for n in args.connections]
+    for n in args.connections:
+        log(f"introspection of opaque and of JWT access tokens at {n} connections, in turns, {args.rounds} rounds each")
+        introspections = [(f"introspection, {kind}", scenario.introspect(field)) for kind, field in INTROSPECTED]
+        results += await alternate(introspections, n, target, args.rounds)
     results.append(await timed("accounts/current", args.connections[0], scenario.current_account()))
     results.append(await timed("health/live", args.connections[0], health))
     return argon2.median(), results

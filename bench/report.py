@@ -55,7 +55,9 @@ def checks(results: list[Result], argon2: Argon2Limit) -> list[Check]:
     for jwt in (r for r in results if r.name == "introspection, JWT"):
         opaque = _find(results, "introspection, opaque", jwt.concurrency)
         if opaque:
-            share = jwt.rate / opaque.rate
+            # Their rounds ran in turns: each JWT round against the opaque round next to it; the median of those.
+            pairs = sorted(j / o for j, o in zip(jwt.round_rates, opaque.round_rates, strict=True))
+            share = pairs[len(pairs) // 2]
             found.append(
                 Check(f"introspection x{jwt.concurrency}: JWT / opaque", share * 100, "%", ">= 85%", share >= 0.85)
             )

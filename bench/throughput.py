@@ -59,37 +59,69 @@ class Result:
         return self._per_request_ms(self.cpu.backing)
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the load goes, and what measures the service's CPU meanwhile."""
+
+    host: str
+    port: int
+    seconds: float
+    meter: CpuMeter | None = None
+
+
+class Rounds:
+    """The rounds of one operation so far: the median round's rate and latencies (on a shared 2-core machine single
+    runs swing by ±20%), the CPU of every round over exactly the window its requests ran in."""
+
+    def __init__(self, name: str, concurrency: int, call: Call) -> None:
+        self.name, self.concurrency, self.call = name, concurrency, call
+        self.runs: list[Result] = []
+        self.cpu = NO_CPU
+        self.limits: list[Argon2Limit] = []
+
+    async def run_one(self, target: Target, of_rounds: int) -> None:
+        before = target.meter.read() if target.meter else NO_CPU
+        run = await drive(self.name, target.host, target.port, self.concurrency, target.seconds, self.call)
+        spent = (target.meter.read() if target.meter else NO_CPU) - before
+        self.runs.append(run)
+        self.cpu += spent
+        cpu_note = f", {spent.service / max(run.count, 1) * 1000:.2f} ms CPU/request" if target.meter else ""
+        log(f"  {self.name} x{self.concurrency} round {len(self.runs)}/{of_rounds}: {run.rate:.0f}/s{cpu_note}")
+
+    def result(self) -> Result:
+        median = sorted(self.runs, key=lambda r: r.rate)[len(self.runs) // 2]
+        median.cpu = self.cpu
+        median.counted = sum(r.count + r.errors for r in self.runs)
+        median.round_rates = [r.rate for r in self.runs]
+        median.limits = self.limits
+        return median
+
+
 async def measure(
     name: str,
-    host: str,
-    port: int,
     concurrency: int,
-    seconds: float,
-    make_call: Call,
+    call: Call,
+    target: Target,
     rounds: int,
-    meter: CpuMeter | None = None,
     before_round: Callable[[], Awaitable[Argon2Limit]] | None = None,
 ) -> Result:
-    """The median of `rounds` runs by rate (on a shared 2-core machine single runs swing by ±20%), with the CPU of
-    every round; `before_round` measures the limit a round is compared with."""
-    runs = []
-    limits = []
-    cpu = NO_CPU
-    for round_number in range(rounds):
+    """`rounds` rounds of one operation; `before_round` measures the limit each round is compared with."""
+    operation = Rounds(name, concurrency, call)
+    for _ in range(rounds):
         if before_round is not None:
-            limits.append(await before_round())
-        before = meter.read() if meter else NO_CPU
-        runs.append(await drive(name, host, port, concurrency, seconds, make_call))
-        spent = (meter.read() if meter else NO_CPU) - before
-        cpu += spent
-        cpu_note = f", {spent.service / max(runs[-1].count, 1) * 1000:.2f} ms CPU/request" if meter else ""
-        log(f"  {name} x{concurrency} round {round_number + 1}/{rounds}: {runs[-1].rate:.0f}/s{cpu_note}")
-    median = sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
-    median.cpu = cpu
-    median.counted = sum(r.count + r.errors for r in runs)
-    median.round_rates = [r.rate for r in runs]
-    median.limits = limits
-    return median
+            operation.limits.append(await before_round())
+        await operation.run_one(target, rounds)
+    return operation.result()
+
+
+async def alternate(operations: list[tuple[str, Call]], concurrency: int, target: Target, rounds: int) -> list[Result]:
+    """Rounds of operations that are compared with each other, taken in turns: round i of each ran next to round i of
+    the others, under about the same load from the rest of the machine."""
+    taken = [Rounds(name, concurrency, call) for name, call in operations]
+    for _ in range(rounds):
+        for operation in taken:
+            await operation.run_one(target, rounds)
+    return [operation.result() for operation in taken]
 
 
 async def drive(name: str, host: str, port: int, concurrency: int, seconds: float, make_call: Call) -> Result:

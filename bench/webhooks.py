@@ -33,7 +33,7 @@ from bench.harness import (
     stop_gatehouse,
     write_readme_section,
 )
-from bench.throughput import measure
+from bench.throughput import Target, measure
 
 ACCOUNTS = "/api/commerce/customer/accounts"
 
@@ -121,7 +121,7 @@ async def _create_rate(base_url: str, args: argparse.Namespace, tenant: dict, na
         status, _ = await conn.request("POST", ACCOUNTS, headers, b'{"emailAddress": "' + email + b'"}')
         return status == 201
 
-    result = await measure(f"create ({name})", host, int(port), args.concurrency, args.seconds, create, 1)
+    result = await measure(f"create ({name})", args.concurrency, create, Target(host, int(port), args.seconds), 1)
     return result.rate, result.count
 
 
