@@ -80,26 +80,31 @@ _MATCHES = {
 }
 
 
-def _matching(wanted: dict[str, Any]) -> tuple[str, list[Any]]:
-    """The WHERE and ORDER BY of a lookup by the given ones of `_MATCHES` (the tenant and customer set being $1
-    and $2), and their values; an email matching a login name goes before a user name matching it."""
+async def _find_one(
+    conn: Conn, select: str, tenant_id: int, customer_set_id: int, wanted: dict[str, Any]
+) -> asyncpg.Record | None:
+    """The first row of `select` matching the given ones of `wanted` (named as in `_MATCHES`) in the tenant's
+    customer set, an email matching a login name before a user name matching it; None when none is given."""
     given = {name: value for name, value in wanted.items() if value is not None}
+    if not given:
+        return None
     numbers = {name: f"${number}" for number, name in enumerate(given, start=3)}
     conditions = [_MATCHES[name].format(numbers[name]) for name in given]
     by_login_name = numbers.get("login_name")
     order = f"ORDER BY (a.email_normalized = {by_login_name}) DESC NULLS LAST " if by_login_name else ""
     clause = " AND ".join(["a.tenant_id = $1", "a.customer_set_id = $2", *conditions])
-    return f"WHERE {clause} {order}LIMIT 1", list(given.values())
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"{select} WHERE {clause} {order}LIMIT 1", tenant_id, customer_set_id, *given.values()
+    )
+    return row
 
 
 async def find_for_login(
     conn: Conn, tenant_id: int, customer_set_id: int, *, login_name: str | None, account_id: int | None
 ) -> LoginCandidate | None:
     """An account with its login, by email or user name (either, as a login form accepts) or by id."""
-    if login_name is None and account_id is None:
-        return None
-    where, values = _matching({"login_name": login_name, "account_id": account_id})
-    return _candidate(await conn.fetchrow(f"{_SELECT_FOR_LOGIN} {where}", tenant_id, customer_set_id, *values))
+    wanted = {"login_name": login_name, "account_id": account_id}
+    return _candidate(await _find_one(conn, _SELECT_FOR_LOGIN, tenant_id, customer_set_id, wanted))
 
 
 async def insert_account(conn: Conn, tenant_id: int, customer_set_id: int, fields: dict[str, Any], actor: str) -> int:
@@ -201,10 +206,8 @@ async def find_account_by(
 ) -> Account | None:
     """By email, by user name, or by `login_name` matching either (as a login form accepts; email first); None
     when none is given."""
-    if email is None and user_name is None and login_name is None:
-        return None
-    where, values = _matching({"email": email, "user_name": user_name, "login_name": login_name})
-    row = await conn.fetchrow(f"{_SELECT} {where}", tenant_id, customer_set_id, *values)
+    wanted = {"email": email, "user_name": user_name, "login_name": login_name}
+    row = await _find_one(conn, _SELECT, tenant_id, customer_set_id, wanted)
     return account_from(row) if row is not None else None
 
 
