@@ -8,7 +8,7 @@ keep-alive HTTP/1.1 client. Prints a table and the goals' ratios; `--write-readm
 
     python -m bench [--seconds 8] [--rounds 3] [--workers N] [--connections 32 64] [--login-connections 8 32]
                     [--json] [--write-readme]
-    python -m bench login-formats | import   (see bench/README.md)
+    python -m bench login-formats | login-profile | import | sizing   (see bench/README.md)
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ def main() -> int:
         from bench.imports import main as import_main
 
         return import_main(sys.argv[2:])
+    if sys.argv[1:2] == ["login-profile"]:
+        from bench.login_profile import main as login_profile_main
+
+        return login_profile_main(sys.argv[2:])
     if sys.argv[1:2] == ["sizing"]:
         from bench.sizing import main as sizing_main
 

@@ -3,6 +3,7 @@ minimal HTTP client to drive it, and a tenant with an application to drive it th
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import json
@@ -226,6 +227,12 @@ def run_loop(coroutine):  # type: ignore[no-untyped-def]
     except ImportError:
         return asyncio.run(coroutine)
     return uvloop.run(coroutine)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """--json and --write-readme, as every benchmark that prints a table takes them."""
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the table")
+    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
 
 
 def write_readme_section(marker: str, text: str) -> None:

@@ -39,6 +39,7 @@ from redis.asyncio import Redis
 from bench.harness import (
     Api,
     HttpConnection,
+    add_output_options,
     databases,
     log,
     run_loop,
@@ -299,8 +300,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests per operation (logins: an eighth)")
     parser.add_argument("--sessions", type=int, default=100_000, help="sessions written for the memory figure")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the table")
-    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
+    add_output_options(parser)
     args = parser.parse_args(argv)
     admin = ("bench-admin", secrets.token_urlsafe(18))
     with databases() as dbs:
