@@ -38,6 +38,7 @@ from bench.throughput import drive
 MARKER = "<!-- login profile -->"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 ARGON2_SECONDS = 4
+SHOWN_SHARE = 0.02  # packages below it are summed in one row
 # Packages by the name their files live under; anything else is shown under its own top-level name.
 PACKAGES = {
     "redis": "redis-py",
@@ -223,7 +224,8 @@ def render(profile: LoginProfile) -> str:
         "",
         "| package (`Logins.login` under cProfile) | share of its Python time |",
         "|---|---:|",
-        *(f"| {package} | {share:.0%} |" for package, share in profile.shares.items() if share >= 0.005),
+        *(f"| {package} | {share:.0%} |" for package, share in profile.shares.items() if share >= SHOWN_SHARE),
+        f"| everything else | {sum(s for s in profile.shares.values() if s < SHOWN_SHARE):.0%} |",
         "",
         "| step of `Logins.login` (under cProfile) | share of its time |",
         "|---|---:|",
