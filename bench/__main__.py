@@ -20,7 +20,7 @@ import secrets
 import sys
 
 from bench import login_formats
-from bench.harness import THROUGHPUT_MARKER, databases, log, run_loop, service, write_readme_section
+from bench.harness import THROUGHPUT_MARKER, add_output_options, databases, log, run_loop, service, write_readme_section
 from bench.operations import run
 from bench.processes import CpuMeter, redis_pid
 from bench.report import Machine, as_json, render
@@ -43,8 +43,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, nargs="+", default=[32, 64], help="for every other operation")
     parser.add_argument("--login-connections", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--logins", type=int, default=15, help="login-formats: failed logins per kind of account")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
-    parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
+    add_output_options(parser)
     args = parser.parse_args()
     args.admin_user, args.admin_password = "bench-admin", secrets.token_urlsafe(18)
     return args

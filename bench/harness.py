@@ -230,7 +230,7 @@ def run_loop(coroutine):  # type: ignore[no-untyped-def]
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """--json and --write-readme, as every benchmark that prints a table takes them."""
+    """--json (the figures as JSON instead of the table) and --write-readme (the table into bench/README.md too)."""
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the table")
     parser.add_argument("--write-readme", action="store_true", help="also write the table into bench/README.md")
 
